@@ -1,0 +1,48 @@
+/** Plain data shapes shared by the pure domain functions. No behaviour here. */
+import type { CompiledRule } from './rules/rule-types';
+
+export type TwinStatus = 'alive' | 'terminated';
+
+/** What visibility and details need to know of a twin. */
+export interface TwinFacts {
+  uuid: string;
+  owner: string;
+  status: TwinStatus;
+  description: Record<string, unknown>;
+  /** Seconds since the epoch; orders resolution answers. */
+  createdTs: number;
+}
+
+/** One row of the identity index: (twin, owner, name) is unique. Caller-independent. */
+export interface IdentityRow {
+  name: string;
+  twin: string;
+  owner: string;
+  /** null = private. */
+  visibility: CompiledRule | null;
+  /** Seconds since the epoch, or null for "never expires". */
+  validityTs: number | null;
+  /** Creation time of the twin the row points at (orders answers). */
+  twinCreatedTs: number;
+}
+
+/** Who is asking: resolved from the API key once, then reused for every decision of the request. */
+export interface Caller {
+  account: string;
+  user: string;
+  role: string;
+  /** The calling user's description (USER in rules). */
+  userDescription: Record<string, unknown>;
+  /** The request dictionary from the X-TrustedTwin header (DICT in rules); {} when absent. */
+  dict: Record<string, unknown>;
+  /** Role twin_rule: null = no foreign twins visible. */
+  twinRule: CompiledRule | null;
+  /** Role identity_rule: null = no extra restriction. */
+  identityRule: CompiledRule | null;
+}
+
+/** Context narrowing of /resolve (semantics.md). */
+export type ResolveContext =
+  | { kind: 'personal' }
+  | { kind: 'system' }
+  | { kind: 'accounts'; accounts: ReadonlySet<string> };

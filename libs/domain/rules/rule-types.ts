@@ -1,0 +1,42 @@
+/**
+ * The contract of the rule language (rules.md) as the rest of the code sees it.
+ * The implementation lives beside this file; callers only ever compile and evaluate.
+ */
+
+/** Variables a rule may read. Missing ones resolve to null. */
+export interface RuleVariables {
+  account?: string | null;
+  user?: string | null;
+  role?: string | null;
+  now?: number | null;
+  twin?: string | null;
+  identity?: string | null;
+  twin_owner?: string | null;
+  twin_status?: string | null;
+  TWIN?: Record<string, unknown> | null;
+  USER?: Record<string, unknown> | null;
+  DICT?: Record<string, unknown> | null;
+}
+
+export type RuleVariableName = keyof RuleVariables;
+
+export interface CompiledRule {
+  /** The rule text exactly as written. */
+  readonly source: string;
+  /** Top-level variables the rule reads; lets callers skip loading facts no rule needs (e.g. the twin). */
+  readonly variables: ReadonlySet<RuleVariableName>;
+  /** True only when the rule evaluates to a truthy value within the step budget; any error fails closed (false). */
+  evaluate(vars: RuleVariables): boolean;
+}
+
+/** Thrown at write time: syntax errors, unknown variables/operators, limits, bad regex. */
+export class InvalidRuleError extends Error {
+  constructor(
+    message: string,
+    /** 0-based character offset in the rule text where the problem was found. */
+    readonly position: number,
+  ) {
+    super(message);
+    this.name = 'InvalidRuleError';
+  }
+}
