@@ -1,5 +1,5 @@
 /** Plain data shapes shared by the pure domain functions. No behaviour here. */
-import type { CompiledRule } from './rules/rule-types';
+import type { CompiledRule } from './rules/rule-types.js';
 
 export type TwinStatus = 'alive' | 'terminated';
 

@@ -1,0 +1,101 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { ConsoleLogger, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { LogController } from 'fastify';
+import { type TwindexConfig } from '../../libs/config/index.js';
+import { AppModule } from './app.module.js';
+import './http/fastify-augment.js';
+import { sendError } from './http/send-error.js';
+import { ApiMetrics } from './metrics/metrics.registry.js';
+
+/** api.md: bodies over 64 KiB are bad input, except imports which stream up to their own limit. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface ApiAppOptions {
+  /**
+   * Serve the browsable Swagger UI page at /docs (the JSON document is always served). Tests turn it off:
+   * its static-file plugin needs require(esm), which Jest's module runtime lacks on Node 20.
+   */
+  docsUi?: boolean;
+}
+
+/** Builds the API application without listening, so tests and main share one composition. */
+export async function createApiApp(
+  config: TwindexConfig,
+  options: ApiAppOptions = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    // Fastify's two lines per request are replaced by our one line (onResponse below).
+    logController: new LogController({ disableRequestLogging: true }),
+    allowErrorHandlerOverride: true,
+    logger:
+      config.LOG_LEVEL === 'silent'
+        ? false
+        : {
+            level: config.LOG_LEVEL,
+            // Secrets travel in these headers; they must never reach a log line.
+            redact: ['req.headers.authorization', 'req.headers["x-webhook-token"]', 'req.headers["x-operator-key"]'],
+          },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: new ConsoleLogger({ json: true, logLevels: nestLogLevels(config.LOG_LEVEL) }),
+    bufferLogs: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  const metrics = app.get(ApiMetrics);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    // Unmatched paths share one label so scanners cannot blow up the metric's cardinality.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    // One line per request; the account comes from the verified principal, never from a header.
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+        trace: request.id,
+        account: request.principal?.account,
+      },
+      'request',
+    );
+    done();
+  });
+  const errorLogger = new Logger('http');
+  fastify.setErrorHandler((err, request, reply) => sendError(request, reply, err, errorLogger));
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Twindex')
+      .setDescription('Identity resolution and indexing for digital twins')
+      .setVersion('0.1.0')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization' }, 'secret')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs/openapi.json',
+    ui: options.docsUi ?? true,
+  });
+  return app;
+}
+
+function nestLogLevels(level: TwindexConfig['LOG_LEVEL']) {
+  const order = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+  const map = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5, silent: -1 } as const;
+  return order.slice(0, map[level] + 1);
+}

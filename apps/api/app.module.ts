@@ -1,0 +1,39 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { AccessModule } from '../../libs/access/access.module.js';
+import { CacheModule } from '../../libs/cache/cache.module.js';
+import { ConfigModule, type TwindexConfig } from '../../libs/config/index.js';
+import { RedisModule } from '../../libs/queue/redis.module.js';
+import { StoreModule } from '../../libs/store/store.module.js';
+import { AccessApiModule } from './access/access-api.module.js';
+import { HealthController } from './health/health.controller.js';
+import { AuthGuard } from './http/auth.guard.js';
+import { ApiExceptionFilter } from './http/exception.filter.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { TwinsApiModule } from './twins/twins-api.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: TwindexConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        StoreModule,
+        RedisModule,
+        CacheModule,
+        AccessModule,
+        TerminusModule.forRoot({ logger: false }),
+        MetricsModule,
+        AccessApiModule,
+        TwinsApiModule,
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+      ],
+    };
+  }
+}

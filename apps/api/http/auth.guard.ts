@@ -1,0 +1,46 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { type FastifyRequest } from 'fastify';
+import { AuthService } from '../../../libs/access/auth.service.js';
+import { type Principal } from '../../../libs/access/principal.js';
+import { TwindexError } from '../../../libs/domain/errors.js';
+import { ACTION_KEY, type RouteAccess } from './action.decorator.js';
+import { parseTrustedTwinHeader } from './trusted-twin-header.js';
+
+/** Global guard: a route without a declared access rule is closed, never open by omission. */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const access = this.reflector.getAllAndOverride<RouteAccess | undefined>(ACTION_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!access) {
+      throw new TwindexError('forbidden', 'forbidden', 'This endpoint declares no action and is closed');
+    }
+    if (access.kind !== 'action') return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    request.principal = await authenticateRequest(this.auth, request, access.action);
+    return true;
+  }
+}
+
+/** Shared by the guard and the lean (Fastify-native) routes so both admit requests identically. */
+export function authenticateRequest(
+  auth: AuthService,
+  request: FastifyRequest,
+  action: string,
+): Principal | Promise<Principal> {
+  const found = auth.authenticate(request.headers.authorization);
+  const finish = (p: Principal): Principal => {
+    auth.authorize(p, action);
+    const header = request.headers['x-trustedtwin'];
+    return header === undefined ? p : { ...p, dict: parseTrustedTwinHeader(header) };
+  };
+  return found instanceof Promise ? found.then(finish) : finish(found);
+}

@@ -1,0 +1,55 @@
+import { HttpException } from '@nestjs/common';
+import { type FailureKind, TwindexError } from '../../../libs/domain/errors.js';
+
+export interface ErrorBody {
+  subcode: string;
+  description: string;
+  trace: string;
+}
+
+const STATUS_OF: Record<FailureKind, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  payload_too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+// Fastify's own failures before a handler runs (body parsing, limits, media types) are all bad input.
+const FASTIFY_SUBCODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_body',
+};
+
+/** Turns anything thrown while serving a request into the status and body of api.md. */
+export function toErrorResponse(err: unknown, trace: string): { status: number; body: ErrorBody; retryAfter?: number } {
+  if (err instanceof TwindexError) {
+    const status = STATUS_OF[err.kind];
+    return {
+      status,
+      body: { subcode: err.subcode, description: err.message, trace },
+      retryAfter: status === 503 ? 1 : undefined,
+    };
+  }
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    if (status === 404) return { status, body: { subcode: 'not_found', description: 'No such endpoint', trace } };
+    if (status === 503)
+      return { status, body: { subcode: 'unavailable', description: err.message, trace }, retryAfter: 1 };
+    if (status < 500) return { status, body: { subcode: 'bad_request', description: err.message, trace } };
+  }
+  const fastify = err as { code?: string; statusCode?: number; message?: string };
+  if (typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
+    const subcode =
+      (fastify.code && FASTIFY_SUBCODES[fastify.code]) ?? (fastify.statusCode === 404 ? 'not_found' : 'bad_request');
+    // api.md: a body over 64 KiB is bad input (400); only imports answer 413 for their own limit.
+    const status = fastify.statusCode === 413 || fastify.statusCode === 415 ? 400 : fastify.statusCode;
+    return { status, body: { subcode, description: fastify.message ?? 'Bad request', trace } };
+  }
+  return { status: 500, body: { subcode: 'internal_error', description: 'Internal error', trace } };
+}

@@ -1,0 +1,131 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ChangeFeed } from '../cache/change-feed.js';
+import { CoherentCache } from '../cache/coherent-cache.js';
+import { CONFIG, type TwindexConfig } from '../config/index.js';
+import { allowedActions } from '../domain/access/permission-evaluation.js';
+import { forbidden, unauthorized } from '../domain/errors.js';
+import { compileRuleCached } from '../domain/rules/index.js';
+import { type Principal } from './principal.js';
+import { PrincipalRepository, type PrincipalRow } from './principal.repository.js';
+import { hashSecret, isWellFormedSecret, secretFromHeader } from './secret-token.js';
+
+const TOUCH_EVERY_MS = 60_000;
+const EMPTY_DICT: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/**
+ * Turns an Authorization header into a Principal and checks actions against it.
+ * Warm keys cost no database round trip: principals are cached by secret hash and evicted, on every instance,
+ * when the account's access data changes (change feed kind `a`).
+ */
+@Injectable()
+export class AuthService implements OnModuleInit, OnApplicationShutdown {
+  private readonly cache: CoherentCache<Principal & { hashHex: string }>;
+  private readonly lastTouched = new Map<string, number>();
+  private readonly pendingTouches = new Map<string, Buffer>();
+  private touchTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(CONFIG) config: TwindexConfig,
+    private readonly repo: PrincipalRepository,
+    private readonly feed: ChangeFeed,
+  ) {
+    this.cache = new CoherentCache({
+      maxEntries: config.PRINCIPAL_CACHE_MAX_ENTRIES,
+      maxBytes: config.PRINCIPAL_CACHE_MAX_ENTRIES * 4096,
+      ttlMs: config.PRINCIPAL_CACHE_TTL_MS,
+      sizeOf: () => 2048,
+    });
+  }
+
+  onModuleInit(): void {
+    this.feed.subscribe('a', {
+      onChange: (m) => {
+        if (m.keys === 'all') return this.cache.invalidateAll();
+        const accounts = new Set(m.keys);
+        this.cache.invalidateWhere((p) => accounts.has(p.account));
+      },
+      onTrust: (trusted) => this.cache.setTrusted(trusted),
+    });
+    this.touchTimer = setInterval(() => void this.flushTouches(), 5000);
+    this.touchTimer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.touchTimer) clearInterval(this.touchTimer);
+    await this.flushTouches().catch(() => undefined);
+  }
+
+  /** Synchronous when the key is cached, so the hot path pays no promise for auth. */
+  authenticate(header: string | undefined, nowMs = Date.now()): Principal | Promise<Principal> {
+    const secret = secretFromHeader(header);
+    if (!secret || !isWellFormedSecret(secret)) throw unauthorized();
+    const hash = hashSecret(secret);
+    const key = hash.toString('hex');
+    const found = this.cache.get(key, () => this.load(hash, key), nowMs);
+    return found instanceof Promise ? found.then((p) => this.admit(p, hash, nowMs)) : this.admit(found, hash, nowMs);
+  }
+
+  authorize(principal: Principal, action: string): void {
+    if (!principal.allowed.has(action)) throw forbidden(`Action '${action}' is not allowed for this user`);
+  }
+
+  /** The writing instance evicts before it answers, so its own next request sees the change. */
+  invalidateAccount(account: string): void {
+    this.cache.invalidateWhere((p) => p.account === account);
+  }
+
+  private admit(p: Principal & { hashHex: string }, hash: Buffer, nowMs: number): Principal {
+    if (p.secretValidityTs !== null && p.secretValidityTs * 1000 <= nowMs) throw unauthorized();
+    const last = this.lastTouched.get(p.hashHex);
+    if (last === undefined || nowMs - last > TOUCH_EVERY_MS) {
+      this.lastTouched.set(p.hashHex, nowMs);
+      this.pendingTouches.set(p.hashHex, hash);
+    }
+    return p;
+  }
+
+  private async load(hash: Buffer, hashHex: string): Promise<Principal & { hashHex: string }> {
+    const row = await this.repo.findBySecretHash(hash);
+    if (!row || row.user_status !== 'active') throw unauthorized();
+    return toPrincipal(row, hashHex);
+  }
+
+  private async flushTouches(): Promise<void> {
+    if (this.pendingTouches.size === 0) return;
+    const hashes = [...this.pendingTouches.values()];
+    this.pendingTouches.clear();
+    if (this.lastTouched.size > 100_000) this.lastTouched.clear();
+    await this.repo.touch(hashes, Date.now() / 1000).catch(() => undefined);
+  }
+}
+
+function toPrincipal(row: PrincipalRow, hashHex: string): Principal & { hashHex: string } {
+  const statement = { effect: row.effect, actions: row.actions };
+  return {
+    hashHex,
+    account: row.account,
+    accountName: row.account_name,
+    user: row.user_uuid,
+    userName: row.user_name,
+    role: row.role_uuid,
+    roleName: row.role_name,
+    userDescription: row.user_description ?? {},
+    dict: EMPTY_DICT,
+    statement,
+    allowed: new Set(allowedActions(statement, [row.permission_operations])),
+    // Rules were validated when written; a rule that no longer compiles (older grammar) fails closed.
+    twinRule: compileOrDenyAll(row.twin_rule),
+    identityRule: compileOrDenyAll(row.identity_rule),
+    fingerprint: row.fingerprint,
+    secretValidityTs: row.secret_validity_ts,
+  };
+}
+
+function compileOrDenyAll(text: string | null) {
+  if (text === null) return null;
+  try {
+    return compileRuleCached(text);
+  } catch {
+    return compileRuleCached('false');
+  }
+}

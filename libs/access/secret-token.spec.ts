@@ -1,0 +1,30 @@
+import fc from 'fast-check';
+import { fingerprintOf, generateSecret, isWellFormedSecret, secretFromHeader } from './secret-token.js';
+
+describe('secret tokens', () => {
+  it('generates distinct, prefixed, well-formed secrets', () => {
+    const a = generateSecret();
+    const b = generateSecret();
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^twx_[0-9A-Za-z]{49}$/);
+    expect(isWellFormedSecret(a)).toBe(true);
+    expect(fingerprintOf(a)).toBe(a.slice(0, 12));
+  });
+
+  it('refuses a secret with any single character changed (checksum)', () => {
+    const s = generateSecret();
+    fc.assert(
+      fc.property(fc.integer({ min: 4, max: s.length - 1 }), fc.constantFrom(...'0aZ9bY'), (i, ch) => {
+        fc.pre(s[i] !== ch);
+        return !isWellFormedSecret(s.slice(0, i) + ch + s.slice(i + 1));
+      }),
+    );
+  });
+
+  it('accepts the bare and the Bearer header forms', () => {
+    expect(secretFromHeader('twx_abc')).toBe('twx_abc');
+    expect(secretFromHeader('Bearer twx_abc')).toBe('twx_abc');
+    expect(secretFromHeader('bearer   twx_abc ')).toBe('twx_abc');
+    expect(secretFromHeader(undefined)).toBeUndefined();
+  });
+});

@@ -1,0 +1,22 @@
+import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { CONFIG, type TwindexConfig } from '../config/index.js';
+import { ChangeFeed } from './change-feed.js';
+
+@Global()
+@Module({
+  providers: [
+    { provide: ChangeFeed, inject: [CONFIG], useFactory: (c: TwindexConfig) => new ChangeFeed(c.DATABASE_URL) },
+  ],
+  exports: [ChangeFeed],
+})
+export class CacheModule implements OnModuleInit, OnApplicationShutdown {
+  constructor(@Inject(ChangeFeed) private readonly feed: ChangeFeed) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.feed.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.feed.stop();
+  }
+}

@@ -1,0 +1,139 @@
+import { LRUCache } from 'lru-cache';
+
+export interface CoherentCacheOptions<V> {
+  maxEntries: number;
+  maxBytes: number;
+  ttlMs: number;
+  sizeOf: (value: V, key: string) => number;
+  /** Absolute time (ms) after which the value must not be served, e.g. the earliest validity_ts of its rows. */
+  expiresAtMs?: (value: V) => number | undefined;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  evictions: number;
+  bypassed: number;
+}
+
+interface InFlight<V> {
+  promise: Promise<V>;
+  stale: boolean;
+}
+
+/**
+ * An LRU of caller-independent facts that never stores a value fetched across an invalidation.
+ *
+ * The race it closes: a miss starts a load, a write commits and its invalidation arrives while the load is
+ * running, then the load returns the old rows. Every load is registered in `inFlight`; an invalidation marks
+ * the registered load stale and removes it, so its result is handed to the callers that were already waiting
+ * (their requests began before the write) but never stored, and later callers start a fresh load.
+ * `epoch` does the same for whole-cache flushes.
+ */
+export class CoherentCache<V extends object> {
+  private readonly lru: LRUCache<string, V>;
+  private readonly inFlight = new Map<string, InFlight<V>>();
+  private epoch = 0;
+  private trusted = true;
+  readonly stats: CacheStats = { hits: 0, misses: 0, evictions: 0, bypassed: 0 };
+
+  constructor(private readonly options: CoherentCacheOptions<V>) {
+    this.lru = new LRUCache<string, V>({
+      max: options.maxEntries,
+      maxSize: options.maxBytes,
+      sizeCalculation: (v, k) => Math.max(1, options.sizeOf(v, k)),
+      ttl: options.ttlMs,
+      ttlAutopurge: false,
+      // Only evictions for room count; deletions we asked for are invalidations.
+      dispose: (_v, _k, reason) => {
+        if (reason === 'evict') this.stats.evictions++;
+      },
+    });
+  }
+
+  get size(): number {
+    return this.lru.size;
+  }
+
+  get calculatedBytes(): number {
+    return this.lru.calculatedSize;
+  }
+
+  get isTrusted(): boolean {
+    return this.trusted;
+  }
+
+  /** Synchronous look-up for callers that batch their own misses; undefined on a miss. */
+  peek(key: string, nowMs: number): V | undefined {
+    if (!this.trusted) return undefined;
+    const v = this.lru.get(key);
+    if (v === undefined) return undefined;
+    const exp = this.options.expiresAtMs?.(v);
+    if (exp !== undefined && exp <= nowMs) {
+      this.lru.delete(key);
+      return undefined;
+    }
+    return v;
+  }
+
+  /** Returns the cached value, or loads it once for all concurrent callers of the same key. */
+  get(key: string, load: (key: string) => Promise<V>, nowMs = Date.now()): Promise<V> | V {
+    const hit = this.peek(key, nowMs);
+    if (hit !== undefined) {
+      this.stats.hits++;
+      return hit;
+    }
+    if (!this.trusted) {
+      this.stats.bypassed++;
+      return load(key);
+    }
+    this.stats.misses++;
+    const running = this.inFlight.get(key);
+    if (running) return running.promise;
+    const startedEpoch = this.epoch;
+    const entry: InFlight<V> = { promise: undefined as unknown as Promise<V>, stale: false };
+    entry.promise = load(key).then(
+      (value) => {
+        if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
+        if (!entry.stale && startedEpoch === this.epoch && this.trusted) this.lru.set(key, value);
+        return value;
+      },
+      (err: unknown) => {
+        if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
+        throw err;
+      },
+    );
+    this.inFlight.set(key, entry);
+    return entry.promise;
+  }
+
+  invalidate(key: string): void {
+    this.lru.delete(key);
+    const running = this.inFlight.get(key);
+    if (running) {
+      running.stale = true;
+      this.inFlight.delete(key);
+    }
+  }
+
+  invalidateAll(): void {
+    this.epoch++;
+    this.lru.clear();
+    for (const entry of this.inFlight.values()) entry.stale = true;
+    this.inFlight.clear();
+  }
+
+  /** Called by the change feed: untrusted means flushed and bypassed until the channel is back. */
+  setTrusted(trusted: boolean): void {
+    this.invalidateAll();
+    this.trusted = trusted;
+  }
+
+  /** Deletes every entry whose value matches; for invalidations that name a group (an account) not a key. */
+  invalidateWhere(match: (value: V) => boolean): void {
+    this.epoch++;
+    for (const [k, v] of this.lru.entries()) if (match(v)) this.lru.delete(k);
+    for (const entry of this.inFlight.values()) entry.stale = true;
+    this.inFlight.clear();
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Typed failures the API answers with. The kind is mapped to an HTTP status in exactly one place
+ * (the API's exception filter); the subcode is the stable machine-readable name of api.md.
+ */
+export type FailureKind =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'unavailable';
+
+export class TwindexError extends Error {
+  override name = 'TwindexError';
+  constructor(
+    readonly kind: FailureKind,
+    readonly subcode: string,
+    description: string,
+  ) {
+    super(description);
+  }
+}
+
+export const badRequest = (subcode: string, description: string) =>
+  new TwindexError('bad_request', subcode, description);
+export const notFound = (what: string) => new TwindexError('not_found', 'not_found', `${what} not found`);
+export const forbidden = (description: string) => new TwindexError('forbidden', 'forbidden', description);
+export const unauthorized = (description = 'Missing, unknown, revoked or expired secret') =>
+  new TwindexError('unauthorized', 'unauthorized', description);

@@ -1,0 +1,3 @@
+export * from './db.js';
+export * from './database-setup.js';
+export * from './store.module.js';

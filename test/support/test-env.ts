@@ -1,0 +1,25 @@
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type TwindexConfig } from '../../libs/config/index.js';
+
+const BASE_DB_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const OPERATOR_KEY = 'test-operator-key-0123456789abcdef0123456789';
+
+/** A configuration with its own database and Redis prefix, so suites run in parallel and repeatedly. */
+export function isolatedConfig(overrides: Record<string, string> = {}): TwindexConfig {
+  const id = `${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const url = new URL(BASE_DB_URL);
+  url.pathname = `/twindex_test_${id}`;
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: url.toString(),
+    DATABASE_POOL_SIZE: '5',
+    REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_PREFIX: `twindex_test_${id}`,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    TWINDEX_OPERATOR_KEY: OPERATOR_KEY,
+    TWINDEX_SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  });
+}
