@@ -37,6 +37,9 @@ export function toErrorResponse(err: unknown, trace: string): { status: number; 
     };
   }
   if (err instanceof HttpException) {
+    // Nest's Fastify adapter wraps Fastify's own failures (bad JSON, body limit); answer for the original.
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause && typeof (cause as { statusCode?: unknown }).statusCode === 'number') return toErrorResponse(cause, trace);
     const status = err.getStatus();
     if (status === 404) return { status, body: { subcode: 'not_found', description: 'No such endpoint', trace } };
     if (status === 503)

@@ -1,0 +1,188 @@
+import { Injectable } from '@nestjs/common';
+import { AuthService } from '../../../../libs/access/auth.service.js';
+import { decodePageToken, encodePageToken, type PagePosition } from '../../../../libs/access/page-token.js';
+import { generateAssignmentId, generatePermissionId } from '../../../../libs/access/permission-id.js';
+import { duplicateActions, invalidActions } from '../../../../libs/domain/access/permission-evaluation.js';
+import { badRequest, notFound } from '../../../../libs/domain/errors.js';
+import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
+import { Db } from '../../../../libs/store/db.js';
+import { assertFreeName } from '../names.js';
+import type { CreatePermissionInput, PageQuery, UpdatePermissionInput } from './permission-body.js';
+import {
+  type AssignmentView,
+  assignmentView,
+  type PermissionView,
+  permissionView,
+} from './permission-view.js';
+import { type PermissionRow, PermissionsRepository } from './permissions.repository.js';
+
+export const DEFAULT_PAGE_SIZE = 20;
+
+export interface Page<T> {
+  items: T[];
+  nextPageToken?: string;
+}
+
+/** access.md: one or more catalogue actions, none twice. */
+function assertOperations(operations: readonly string[]): void {
+  if (operations.length === 0) throw badRequest('invalid_action', 'operations must list at least one action');
+  const unknown = invalidActions(operations);
+  if (unknown.length > 0) {
+    throw badRequest(
+      'invalid_action',
+      `Not in the action catalogue: ${unknown
+        .slice(0, 5)
+        .map((a) => `'${a.slice(0, 60)}'`)
+        .join(', ')}`,
+    );
+  }
+  const repeated = duplicateActions(operations);
+  if (repeated.length > 0)
+    throw badRequest('duplicate_action', `Listed more than once: ${repeated.join(', ')}`);
+}
+
+function position(query: PageQuery): PagePosition | null {
+  if (query.paginationToken === undefined) return null;
+  const decoded = decodePageToken(query.paginationToken);
+  if (!decoded) throw badRequest('invalid_parameter', 'paginationToken is not a token this API gave out');
+  return decoded;
+}
+
+function toPage<R extends { created_ts: number; id: string }, T>(
+  rows: R[],
+  limit: number,
+  view: (r: R) => T,
+): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return rows.length > limit && last
+    ? { items: items.map(view), nextPageToken: encodePageToken({ ts: last.created_ts, id: last.id }) }
+    : { items: items.map(view) };
+}
+
+const archived = () =>
+  badRequest('archived', 'Permission is archived; it can no longer be updated or assigned');
+const immutable = () => badRequest('immutable', 'Permission is immutable');
+
+@Injectable()
+export class PermissionsService {
+  constructor(
+    private readonly db: Db,
+    private readonly permissions: PermissionsRepository,
+    private readonly auth: AuthService,
+  ) {}
+
+  async create(account: string, input: CreatePermissionInput): Promise<PermissionView> {
+    assertFreeName(input.name, 'Permission', 100);
+    assertOperations(input.operations);
+    const now = Date.now() / 1000;
+    const row = await this.permissions.insert({
+      id: generatePermissionId(),
+      account,
+      name: input.name,
+      operations: input.operations,
+      is_immutable: false,
+      is_archived: false,
+      created_ts: now,
+      updated_ts: now,
+    });
+    return permissionView(row);
+  }
+
+  async list(account: string, query: PageQuery): Promise<Page<PermissionView>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await this.permissions.page(account, position(query), limit + 1);
+    return toPage(rows, limit, permissionView);
+  }
+
+  async get(account: string, id: string): Promise<PermissionView> {
+    const row = await this.permissions.find(account, id);
+    if (!row) throw notFound('Permission');
+    return permissionView(row);
+  }
+
+  async update(account: string, id: string, input: UpdatePermissionInput): Promise<PermissionView> {
+    if (input.name !== undefined) assertFreeName(input.name, 'Permission', 100);
+    if (input.operations !== undefined) assertOperations(input.operations);
+    const row = await this.change(account, id, (current) => {
+      if (current.is_immutable) throw immutable();
+      if (current.is_archived) throw archived();
+      return {
+        name: input.name ?? current.name,
+        operations: input.operations ?? current.operations,
+        is_archived: false,
+      };
+    });
+    this.auth.invalidateAccount(account);
+    return permissionView(row);
+  }
+
+  /** Idempotent: archiving an archived permission answers it unchanged. */
+  async archive(account: string, id: string): Promise<PermissionView> {
+    const row = await this.change(account, id, (current) => {
+      if (current.is_immutable) throw immutable();
+      return current.is_archived
+        ? null
+        : { name: current.name, operations: current.operations, is_archived: true };
+    });
+    this.auth.invalidateAccount(account);
+    return permissionView(row);
+  }
+
+  async assign(account: string, id: string, identityId: string): Promise<AssignmentView> {
+    const user = normalizeUuid(identityId);
+    const invalidUser = () => badRequest('invalid_user', 'identityId is not a user of this account');
+    if (user === null) throw invalidUser();
+    const row = await this.db.transaction(async (tx) => {
+      // Locked so that an archive cannot commit between this check and the insert.
+      const permission = await this.permissions.find(account, id, tx, true);
+      if (!permission) throw notFound('Permission');
+      if (permission.is_archived) throw archived();
+      if (!(await this.permissions.userBelongsTo(account, user, tx))) throw invalidUser();
+      const created = await this.permissions.assign(
+        {
+          id: generateAssignmentId(),
+          permission_id: id,
+          user_uuid: user,
+          account,
+          created_ts: Date.now() / 1000,
+        },
+        tx,
+      );
+      if (!created) throw badRequest('already_assigned', 'The user already holds this permission');
+      return created;
+    });
+    this.auth.invalidateAccount(account);
+    return assignmentView(row);
+  }
+
+  async listAssignments(account: string, id: string, query: PageQuery): Promise<Page<AssignmentView>> {
+    if (!(await this.permissions.find(account, id))) throw notFound('Permission');
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await this.permissions.assignmentPage(account, id, position(query), limit + 1);
+    return toPage(rows, limit, assignmentView);
+  }
+
+  async revoke(account: string, id: string, assignment: string): Promise<AssignmentView> {
+    const row = await this.permissions.revoke(account, id, assignment);
+    if (!row) throw notFound('Assignment');
+    this.auth.invalidateAccount(account);
+    return assignmentView(row);
+  }
+
+  /** Read-check-write under a row lock; `decide` returns the new state, or null to leave the row as it is. */
+  private async change(
+    account: string,
+    id: string,
+    decide: (current: PermissionRow) => Pick<PermissionRow, 'name' | 'operations' | 'is_archived'> | null,
+  ): Promise<PermissionRow> {
+    return this.db.transaction(async (tx) => {
+      const current = await this.permissions.find(account, id, tx, true);
+      if (!current) throw notFound('Permission');
+      const next = decide(current);
+      return next === null
+        ? current
+        : this.permissions.update(id, { ...next, updated_ts: Date.now() / 1000 }, tx);
+    });
+  }
+}

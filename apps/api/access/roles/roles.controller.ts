@@ -1,0 +1,65 @@
+import { Body, Controller, Delete, Get, Param, Patch, Post, Req } from '@nestjs/common';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { RequiresAction } from '../../http/action.decorator.js';
+import { parseInput } from '../../http/validate.js';
+import { ApiZodBody } from '../openapi-body.js';
+import { uuidPath } from '../path-params.js';
+import { principalOf } from '../request-principal.js';
+import { createRoleSchema, updateRoleSchema } from './role-body.js';
+import { type RoleView } from './role-view.js';
+import { RolesService } from './roles.service.js';
+
+@ApiTags('roles')
+@ApiSecurity('secret')
+@Controller('roles')
+export class RolesController {
+  constructor(private readonly roles: RolesService) {}
+
+  @Post()
+  @RequiresAction('create_user_role')
+  @ApiOperation({
+    operationId: 'create_user_role',
+    summary: 'Create a role (no statement: every action allowed)',
+  })
+  @ApiZodBody(createRoleSchema)
+  create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<RoleView> {
+    return this.roles.create(principalOf(req).account, parseInput(createRoleSchema, body));
+  }
+
+  @Get()
+  @RequiresAction('get_user_roles')
+  @ApiOperation({ operationId: 'get_user_roles', summary: "The account's roles, built-ins first" })
+  async list(@Req() req: FastifyRequest): Promise<{ roles: RoleView[] }> {
+    return { roles: await this.roles.list(principalOf(req).account) };
+  }
+
+  @Get(':role')
+  @RequiresAction('get_user_role')
+  @ApiOperation({ operationId: 'get_user_role', summary: 'One role' })
+  get(@Req() req: FastifyRequest, @Param('role') role: string): Promise<RoleView> {
+    return this.roles.get(principalOf(req).account, uuidPath(role, 'Role'));
+  }
+
+  @Patch(':role')
+  @RequiresAction('update_user_role')
+  @ApiOperation({
+    operationId: 'update_user_role',
+    summary: 'Change a role; attributes given replace, others stay',
+  })
+  @ApiZodBody(updateRoleSchema)
+  update(@Req() req: FastifyRequest, @Param('role') role: string, @Body() body: unknown): Promise<RoleView> {
+    const uuid = uuidPath(role, 'Role');
+    return this.roles.update(principalOf(req).account, uuid, parseInput(updateRoleSchema, body));
+  }
+
+  @Delete(':role')
+  @RequiresAction('delete_user_role')
+  @ApiOperation({
+    operationId: 'delete_user_role',
+    summary: 'Delete a role no user holds; answers the deleted role',
+  })
+  delete(@Req() req: FastifyRequest, @Param('role') role: string): Promise<RoleView> {
+    return this.roles.delete(principalOf(req).account, uuidPath(role, 'Role'));
+  }
+}

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AuthService } from '../../../../libs/access/auth.service.js';
+import { badRequest, notFound } from '../../../../libs/domain/errors.js';
+import { Db } from '../../../../libs/store/db.js';
+import type { CreateRoleInput, UpdateRoleInput } from './role-body.js';
+import { assertRoleName, assertRuleCompiles, normalizeActions } from './role-validation.js';
+import { roleView, type RoleView } from './role-view.js';
+import { RolesRepository } from './roles.repository.js';
+
+// PostgreSQL foreign_key_violation: a user was given the role between our check and the delete.
+const FOREIGN_KEY_VIOLATION = '23503';
+
+@Injectable()
+export class RolesService {
+  constructor(
+    private readonly db: Db,
+    private readonly roles: RolesRepository,
+    private readonly auth: AuthService,
+  ) {}
+
+  async list(account: string): Promise<RoleView[]> {
+    return (await this.roles.list(account)).map(roleView);
+  }
+
+  async get(account: string, uuid: string): Promise<RoleView> {
+    const row = await this.roles.find(account, uuid);
+    if (!row) throw notFound('Role');
+    return roleView(row);
+  }
+
+  async create(account: string, input: CreateRoleInput): Promise<RoleView> {
+    assertRoleName(input.name);
+    // access.md: a role created without a statement allows every action, as on Trusted Twin.
+    const statement = input.statement ?? { effect: 'deny' as const, actions: null };
+    const actions = normalizeActions(statement.actions);
+    const twinRule = input.rules?.twin_rule ?? null;
+    const identityRule = input.rules?.identity_rule ?? null;
+    assertRuleCompiles(twinRule, 'twin_rule');
+    assertRuleCompiles(identityRule, 'identity_rule');
+    const now = Date.now() / 1000;
+    const row = await this.roles.insert({
+      uuid: randomUUID(),
+      account,
+      name: input.name,
+      effect: statement.effect,
+      actions,
+      twin_rule: twinRule,
+      identity_rule: identityRule,
+      is_immutable: false,
+      created_ts: now,
+      updated_ts: now,
+    });
+    return roleView(row);
+  }
+
+  async update(account: string, uuid: string, input: UpdateRoleInput): Promise<RoleView> {
+    if (input.name !== undefined) assertRoleName(input.name);
+    const actions = input.statement ? normalizeActions(input.statement.actions) : undefined;
+    assertRuleCompiles(input.rules?.twin_rule, 'twin_rule');
+    assertRuleCompiles(input.rules?.identity_rule, 'identity_rule');
+    const row = await this.db.transaction(async (tx) => {
+      const current = await this.roles.find(account, uuid, tx, true);
+      if (!current) throw notFound('Role');
+      if (current.is_immutable) throw immutable(current.name);
+      return this.roles.update(
+        account,
+        uuid,
+        {
+          name: input.name ?? current.name,
+          effect: input.statement?.effect ?? current.effect,
+          actions: actions === undefined ? current.actions : actions,
+          twin_rule: input.rules?.twin_rule === undefined ? current.twin_rule : input.rules.twin_rule,
+          identity_rule:
+            input.rules?.identity_rule === undefined ? current.identity_rule : input.rules.identity_rule,
+          updated_ts: Date.now() / 1000,
+        },
+        tx,
+      );
+    });
+    // Every holder's allowed actions and rules may have changed.
+    this.auth.invalidateAccount(account);
+    return roleView(row);
+  }
+
+  async delete(account: string, uuid: string): Promise<RoleView> {
+    try {
+      const row = await this.db.transaction(async (tx) => {
+        const current = await this.roles.find(account, uuid, tx, true);
+        if (!current) throw notFound('Role');
+        if (current.is_immutable) throw immutable(current.name);
+        if (await this.roles.isHeld(uuid, tx)) throw inUse();
+        await this.roles.delete(account, uuid, tx);
+        return current;
+      });
+      return roleView(row);
+    } catch (e) {
+      if ((e as { code?: string }).code === FOREIGN_KEY_VIOLATION) throw inUse();
+      throw e;
+    }
+  }
+}
+
+const immutable = (name: string) =>
+  badRequest('immutable', `Built-in role '${name}' cannot be changed or deleted`);
+const inUse = () =>
+  badRequest('in_use', 'Role is still held by at least one user; give them another role first');

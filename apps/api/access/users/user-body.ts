@@ -1,0 +1,22 @@
+import { z } from 'zod';
+
+const status = z.enum(['active', 'disabled']);
+
+/** `description` is checked by validateDescription (key pattern, 64 KiB) after parsing, so its errors name it. */
+export const createUserSchema = z.strictObject({
+  name: z.string(),
+  role: z.string(),
+  description: z.unknown().optional(),
+  status: status.optional(),
+});
+
+/** Attributes given replace, others stay; `description` replaces the whole object. */
+export const updateUserSchema = z.strictObject({
+  name: z.string().optional(),
+  role: z.string().optional(),
+  description: z.unknown().optional(),
+  status: status.optional(),
+});
+
+export type CreateUserInput = z.output<typeof createUserSchema>;
+export type UpdateUserInput = z.output<typeof updateUserSchema>;

@@ -1,0 +1,26 @@
+import type { UserRow } from './users.repository.js';
+
+/** The user resource: `description` is what rules see as USER. */
+export interface UserView {
+  uuid: string;
+  account: string;
+  name: string;
+  role: string;
+  description: Record<string, unknown>;
+  status: 'active' | 'disabled';
+  created_ts: number;
+  updated_ts: number;
+}
+
+export function userView(row: UserRow): UserView {
+  return {
+    uuid: row.uuid,
+    account: row.account,
+    name: row.name,
+    role: row.role,
+    description: row.description,
+    status: row.status,
+    created_ts: row.created_ts,
+    updated_ts: row.updated_ts,
+  };
+}

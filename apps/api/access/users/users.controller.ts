@@ -1,0 +1,59 @@
+import { Body, Controller, Delete, Get, Param, Patch, Post, Req } from '@nestjs/common';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { RequiresAction } from '../../http/action.decorator.js';
+import { parseInput } from '../../http/validate.js';
+import { ApiZodBody } from '../openapi-body.js';
+import { uuidPath } from '../path-params.js';
+import { principalOf } from '../request-principal.js';
+import { createUserSchema, updateUserSchema } from './user-body.js';
+import { type UserView } from './user-view.js';
+import { UsersService } from './users.service.js';
+
+@ApiTags('users')
+@ApiSecurity('secret')
+@Controller('users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Post()
+  @RequiresAction('create_user')
+  @ApiOperation({ operationId: 'create_user', summary: "Create a user holding one of the account's roles" })
+  @ApiZodBody(createUserSchema)
+  create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<UserView> {
+    return this.users.create(principalOf(req).account, parseInput(createUserSchema, body));
+  }
+
+  @Get()
+  @RequiresAction('get_users')
+  @ApiOperation({ operationId: 'get_users', summary: "The account's users, oldest first" })
+  async list(@Req() req: FastifyRequest): Promise<{ users: UserView[] }> {
+    return { users: await this.users.list(principalOf(req).account) };
+  }
+
+  @Get(':user')
+  @RequiresAction('get_user')
+  @ApiOperation({ operationId: 'get_user', summary: 'One user' })
+  get(@Req() req: FastifyRequest, @Param('user') user: string): Promise<UserView> {
+    return this.users.get(principalOf(req).account, uuidPath(user, 'User'));
+  }
+
+  @Patch(':user')
+  @RequiresAction('update_user')
+  @ApiOperation({
+    operationId: 'update_user',
+    summary: 'Change a user; disabling takes effect on the next request',
+  })
+  @ApiZodBody(updateUserSchema)
+  update(@Req() req: FastifyRequest, @Param('user') user: string, @Body() body: unknown): Promise<UserView> {
+    const uuid = uuidPath(user, 'User');
+    return this.users.update(principalOf(req).account, uuid, parseInput(updateUserSchema, body));
+  }
+
+  @Delete(':user')
+  @RequiresAction('delete_user')
+  @ApiOperation({ operationId: 'delete_user', summary: 'Delete a user with its secrets and assignments' })
+  delete(@Req() req: FastifyRequest, @Param('user') user: string): Promise<UserView> {
+    return this.users.delete(principalOf(req).account, uuidPath(user, 'User'));
+  }
+}

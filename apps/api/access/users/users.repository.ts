@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+import { Db, type Queryable } from '../../../../libs/store/db.js';
+
+export interface UserRow {
+  uuid: string;
+  account: string;
+  name: string;
+  role: string;
+  description: Record<string, unknown>;
+  status: 'active' | 'disabled';
+  created_ts: number;
+  updated_ts: number;
+}
+
+const COLUMNS = 'uuid, account, name, role, description, status, created_ts, updated_ts';
+
+@Injectable()
+export class UsersRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Inserts only when the role belongs to the same account (the INSERT … SELECT is the check, so no race with a
+   * role deletion: the foreign key locks the role row). Undefined when it does not.
+   */
+  async insert(user: UserRow, q: Queryable = this.db): Promise<UserRow | undefined> {
+    const rows = await q.query<UserRow>(
+      `INSERT INTO users (${COLUMNS})
+       SELECT $1, $2, $3, r.uuid, $5, $6, $7, $8 FROM roles r WHERE r.uuid = $4 AND r.account = $2
+       RETURNING ${COLUMNS}`,
+      [
+        user.uuid,
+        user.account,
+        user.name,
+        user.role,
+        JSON.stringify(user.description),
+        user.status,
+        user.created_ts,
+        user.updated_ts,
+      ],
+    );
+    return rows[0];
+  }
+
+  /** users_account_idx. */
+  async list(account: string): Promise<UserRow[]> {
+    return this.db.query<UserRow>(
+      `SELECT ${COLUMNS} FROM users WHERE account = $1 ORDER BY created_ts, uuid`,
+      [account],
+    );
+  }
+
+  async find(
+    account: string,
+    uuid: string,
+    q: Queryable = this.db,
+    lock = false,
+  ): Promise<UserRow | undefined> {
+    const rows = await q.query<UserRow>(
+      `SELECT ${COLUMNS} FROM users WHERE uuid = $1 AND account = $2${lock ? ' FOR UPDATE' : ''}`,
+      [uuid, account],
+    );
+    return rows[0];
+  }
+
+  async roleBelongsTo(account: string, role: string, q: Queryable): Promise<boolean> {
+    const rows = await q.query(`SELECT 1 FROM roles WHERE uuid = $1 AND account = $2 FOR KEY SHARE`, [
+      role,
+      account,
+    ]);
+    return rows.length > 0;
+  }
+
+  async update(
+    account: string,
+    uuid: string,
+    changes: Pick<UserRow, 'name' | 'role' | 'description' | 'status' | 'updated_ts'>,
+    q: Queryable,
+  ): Promise<UserRow> {
+    const rows = await q.query<UserRow>(
+      `UPDATE users SET name = $3, role = $4, description = $5, status = $6, updated_ts = $7
+        WHERE uuid = $1 AND account = $2 RETURNING ${COLUMNS}`,
+      [
+        uuid,
+        account,
+        changes.name,
+        changes.role,
+        JSON.stringify(changes.description),
+        changes.status,
+        changes.updated_ts,
+      ],
+    );
+    return rows[0];
+  }
+
+  /** Secrets, the pending PIN and permission assignments go with the user (ON DELETE CASCADE). */
+  async delete(account: string, uuid: string): Promise<UserRow | undefined> {
+    const rows = await this.db.query<UserRow>(
+      `DELETE FROM users WHERE uuid = $1 AND account = $2 RETURNING ${COLUMNS}`,
+      [uuid, account],
+    );
+    return rows[0];
+  }
+}

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AuthService } from '../../../../libs/access/auth.service.js';
+import { badRequest, notFound } from '../../../../libs/domain/errors.js';
+import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
+import { Db } from '../../../../libs/store/db.js';
+import { assertFreeName, userDescription } from '../names.js';
+import type { CreateUserInput, UpdateUserInput } from './user-body.js';
+import { userView, type UserView } from './user-view.js';
+import { type UserRow, UsersRepository } from './users.repository.js';
+
+const invalidRole = () => badRequest('invalid_role', "Role is not one of this account's roles");
+
+/** A role is named by the UUID of one of the caller's account's roles; anything else is the same 400. */
+function roleUuid(value: string): string {
+  const uuid = normalizeUuid(value);
+  if (uuid === null) throw invalidRole();
+  return uuid;
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly db: Db,
+    private readonly users: UsersRepository,
+    private readonly auth: AuthService,
+  ) {}
+
+  async list(account: string): Promise<UserView[]> {
+    return (await this.users.list(account)).map(userView);
+  }
+
+  async get(account: string, uuid: string): Promise<UserView> {
+    const row = await this.users.find(account, uuid);
+    if (!row) throw notFound('User');
+    return userView(row);
+  }
+
+  async create(account: string, input: CreateUserInput): Promise<UserView> {
+    assertFreeName(input.name, 'User', 100);
+    const description = input.description === undefined ? {} : userDescription(input.description);
+    const now = Date.now() / 1000;
+    const row = await this.users.insert({
+      uuid: randomUUID(),
+      account,
+      name: input.name,
+      role: roleUuid(input.role),
+      description,
+      status: input.status ?? 'active',
+      created_ts: now,
+      updated_ts: now,
+    });
+    if (!row) throw invalidRole();
+    return userView(row);
+  }
+
+  async update(account: string, uuid: string, input: UpdateUserInput): Promise<UserView> {
+    if (input.name !== undefined) assertFreeName(input.name, 'User', 100);
+    const description = input.description === undefined ? undefined : userDescription(input.description);
+    const role = input.role === undefined ? undefined : roleUuid(input.role);
+    const row = await this.db.transaction(async (tx): Promise<UserRow> => {
+      const current = await this.users.find(account, uuid, tx, true);
+      if (!current) throw notFound('User');
+      if (
+        role !== undefined &&
+        role !== current.role &&
+        !(await this.users.roleBelongsTo(account, role, tx))
+      ) {
+        throw invalidRole();
+      }
+      return this.users.update(
+        account,
+        uuid,
+        {
+          name: input.name ?? current.name,
+          role: role ?? current.role,
+          description: description ?? current.description,
+          status: input.status ?? current.status,
+          updated_ts: Date.now() / 1000,
+        },
+        tx,
+      );
+    });
+    // Status, role and description (USER in rules) all feed the cached principal.
+    this.auth.invalidateAccount(account);
+    return userView(row);
+  }
+
+  async delete(account: string, uuid: string): Promise<UserView> {
+    const row = await this.users.delete(account, uuid);
+    if (!row) throw notFound('User');
+    this.auth.invalidateAccount(account);
+    return userView(row);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './action-catalogue.js';
+export * from './built-in-roles.js';
+export * from './permission-evaluation.js';

@@ -1,0 +1,19 @@
+/** The rule language of rules.md: compile once, evaluate per request. */
+export * from './rule-types.js';
+export {
+  compileRule,
+  compileRuleCached,
+  RuleCompiler,
+  MAX_RULE_LENGTH,
+  DEFAULT_CACHE_SIZE,
+  RULE_VARIABLE_NAMES,
+  type CompileOptions,
+  type RuleCompilerOptions,
+  type RuleOutcome,
+  type RuleProgram,
+} from './rule-compiler.js';
+export { DEFAULT_STEP_BUDGET } from './rule-evaluator.js';
+export { MAX_RULE_DEPTH, parseRule } from './rule-parser.js';
+export { printRule } from './rule-printer.js';
+export { MAX_PATTERN_LENGTH, MAX_REGEX_INPUT_LENGTH, REGEX_STEP_BUDGET } from './rule-regex.js';
+export type { RuleNode, BinaryOperator, UnaryOperator, LiteralValue } from './rule-ast.js';

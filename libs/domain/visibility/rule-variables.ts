@@ -1,0 +1,63 @@
+import type { Caller, TwinFacts } from '../model.js';
+import type { CompiledRule, RuleVariableName, RuleVariables } from '../rules/rule-types.js';
+
+/**
+ * The variables of rules.md for one decision. `identity` is set for identity rules and visibility, null for twin
+ * rules. Every key is always present (null when unknown) so every object has the same shape — the evaluator's
+ * property reads stay monomorphic on the hot path.
+ */
+export function ruleVariables(
+  caller: Caller,
+  now: number,
+  twin: TwinFacts | undefined,
+  identityName?: string,
+): RuleVariables {
+  return variablesFor(caller, now, twin?.uuid ?? null, twin, identityName ?? null);
+}
+
+/**
+ * Like ruleVariables, but with the twin's UUID given separately: an index row always knows its twin's UUID even
+ * when the twin's facts were not loaded, and `twin` must not turn null just because `TWIN` is unknown.
+ */
+export function variablesFor(
+  caller: Caller,
+  now: number,
+  twinUuid: string | null,
+  twin: TwinFacts | undefined,
+  identity: string | null,
+): RuleVariables {
+  return {
+    account: caller.account,
+    user: caller.user,
+    role: caller.role,
+    now,
+    twin: twinUuid,
+    identity,
+    twin_owner: twin ? twin.owner : null,
+    twin_status: twin ? twin.status : null,
+    TWIN: twin ? twin.description : null,
+    USER: caller.userDescription,
+    DICT: caller.dict,
+  };
+}
+
+/**
+ * True only for a rule that returns exactly `true`. The compiled-rule contract already fails closed; the catch
+ * and the strict comparison are a second fence so that a bug in a rule implementation can never widen visibility.
+ */
+export function evaluateRule(rule: CompiledRule, vars: RuleVariables): boolean {
+  try {
+    return rule.evaluate(vars) === true;
+  } catch {
+    return false;
+  }
+}
+
+const TWIN_FACT_VARIABLES: readonly RuleVariableName[] = ['twin_owner', 'twin_status', 'TWIN'];
+
+/** Whether evaluating `rule` needs the twin's facts (owner, status, description) rather than just its UUID. */
+export function ruleNeedsTwinFacts(rule: CompiledRule | null): boolean {
+  if (rule === null) return false;
+  for (const name of TWIN_FACT_VARIABLES) if (rule.variables.has(name)) return true;
+  return false;
+}

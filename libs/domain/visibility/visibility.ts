@@ -1,0 +1,115 @@
+import type { Caller, IdentityRow, TwinFacts } from '../model.js';
+import type { RuleVariables } from '../rules/rule-types.js';
+import { evaluateRule, ruleVariables, variablesFor } from './rule-variables.js';
+
+/** semantics.md "Who may see a twin": own twins, or the role's twin_rule is true (null = no foreign twins). */
+export function canSeeTwin(caller: Caller, twin: TwinFacts, now: number): boolean {
+  if (twin.owner === caller.account) return true;
+  return caller.twinRule !== null && evaluateRule(caller.twinRule, ruleVariables(caller, now, twin));
+}
+
+/** Valid while validity_ts is null or strictly in the future; expired at the instant validity_ts == now. */
+export function isValid(row: IdentityRow, now: number): boolean {
+  return row.validityTs === null || row.validityTs > now;
+}
+
+export interface IdentityVisibilityOptions {
+  /** Let personal expired identities through (listing with `show_expired`); foreign ones never are. */
+  allowExpiredPersonal?: boolean;
+}
+
+/** Supplies the rule variables of a row, built at most once per twin of the rows being decided. */
+export interface RowVariables {
+  forRow(row: IdentityRow): RuleVariables;
+}
+
+/**
+ * semantics.md "Who may see an identity": (owner is the caller's account, or visibility is non-null and true)
+ * AND (role identity_rule null or true) AND valid (personal expired only when allowed).
+ * `twin` supplies TWIN/twin_owner/twin_status; undefined makes them null (a rule reading them sees null).
+ */
+export function canSeeIdentity(
+  caller: Caller,
+  row: IdentityRow,
+  twin: TwinFacts | undefined,
+  now: number,
+  options: IdentityVisibilityOptions = {},
+): boolean {
+  return decideIdentity(
+    caller,
+    row,
+    now,
+    options.allowExpiredPersonal === true,
+    new SingleTwinVariables(caller, now, twin),
+  );
+}
+
+/**
+ * The decision itself, cheapest tests first: validity and ownership are comparisons; rules are evaluated only
+ * when they can change the answer, and their variables are built only then.
+ */
+export function decideIdentity(
+  caller: Caller,
+  row: IdentityRow,
+  now: number,
+  allowExpiredPersonal: boolean,
+  variables: RowVariables,
+): boolean {
+  const personal = row.owner === caller.account;
+  if (!isValid(row, now) && !(personal && allowExpiredPersonal)) return false;
+  if (!personal && (row.visibility === null || !evaluateRule(row.visibility, variables.forRow(row))))
+    return false;
+  return caller.identityRule === null || evaluateRule(caller.identityRule, variables.forRow(row));
+}
+
+/** Variables for rows of one known twin (canSeeIdentity): built on first use, then reused. */
+class SingleTwinVariables implements RowVariables {
+  private vars: RuleVariables | undefined;
+  constructor(
+    private readonly caller: Caller,
+    private readonly now: number,
+    private readonly twin: TwinFacts | undefined,
+  ) {}
+
+  forRow(row: IdentityRow): RuleVariables {
+    if (this.vars === undefined || this.vars.identity !== row.name || this.vars.twin !== row.twin) {
+      this.vars = variablesFor(this.caller, this.now, row.twin, this.twin, row.name);
+    }
+    return this.vars;
+  }
+}
+
+/**
+ * Variables for many rows (resolution, listing): one object per (twin, name), twin facts looked up lazily.
+ * Rows of one name differ only by twin and owner, and the variables do not depend on the owner, so rows of the
+ * same twin share one object. The Map is created only when a second distinct (twin, name) shows up.
+ */
+export class TwinVariablesCache implements RowVariables {
+  private last: RuleVariables | undefined;
+  private lastKey = '';
+  private seen: Map<string, RuleVariables> | undefined;
+
+  constructor(
+    private readonly caller: Caller,
+    private readonly now: number,
+    private readonly twinOf: (uuid: string) => TwinFacts | undefined,
+  ) {}
+
+  forRow(row: IdentityRow): RuleVariables {
+    const last = this.last;
+    if (last !== undefined && last.twin === row.twin && last.identity === row.name) return last;
+    // UUIDs never contain a newline and names cannot: the key is unambiguous.
+    const key = `${row.twin}\n${row.name}`;
+    let vars = this.seen?.get(key);
+    if (vars === undefined) {
+      vars = variablesFor(this.caller, this.now, row.twin, this.twinOf(row.twin), row.name);
+      if (last !== undefined) {
+        this.seen ??= new Map([[this.lastKey, last]]);
+        this.seen.set(key, vars);
+      }
+    }
+    this.last = vars;
+    this.lastKey = key;
+    return vars;
+  }
+}
