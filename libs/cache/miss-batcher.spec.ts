@@ -1,0 +1,27 @@
+import { MissBatcher } from './miss-batcher.js';
+
+describe('MissBatcher', () => {
+  it('loads keys missed in the same turn with one call and answers absent keys', async () => {
+    const calls: string[][] = [];
+    const b = new MissBatcher<string>(
+      async (keys) => {
+        calls.push(keys);
+        return new Map(keys.filter((k) => k !== 'none').map((k) => [k, k.toUpperCase()]));
+      },
+      () => 'ABSENT',
+    );
+    const answers = await Promise.all([b.load('a'), b.load('b'), b.load('a'), b.load('none')]);
+    expect(answers).toEqual(['A', 'B', 'A', 'ABSENT']);
+    expect(calls).toEqual([['a', 'b', 'none']]);
+  });
+
+  it('passes a failed load on to every waiter of the batch', async () => {
+    const b = new MissBatcher<string>(
+      async () => {
+        throw new Error('db down');
+      },
+      () => '',
+    );
+    await expect(Promise.all([b.load('a'), b.load('b')])).rejects.toThrow('db down');
+  });
+});
