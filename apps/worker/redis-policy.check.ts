@@ -14,7 +14,9 @@ export class RedisPolicyCheck implements OnApplicationBootstrap {
       const reply = (await this.redis.call('CONFIG', 'GET', 'maxmemory-policy')) as string[];
       const policy = reply?.[1];
       if (policy && policy !== 'noeviction') {
-        this.logger.warn(`Redis maxmemory-policy is '${policy}'; BullMQ needs 'noeviction' or jobs can vanish`);
+        this.logger.warn(
+          `Redis maxmemory-policy is '${policy}'; BullMQ needs 'noeviction' or jobs can vanish`,
+        );
       }
     } catch {
       // CONFIG may be disabled on managed Redis; nothing to check then.

@@ -62,7 +62,9 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
     const hash = hashSecret(secret);
     const key = hash.toString('hex');
     const found = this.cache.get(key, () => this.load(hash, key), nowMs);
-    return found instanceof Promise ? found.then((p) => this.admit(p, hash, nowMs)) : this.admit(found, hash, nowMs);
+    return found instanceof Promise
+      ? found.then((p) => this.admit(p, hash, nowMs))
+      : this.admit(found, hash, nowMs);
   }
 
   authorize(principal: Principal, action: string): void {

@@ -5,7 +5,11 @@ import { ChangeFeed } from './change-feed.js';
 @Global()
 @Module({
   providers: [
-    { provide: ChangeFeed, inject: [CONFIG], useFactory: (c: TwindexConfig) => new ChangeFeed(c.DATABASE_URL) },
+    {
+      provide: ChangeFeed,
+      inject: [CONFIG],
+      useFactory: (c: TwindexConfig) => new ChangeFeed(c.DATABASE_URL),
+    },
   ],
   exports: [ChangeFeed],
 })

@@ -39,13 +39,19 @@ export class CachedTwinFactsIndex extends TwinFactsIndex {
       () => ABSENT,
     );
     feed.subscribe('t', {
-      onChange: (m) => (m.keys === 'all' ? this.cache.invalidateAll() : m.keys.forEach((k) => this.cache.invalidate(k))),
+      onChange: (m) =>
+        m.keys === 'all' ? this.cache.invalidateAll() : m.keys.forEach((k) => this.cache.invalidate(k)),
       onTrust: (trusted) => this.cache.setTrusted(trusted),
     });
   }
 
   get stats() {
-    return { ...this.cache.stats, size: this.cache.size, bytes: this.cache.calculatedBytes, trusted: this.cache.isTrusted };
+    return {
+      ...this.cache.stats,
+      size: this.cache.size,
+      bytes: this.cache.calculatedBytes,
+      trusted: this.cache.isTrusted,
+    };
   }
 
   async twinFacts(uuids: readonly string[]): Promise<Map<string, IndexedTwin>> {

@@ -10,7 +10,13 @@ function deferred<T>() {
 }
 
 function cache(overrides: Partial<ConstructorParameters<typeof CoherentCache<Box>>[0]> = {}) {
-  return new CoherentCache<Box>({ maxEntries: 100, maxBytes: 10_000, ttlMs: 60_000, sizeOf: () => 10, ...overrides });
+  return new CoherentCache<Box>({
+    maxEntries: 100,
+    maxBytes: 10_000,
+    ttlMs: 60_000,
+    sizeOf: () => 10,
+    ...overrides,
+  });
 }
 
 describe('CoherentCache', () => {
@@ -82,7 +88,12 @@ describe('CoherentCache', () => {
       fc.asyncProperty(
         fc.array(fc.tuple(fc.string({ maxLength: 4 }), fc.integer({ min: 1, max: 300 })), { maxLength: 200 }),
         async (ops) => {
-          const c = new CoherentCache<Box>({ maxEntries: 20, maxBytes: 1000, ttlMs: 60_000, sizeOf: (b) => b.v });
+          const c = new CoherentCache<Box>({
+            maxEntries: 20,
+            maxBytes: 1000,
+            ttlMs: 60_000,
+            sizeOf: (b) => b.v,
+          });
           for (const [k, size] of ops) await c.get(k, async () => ({ v: size }));
           return c.size <= 20 && c.calculatedBytes <= 1000;
         },
@@ -93,9 +104,16 @@ describe('CoherentCache', () => {
   it('never serves a value older than the last invalidation of its key (random interleavings)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.oneof(fc.constant('write' as const), fc.constant('read' as const), fc.constant('settle' as const)), {
-          maxLength: 60,
-        }),
+        fc.array(
+          fc.oneof(
+            fc.constant('write' as const),
+            fc.constant('read' as const),
+            fc.constant('settle' as const),
+          ),
+          {
+            maxLength: 60,
+          },
+        ),
         async (ops) => {
           // The "database" holds a version; a write bumps it and invalidates, like a commit plus its notification.
           let version = 0;

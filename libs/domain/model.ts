@@ -43,6 +43,4 @@ export interface Caller {
 
 /** Context narrowing of /resolve (semantics.md). */
 export type ResolveContext =
-  | { kind: 'personal' }
-  | { kind: 'system' }
-  | { kind: 'accounts'; accounts: ReadonlySet<string> };
+  { kind: 'personal' } | { kind: 'system' } | { kind: 'accounts'; accounts: ReadonlySet<string> };

@@ -3,12 +3,27 @@
  * cannot disagree.
  */
 export const QUEUES = {
+  /** `sync-source` scans, created by the API, by job schedulers (one per scheduled source) and on worker start. */
   sync: 'sync',
+  /** `sync-twin` reconciles: many short jobs, kept apart so a long scan never waits behind ten thousand of them. */
+  syncTwins: 'sync-twins',
   imports: 'imports',
 } as const;
 
+export type SyncMode = 'full' | 'incremental';
+
 export interface JobPayloads {
-  'sync-source': { sourceId: string; runId: string; mode: 'full' | 'incremental' };
+  /**
+   * A run's scan. `runId` is null for scheduled runs: the job creates its run and stores its id (and its scan
+   * position) back into the job data, so a retried or resumed scan continues the same run.
+   */
+  'sync-source': {
+    sourceId: string;
+    runId: string | null;
+    mode: SyncMode;
+    cursor?: string | null;
+    pages?: number;
+  };
   'sync-twin': { sourceId: string; runId: string | null; twin: string };
   'import-merge': { importId: string };
 }

@@ -20,7 +20,9 @@ export function createRedis(url: string): Redis {
 
 @Global()
 @Module({
-  providers: [{ provide: REDIS, inject: [CONFIG], useFactory: (c: TwindexConfig) => createRedis(c.REDIS_URL) }],
+  providers: [
+    { provide: REDIS, inject: [CONFIG], useFactory: (c: TwindexConfig) => createRedis(c.REDIS_URL) },
+  ],
   exports: [REDIS],
 })
 export class RedisModule implements OnApplicationShutdown {

@@ -7,7 +7,8 @@ const MIGRATION_LOCK_KEY = 7_260_411_842_311_009;
 
 function databaseName(url: string): string {
   const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
-  if (!/^[A-Za-z0-9_-]{1,63}$/.test(name)) throw new Error(`DATABASE_URL names an unusable database '${name}'`);
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(name))
+    throw new Error(`DATABASE_URL names an unusable database '${name}'`);
   return name;
 }
 
@@ -50,7 +51,13 @@ export async function dropDatabase(url: string): Promise<void> {
 export async function runMigrations(url: string): Promise<string[]> {
   const lock = new Client({ connectionString: url });
   await lock.connect();
-  const ds = new DataSource({ type: 'postgres', url, migrations, migrationsTransactionMode: 'each', logging: false });
+  const ds = new DataSource({
+    type: 'postgres',
+    url,
+    migrations,
+    migrationsTransactionMode: 'each',
+    logging: false,
+  });
   try {
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await ds.initialize();

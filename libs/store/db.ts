@@ -2,16 +2,29 @@ import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 import { TwindexError } from '../domain/errors.js';
 
 // Errors that mean "PostgreSQL is not there right now", as opposed to a bad statement.
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
 
 export function isConnectionError(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
   if (err?.code && UNAVAILABLE_CODES.has(err.code)) return true;
-  return typeof err?.message === 'string' && /Connection terminated|timeout exceeded when trying to connect/i.test(err.message);
+  return (
+    typeof err?.message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect/i.test(err.message)
+  );
 }
 
 function translate(e: unknown): never {
-  if (isConnectionError(e)) throw new TwindexError('unavailable', 'database_unavailable', 'The database is unreachable');
+  if (isConnectionError(e))
+    throw new TwindexError('unavailable', 'database_unavailable', 'The database is unreachable');
   throw e;
 }
 
@@ -66,7 +79,12 @@ export class Db implements Queryable {
 }
 
 export function createPool(url: string, max: number): Pool {
-  const pool = new Pool({ connectionString: url, max, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30_000 });
+  const pool = new Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+  });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   return pool;

@@ -8,7 +8,8 @@ import { createPool, Db } from './db.js';
     {
       provide: Db,
       inject: [CONFIG],
-      useFactory: (config: TwindexConfig) => new Db(createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE)),
+      useFactory: (config: TwindexConfig) =>
+        new Db(createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE)),
     },
   ],
   exports: [Db],

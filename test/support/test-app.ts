@@ -28,7 +28,10 @@ export class TestApi {
     readonly baseUrl: string,
   ) {}
 
-  static async start(config: TwindexConfig = isolatedConfig(), options: { migrate?: boolean } = {}): Promise<TestApi> {
+  static async start(
+    config: TwindexConfig = isolatedConfig(),
+    options: { migrate?: boolean } = {},
+  ): Promise<TestApi> {
     if (options.migrate !== false) {
       await ensureDatabase(config.DATABASE_URL);
       await runMigrations(config.DATABASE_URL);
@@ -46,7 +49,11 @@ export class TestApi {
     if (options.dropDatabase !== false) await dropDatabase(this.config.DATABASE_URL);
   }
 
-  async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<HttpResponse<T>> {
     const url = new URL(path, this.baseUrl);
     for (const [k, v] of Object.entries(options.query ?? {})) {
       if (v === undefined) continue;
@@ -62,13 +69,7 @@ export class TestApi {
     }
     const res = await fetch(url, { method, headers, body });
     const text = await res.text();
-    let parsed: unknown = undefined;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.status, body: parsed as T, headers: res.headers, text };
+    return { status: res.status, body: parseJsonOrUndefined(text) as T, headers: res.headers, text };
   }
 
   get = <T = any>(path: string, o?: RequestOptions) => this.request<T>('GET', path, o);
@@ -84,7 +85,21 @@ export class TestApi {
       body: uuid ? { name, uuid } : { name },
     });
     if (res.status !== 201) throw new Error(`createAccount failed: ${res.status} ${res.text}`);
-    return { account: res.body.account.uuid, user: res.body.user.uuid, role: res.body.role.uuid, secret: res.body.secret };
+    return {
+      account: res.body.account.uuid,
+      user: res.body.user.uuid,
+      role: res.body.role.uuid,
+      secret: res.body.secret,
+    };
+  }
+}
+
+/** Non-JSON bodies (there should be none) come back as undefined and fail the shape assertions. */
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

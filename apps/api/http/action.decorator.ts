@@ -10,7 +10,8 @@ export type RouteAccess =
   /** Authenticated by something other than a user secret (operator key, webhook token); the handler checks it. */
   | { kind: 'own-credential'; credential: 'operator-key' | 'webhook-token' | 'metrics-token' };
 
-export const RequiresAction = (action: Action) => SetMetadata(ACTION_KEY, { kind: 'action', action } satisfies RouteAccess);
+export const RequiresAction = (action: Action) =>
+  SetMetadata(ACTION_KEY, { kind: 'action', action } satisfies RouteAccess);
 export const Public = () => SetMetadata(ACTION_KEY, { kind: 'public' } satisfies RouteAccess);
 export const OwnCredential = (credential: 'operator-key' | 'webhook-token' | 'metrics-token') =>
   SetMetadata(ACTION_KEY, { kind: 'own-credential', credential } satisfies RouteAccess);

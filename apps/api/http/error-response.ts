@@ -27,7 +27,10 @@ const FASTIFY_SUBCODES: Record<string, string> = {
 };
 
 /** Turns anything thrown while serving a request into the status and body of api.md. */
-export function toErrorResponse(err: unknown, trace: string): { status: number; body: ErrorBody; retryAfter?: number } {
+export function toErrorResponse(
+  err: unknown,
+  trace: string,
+): { status: number; body: ErrorBody; retryAfter?: number } {
   if (err instanceof TwindexError) {
     const status = STATUS_OF[err.kind];
     return {
@@ -39,9 +42,11 @@ export function toErrorResponse(err: unknown, trace: string): { status: number; 
   if (err instanceof HttpException) {
     // Nest's Fastify adapter wraps Fastify's own failures (bad JSON, body limit); answer for the original.
     const cause = (err as { cause?: unknown }).cause;
-    if (cause && typeof (cause as { statusCode?: unknown }).statusCode === 'number') return toErrorResponse(cause, trace);
+    if (cause && typeof (cause as { statusCode?: unknown }).statusCode === 'number')
+      return toErrorResponse(cause, trace);
     const status = err.getStatus();
-    if (status === 404) return { status, body: { subcode: 'not_found', description: 'No such endpoint', trace } };
+    if (status === 404)
+      return { status, body: { subcode: 'not_found', description: 'No such endpoint', trace } };
     if (status === 503)
       return { status, body: { subcode: 'unavailable', description: err.message, trace }, retryAfter: 1 };
     if (status < 500) return { status, body: { subcode: 'bad_request', description: err.message, trace } };
@@ -49,7 +54,8 @@ export function toErrorResponse(err: unknown, trace: string): { status: number; 
   const fastify = err as { code?: string; statusCode?: number; message?: string };
   if (typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
     const subcode =
-      (fastify.code && FASTIFY_SUBCODES[fastify.code]) ?? (fastify.statusCode === 404 ? 'not_found' : 'bad_request');
+      (fastify.code && FASTIFY_SUBCODES[fastify.code]) ??
+      (fastify.statusCode === 404 ? 'not_found' : 'bad_request');
     // api.md: a body over 64 KiB is bad input (400); only imports answer 413 for their own limit.
     const status = fastify.statusCode === 413 || fastify.statusCode === 415 ? 400 : fastify.statusCode;
     return { status, body: { subcode, description: fastify.message ?? 'Bad request', trace } };

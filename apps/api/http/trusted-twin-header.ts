@@ -21,4 +21,5 @@ export function parseTrustedTwinHeader(raw: string | string[]): Record<string, u
   return parsed as Record<string, unknown>;
 }
 
-const invalid = () => badRequest('invalid_header', 'X-TrustedTwin must be a JSON object, as text or standard base64');
+const invalid = () =>
+  badRequest('invalid_header', 'X-TrustedTwin must be a JSON object, as text or standard base64');

@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { badRequest } from '../../../libs/domain/errors.js';
 
 /** Validates `unknown` input once at the edge; the first problem becomes a 400 naming the attribute. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, subcode = 'invalid_body'): z.output<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  subcode = 'invalid_body',
+): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -24,7 +24,8 @@ export class MetricsController {
     if (token) {
       const given = Buffer.from((request.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
       const want = Buffer.from(token);
-      if (given.length !== want.length || !timingSafeEqual(given, want)) throw unauthorized('Metrics token required');
+      if (given.length !== want.length || !timingSafeEqual(given, want))
+        throw unauthorized('Metrics token required');
     }
     return this.metrics.registry.metrics();
   }
