@@ -4,7 +4,7 @@ import { ConsoleLogger, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { LogController } from 'fastify';
+import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type TwindexConfig } from '../../libs/config/index.js';
 import { AppModule } from './app.module.js';
 import './http/fastify-augment.js';
@@ -27,7 +27,15 @@ export async function createApiApp(
   config: TwindexConfig,
   options: ApiAppOptions = {},
 ): Promise<NestFastifyApplication> {
+  const errorLogger = new Logger('http');
   const adapter = new FastifyAdapter({
+    // A valid identity name is up to 137 characters; Fastify's default parameter limit (100) would answer 414.
+    routerOptions: { maxParamLength: 1024 },
+    // Failures before routing (bad percent-encoding) get our error shape too; onRequest has not run yet.
+    frameworkErrors: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      void reply.header('x-request-id', request.id);
+      sendError(request, reply, err, errorLogger);
+    },
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
@@ -40,7 +48,11 @@ export async function createApiApp(
         : {
             level: config.LOG_LEVEL,
             // Secrets travel in these headers; they must never reach a log line.
-            redact: ['req.headers.authorization', 'req.headers["x-webhook-token"]', 'req.headers["x-operator-key"]'],
+            redact: [
+              'req.headers.authorization',
+              'req.headers["x-webhook-token"]',
+              'req.headers["x-operator-key"]',
+            ],
           },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
@@ -75,7 +87,6 @@ export async function createApiApp(
     );
     done();
   });
-  const errorLogger = new Logger('http');
   fastify.setErrorHandler((err, request, reply) => sendError(request, reply, err, errorLogger));
 
   const document = SwaggerModule.createDocument(

@@ -55,6 +55,15 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
     await this.flushTouches().catch(() => undefined);
   }
 
+  get stats() {
+    return {
+      ...this.cache.stats,
+      size: this.cache.size,
+      bytes: this.cache.calculatedBytes,
+      trusted: this.cache.isTrusted,
+    };
+  }
+
   /** Synchronous when the key is cached, so the hot path pays no promise for auth. */
   authenticate(header: string | undefined, nowMs = Date.now()): Principal | Promise<Principal> {
     const secret = secretFromHeader(header);

@@ -1,0 +1,122 @@
+import { Injectable } from '@nestjs/common';
+import type { Caller, IdentityRow, ResolveContext } from '../../../libs/domain/model.js';
+import {
+  inContext,
+  resolvedTwinIds,
+  resolveRows,
+  visibleTwins,
+} from '../../../libs/domain/visibility/resolution.js';
+import { ruleNeedsTwinFacts } from '../../../libs/domain/visibility/rule-variables.js';
+import { isValid } from '../../../libs/domain/visibility/visibility.js';
+import {
+  IdentityIndex,
+  type IndexedIdentity,
+  type IndexedTwin,
+  TwinFactsIndex,
+} from '../../../libs/store/identity-index.js';
+import { storedRule } from './rule-text.js';
+
+/** details=false: twin UUIDs; details=true: the twins the caller may see. Both in answer order. */
+export type ResolveAnswer = { details: false; twins: string[] } | { details: true; twins: IndexedTwin[] };
+
+const NO_TWINS: ReadonlyMap<string, IndexedTwin> = new Map();
+
+/**
+ * semantics.md "Resolution", on top of the two index interfaces only (a cache may front either). What a caller may
+ * see is decided here, per request, from caller-independent rows — the index never answers for a caller.
+ */
+@Injectable()
+export class ResolveService {
+  constructor(
+    private readonly identities: IdentityIndex,
+    private readonly twins: TwinFactsIndex,
+  ) {}
+
+  async resolve(
+    caller: Caller,
+    name: string,
+    context: ResolveContext,
+    details: boolean,
+    nowTs: number,
+  ): Promise<ResolveAnswer> {
+    const rows = await this.identities.lookup(name);
+    const [answer] = await this.answer(caller, [rows], context, details, nowTs);
+    return answer;
+  }
+
+  /** Valid names only, each resolved on its own; one index round trip for all, one more for twin facts if needed. */
+  async resolveMany(
+    caller: Caller,
+    names: readonly string[],
+    context: ResolveContext,
+    details: boolean,
+    nowTs: number,
+  ): Promise<Map<string, ResolveAnswer>> {
+    const byName = await this.identities.lookupMany(names);
+    const keys = Array.from(byName.keys());
+    const answers = await this.answer(
+      caller,
+      keys.map((name) => byName.get(name) ?? []),
+      context,
+      details,
+      nowTs,
+    );
+    return new Map(keys.map((name, i) => [name, answers[i]]));
+  }
+
+  private async answer(
+    caller: Caller,
+    rowsets: readonly IndexedIdentity[][],
+    context: ResolveContext,
+    details: boolean,
+    nowTs: number,
+  ): Promise<ResolveAnswer[]> {
+    const converted = rowsets.map((rows) => rows.map(toIdentityRow));
+    const needed = twinsNeedingFacts(converted, caller, context, details, nowTs);
+    const facts = needed.size > 0 ? await this.twins.twinFacts(Array.from(needed)) : NO_TWINS;
+    const twinOf = (uuid: string) => facts.get(uuid);
+    return converted.map((rows) => {
+      const kept = resolveRows(rows, context, caller, nowTs, twinOf);
+      if (!details) return { details: false, twins: resolvedTwinIds(kept) };
+      // visibleTwins hands back the very objects twinOf supplied.
+      const twins = visibleTwins(kept, caller, nowTs, twinOf).map((t) => facts.get(t.uuid) as IndexedTwin);
+      return { details: true, twins };
+    });
+  }
+}
+
+/**
+ * The twins whose facts the decision or the answer reads: in details mode every twin a kept row could name; otherwise
+ * only those where a rule that will be evaluated reads TWIN, twin_owner or twin_status. Rows out of context, expired,
+ * or foreign and private can never be kept, so they never cost a fetch.
+ */
+function twinsNeedingFacts(
+  rowsets: readonly IdentityRow[][],
+  caller: Caller,
+  context: ResolveContext,
+  details: boolean,
+  nowTs: number,
+): Set<string> {
+  const needed = new Set<string>();
+  const everyCandidate = details || ruleNeedsTwinFacts(caller.identityRule);
+  for (const rows of rowsets) {
+    for (const row of rows) {
+      if (!inContext(row, context, caller) || !isValid(row, nowTs)) continue;
+      const personal = row.owner === caller.account;
+      if (!personal && row.visibility === null) continue;
+      if (everyCandidate || (!personal && ruleNeedsTwinFacts(row.visibility))) needed.add(row.twin);
+    }
+  }
+  return needed;
+}
+
+function toIdentityRow(row: IndexedIdentity): IdentityRow {
+  return {
+    name: row.name,
+    twin: row.twin,
+    owner: row.owner,
+    visibility: storedRule(row.visibility),
+    validityTs: row.validityTs,
+    twinCreatedTs: row.twinCreatedTs,
+  };
+}

@@ -1,0 +1,152 @@
+import { Injectable } from '@nestjs/common';
+import type { TwinFacts, TwinStatus } from '../domain/model.js';
+import { Db } from './db.js';
+
+/**
+ * One row of the identity index as stored: caller-independent facts, the visibility rule still as text
+ * (the resolver compiles it through the rule cache, once per distinct text).
+ */
+export interface IndexedIdentity {
+  name: string;
+  twin: string;
+  owner: string;
+  /** Rule text; null = private. */
+  visibility: string | null;
+  /** Seconds since the epoch, or null for "never expires". */
+  validityTs: number | null;
+  /** Creation time of the twin the row points at (orders resolution answers). */
+  twinCreatedTs: number;
+}
+
+/** Everything known of a twin: the facts rules and visibility read, plus what its API object shows. */
+export interface IndexedTwin extends TwinFacts {
+  creator: string;
+  updatedTs: number;
+  terminatedTs: number | null;
+  /** Account that terminated the twin, or null while alive. */
+  terminator: string | null;
+}
+
+/**
+ * The identity index as resolution sees it. Abstract class rather than interface so that it doubles as the Nest
+ * injection token: a cache can be provided in front of the PostgreSQL implementation without touching the resolver.
+ */
+export abstract class IdentityIndex {
+  /** Every row carrying `name`, of any owner, on any twin (alive or terminated). Order unspecified. */
+  abstract lookup(name: string): Promise<IndexedIdentity[]>;
+  /** `lookup` for many names in one round trip: every name asked for is a key of the answer (empty when unknown). */
+  abstract lookupMany(names: readonly string[]): Promise<Map<string, IndexedIdentity[]>>;
+  /**
+   * Called by the writing instance after a commit that changed rows of these names and before it answers, so it
+   * reads its own writes at once (other instances learn through the change feed). Nothing to do without a cache.
+   */
+  invalidate(_names: Iterable<string>): void {}
+}
+
+/** Twin facts by UUID, for details mode and for rules that read `TWIN`, `twin_owner` or `twin_status`. */
+export abstract class TwinFactsIndex {
+  /** The twins that exist among `uuids`, keyed by UUID; unknown UUIDs are simply absent. */
+  abstract twinFacts(uuids: readonly string[]): Promise<Map<string, IndexedTwin>>;
+  /** Like IdentityIndex.invalidate, for twins the writing instance just changed. Nothing to do without a cache. */
+  invalidateTwins(_uuids: Iterable<string>): void {}
+}
+
+interface IdentityIndexRow {
+  name: string;
+  twin: string;
+  owner: string;
+  visibility: string | null;
+  validity_ts: number | null;
+  twin_created_ts: number;
+}
+
+export interface TwinRow {
+  uuid: string;
+  owner: string;
+  status: TwinStatus;
+  description: Record<string, unknown>;
+  creator: string;
+  created_ts: number;
+  updated_ts: number;
+  terminated_ts: number | null;
+  terminator: string | null;
+}
+
+const IDENTITY_COLUMNS = `i.name, i.twin, i.owner, i.visibility, i.validity_ts, t.created_ts AS twin_created_ts`;
+
+// identities_pkey (name, twin, owner): every row of one name is one index range scan; twins_pkey for created_ts.
+const LOOKUP_IDENTITY = `SELECT ${IDENTITY_COLUMNS} FROM identities i JOIN twins t ON t.uuid = i.twin WHERE i.name = $1`;
+
+// identities_pkey (name, twin, owner): one range scan per name of the array; twins_pkey for created_ts.
+const LOOKUP_IDENTITIES = `SELECT ${IDENTITY_COLUMNS} FROM identities i JOIN twins t ON t.uuid = i.twin WHERE i.name = ANY($1::text[])`;
+
+export const TWIN_COLUMNS = `uuid, owner, status, description, creator, created_ts, updated_ts, terminated_ts, terminator`;
+
+// twins_pkey (uuid): one index probe per UUID of the array.
+const LOOKUP_TWINS = `SELECT ${TWIN_COLUMNS} FROM twins WHERE uuid = ANY($1::uuid[])`;
+
+/** The index read straight from PostgreSQL with named (prepared) statements. */
+@Injectable()
+export class PostgresIdentityIndex extends IdentityIndex {
+  constructor(private readonly db: Db) {
+    super();
+  }
+
+  async lookup(name: string): Promise<IndexedIdentity[]> {
+    const rows = await this.db.prepared<IdentityIndexRow>('identity_index_lookup', LOOKUP_IDENTITY, [name]);
+    return rows.map(toIndexedIdentity);
+  }
+
+  async lookupMany(names: readonly string[]): Promise<Map<string, IndexedIdentity[]>> {
+    const found = new Map<string, IndexedIdentity[]>();
+    for (const name of names) found.set(name, []);
+    if (names.length === 0) return found;
+    const rows = await this.db.prepared<IdentityIndexRow>('identity_index_lookup_many', LOOKUP_IDENTITIES, [
+      Array.from(found.keys()),
+    ]);
+    for (const row of rows) found.get(row.name)?.push(toIndexedIdentity(row));
+    return found;
+  }
+}
+
+@Injectable()
+export class PostgresTwinFactsIndex extends TwinFactsIndex {
+  constructor(private readonly db: Db) {
+    super();
+  }
+
+  async twinFacts(uuids: readonly string[]): Promise<Map<string, IndexedTwin>> {
+    const found = new Map<string, IndexedTwin>();
+    if (uuids.length === 0) return found;
+    const rows = await this.db.prepared<TwinRow>('twin_facts_lookup', LOOKUP_TWINS, [
+      Array.from(new Set(uuids)),
+    ]);
+    for (const row of rows) found.set(row.uuid, toIndexedTwin(row));
+    return found;
+  }
+}
+
+function toIndexedIdentity(row: IdentityIndexRow): IndexedIdentity {
+  return {
+    name: row.name,
+    twin: row.twin,
+    owner: row.owner,
+    visibility: row.visibility,
+    validityTs: row.validity_ts,
+    twinCreatedTs: row.twin_created_ts,
+  };
+}
+
+export function toIndexedTwin(row: TwinRow): IndexedTwin {
+  return {
+    uuid: row.uuid,
+    owner: row.owner,
+    status: row.status,
+    description: row.description,
+    createdTs: row.created_ts,
+    creator: row.creator,
+    updatedTs: row.updated_ts,
+    terminatedTs: row.terminated_ts,
+    terminator: row.terminator,
+  };
+}

@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { badRequest } from '../domain/errors.js';
+import { Db, type Queryable } from './db.js';
+import { type IndexedTwin, toIndexedTwin, TWIN_COLUMNS, type TwinRow } from './identity-index.js';
+
+/** A position in the (updated_ts, uuid) order of GET /twins. */
+export interface TwinScanPosition {
+  updatedTs: number;
+  uuid: string;
+}
+
+export interface TwinScanQuery {
+  /** Only twins of this owner; undefined = every owner. */
+  owner?: string;
+  /** Strictly after this position. */
+  after?: TwinScanPosition;
+  /** Only twins with updated_ts >= this. */
+  updatedSince?: number;
+  limit: number;
+}
+
+/** Twins: writes run inside the caller's transaction (so the audit row commits with them), reads on the pool. */
+@Injectable()
+export class TwinRepository {
+  constructor(private readonly db: Db) {}
+
+  async find(uuid: string): Promise<IndexedTwin | undefined> {
+    const rows = await this.db.query<TwinRow>(`SELECT ${TWIN_COLUMNS} FROM twins WHERE uuid = $1`, [uuid]);
+    return rows[0] && toIndexedTwin(rows[0]);
+  }
+
+  /** Reads and row-locks a twin for a read-check-write sequence. */
+  async findForUpdate(tx: Queryable, uuid: string): Promise<IndexedTwin | undefined> {
+    const rows = await tx.query<TwinRow>(`SELECT ${TWIN_COLUMNS} FROM twins WHERE uuid = $1 FOR UPDATE`, [
+      uuid,
+    ]);
+    return rows[0] && toIndexedTwin(rows[0]);
+  }
+
+  async insert(
+    tx: Queryable,
+    twin: { uuid: string; owner: string; description: Record<string, unknown>; nowTs: number },
+  ): Promise<IndexedTwin> {
+    const rows = await storing(() =>
+      tx.query<TwinRow>(
+        `INSERT INTO twins (uuid, owner, status, description, creator, created_ts, updated_ts)
+         VALUES ($1, $2, 'alive', $3::jsonb, $2, $4, $4)
+         RETURNING ${TWIN_COLUMNS}`,
+        [twin.uuid, twin.owner, JSON.stringify(twin.description), twin.nowTs],
+      ),
+    );
+    return toIndexedTwin(rows[0]);
+  }
+
+  async updateDescription(
+    tx: Queryable,
+    uuid: string,
+    description: Record<string, unknown>,
+    nowTs: number,
+  ): Promise<IndexedTwin> {
+    const rows = await storing(() =>
+      tx.query<TwinRow>(
+        `UPDATE twins SET description = $2::jsonb, updated_ts = $3 WHERE uuid = $1 RETURNING ${TWIN_COLUMNS}`,
+        [uuid, JSON.stringify(description), nowTs],
+      ),
+    );
+    return toIndexedTwin(rows[0]);
+  }
+
+  async terminate(tx: Queryable, uuid: string, issuer: string, nowTs: number): Promise<IndexedTwin> {
+    const rows = await tx.query<TwinRow>(
+      `UPDATE twins SET status = 'terminated', terminated_ts = $3, terminator = $2, updated_ts = $3
+        WHERE uuid = $1 RETURNING ${TWIN_COLUMNS}`,
+      [uuid, issuer, nowTs],
+    );
+    return toIndexedTwin(rows[0]);
+  }
+
+  /** One page of twins in (updated_ts, uuid) order. */
+  async scan(query: TwinScanQuery): Promise<IndexedTwin[]> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (query.owner !== undefined) {
+      params.push(query.owner);
+      where.push(`owner = $${params.length}`);
+    }
+    if (query.after !== undefined) {
+      params.push(query.after.updatedTs, query.after.uuid);
+      where.push(`(updated_ts, uuid) > ($${params.length - 1}, $${params.length}::uuid)`);
+    }
+    if (query.updatedSince !== undefined) {
+      params.push(query.updatedSince);
+      where.push(`updated_ts >= $${params.length}`);
+    }
+    params.push(query.limit);
+    // twins_owner_updated_idx (owner, updated_ts, uuid) for one owner, twins_updated_idx (updated_ts, uuid) otherwise.
+    const rows = await this.db.query<TwinRow>(
+      `SELECT ${TWIN_COLUMNS} FROM twins ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY updated_ts, uuid LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toIndexedTwin);
+  }
+}
+
+/**
+ * jsonb refuses the NUL character (\u0000) that JSON allows; that is bad input, not a server failure.
+ * 22P05 = untranslatable_character, 22021 = character_not_in_repertoire.
+ */
+async function storing<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === '22P05' || code === '22021') {
+      throw badRequest(
+        'invalid_description',
+        'Description contains a character PostgreSQL cannot store (\\u0000)',
+      );
+    }
+    throw e;
+  }
+}
