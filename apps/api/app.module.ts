@@ -11,6 +11,7 @@ import { HealthController } from './health/health.controller.js';
 import { AuthGuard } from './http/auth.guard.js';
 import { ApiExceptionFilter } from './http/exception.filter.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { SyncApiModule } from './sync/sync-api.module.js';
 import { TwinsApiModule } from './twins/twins-api.module.js';
 
 @Module({})
@@ -28,6 +29,7 @@ export class AppModule {
         MetricsModule,
         AccessApiModule,
         TwinsApiModule,
+        SyncApiModule,
       ],
       controllers: [HealthController],
       providers: [

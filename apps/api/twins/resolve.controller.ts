@@ -1,18 +1,17 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
-  assertValidIdentityName,
   InvalidIdentityNameError,
   isValidIdentityName,
 } from '../../../libs/domain/identity/identity-name.js';
-import { parseDetails, parseResolveContext } from '../../../libs/domain/visibility/resolve-context.js';
+import { parseResolveContext } from '../../../libs/domain/visibility/resolve-context.js';
 import { ApiZodBody } from '../access/openapi-body.js';
 import { RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
 import { Caller, type RequestCaller } from './request-caller.js';
-import { type ResolveAnswer, ResolveService } from './resolve.service.js';
-import { type TwinResponse, twinResponse } from './twin-response.js';
+import { type ResolveResult, renderResolveAnswer } from './resolve-answer.js';
+import { ResolveService } from './resolve.service.js';
 import { nowSeconds } from './twins.service.js';
 
 /** api.md: a batch names at most 1,000 identities. */
@@ -24,9 +23,6 @@ const batchBody = z.strictObject({
   details: z.boolean().optional(),
 });
 
-interface TwinsResult {
-  twins: string[] | TwinResponse[];
-}
 interface ErrorResult {
   error: { subcode: string; description: string };
 }
@@ -35,31 +31,6 @@ interface ErrorResult {
 @Controller('resolve')
 export class ResolveController {
   constructor(private readonly resolver: ResolveService) {}
-
-  @Get(':identity')
-  @RequiresAction('resolve_twin_identity')
-  @ApiOperation({
-    operationId: 'resolve_twin_identity',
-    summary: 'Which twins carry this identity, for this caller',
-  })
-  @ApiParam({ name: 'identity', description: 'identity name, `#` percent-encoded as %23' })
-  @ApiQuery({ name: 'context', required: false, description: 'personal (default), system, account UUID(s)' })
-  @ApiQuery({
-    name: 'details',
-    required: false,
-    description: 'twin objects of visible twins instead of UUIDs',
-  })
-  async resolve(
-    @Caller() caller: RequestCaller,
-    @Param('identity') identity: string,
-    @Query() query: Record<string, unknown>,
-  ): Promise<TwinsResult> {
-    // The router has decoded the path segment once (%23 → #); validate what it decoded.
-    assertValidIdentityName(identity);
-    const context = parseResolveContext(query.context);
-    const details = parseDetails(query.details);
-    return render(await this.resolver.resolve(caller.principal, identity, context, details, nowSeconds()));
-  }
 
   @Post()
   @HttpCode(200)
@@ -72,18 +43,18 @@ export class ResolveController {
   async resolveBatch(
     @Caller() caller: RequestCaller,
     @Body() body: unknown,
-  ): Promise<{ results: Record<string, TwinsResult | ErrorResult> }> {
+  ): Promise<{ results: Record<string, ResolveResult | ErrorResult> }> {
     const input = parseInput(batchBody, body);
     const context = parseResolveContext(input.context);
     const details = input.details ?? false;
     const valid = input.identities.filter(isValidIdentityName);
     const answers = await this.resolver.resolveMany(caller.principal, valid, context, details, nowSeconds());
     // Null prototype: names are caller input and must not meet Object.prototype's keys.
-    const results = Object.create(null) as Record<string, TwinsResult | ErrorResult>;
+    const results = Object.create(null) as Record<string, ResolveResult | ErrorResult>;
     for (const name of input.identities) {
       const answer = answers.get(name);
       if (answer !== undefined) {
-        results[name] = render(answer);
+        results[name] = renderResolveAnswer(answer);
       } else {
         const error = new InvalidIdentityNameError(name);
         results[name] = { error: { subcode: error.subcode, description: error.message } };
@@ -91,8 +62,4 @@ export class ResolveController {
     }
     return { results };
   }
-}
-
-function render(answer: ResolveAnswer): TwinsResult {
-  return answer.details ? { twins: answer.twins.map(twinResponse) } : { twins: answer.twins };
 }

@@ -9,6 +9,7 @@ import { IdentitiesController } from './identities.controller.js';
 import { IdentitiesService } from './identities.service.js';
 import { LogController } from './log.controller.js';
 import { ResolveController } from './resolve.controller.js';
+import { ResolveRoute } from './resolve.route.js';
 import { ResolveService } from './resolve.service.js';
 import { TwinsController } from './twins.controller.js';
 import { TwinsService } from './twins.service.js';
@@ -27,6 +28,7 @@ import { TwinsService } from './twins.service.js';
     TwinsService,
     IdentitiesService,
     ResolveService,
+    ResolveRoute,
     CacheMetricsBinder,
   ],
   exports: [IdentityIndex, TwinFactsIndex],

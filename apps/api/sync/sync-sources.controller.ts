@@ -1,0 +1,94 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { OwnCredential, RequiresAction } from '../http/action.decorator.js';
+import { parseInput } from '../http/validate.js';
+import { createSourceSchema, startRunSchema, updateSourceSchema } from './source-body.js';
+import { accountOf, sourcePath } from './sync-request.js';
+import { SyncSourcesService } from './sync-sources.service.js';
+import type { RunView, SourceView } from './sync-views.js';
+
+@ApiTags('sync')
+@Controller('sync/sources')
+export class SyncSourcesController {
+  constructor(private readonly sync: SyncSourcesService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiSecurity('secret')
+  @RequiresAction('create_sync_source')
+  @ApiOperation({
+    operationId: 'create_sync_source',
+    summary: 'Create a sync source; the answer carries the webhook token, shown this once',
+  })
+  create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<SourceView & { webhook_token: string }> {
+    return this.sync.create(accountOf(req), parseInput(createSourceSchema, body));
+  }
+
+  @Get()
+  @ApiSecurity('secret')
+  @RequiresAction('get_sync_sources')
+  @ApiOperation({ operationId: 'get_sync_sources', summary: "The account's sync sources, oldest first" })
+  async list(@Req() req: FastifyRequest): Promise<{ sources: SourceView[] }> {
+    return { sources: await this.sync.list(accountOf(req)) };
+  }
+
+  @Get(':id')
+  @ApiSecurity('secret')
+  @RequiresAction('get_sync_source')
+  @ApiOperation({ operationId: 'get_sync_source', summary: 'One sync source (never its secret)' })
+  get(@Req() req: FastifyRequest, @Param('id') id: string): Promise<SourceView> {
+    return this.sync.get(accountOf(req), sourcePath(id));
+  }
+
+  @Patch(':id')
+  @ApiSecurity('secret')
+  @RequiresAction('update_sync_source')
+  @ApiOperation({ operationId: 'update_sync_source', summary: 'Change a sync source; attributes given replace' })
+  update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<SourceView> {
+    const uuid = sourcePath(id);
+    return this.sync.update(accountOf(req), uuid, parseInput(updateSourceSchema, body ?? {}));
+  }
+
+  @Delete(':id')
+  @ApiSecurity('secret')
+  @RequiresAction('delete_sync_source')
+  @ApiOperation({ operationId: 'delete_sync_source', summary: 'Delete a sync source and every row it synced' })
+  delete(@Req() req: FastifyRequest, @Param('id') id: string): Promise<SourceView> {
+    return this.sync.delete(accountOf(req), sourcePath(id));
+  }
+
+  @Post(':id/runs')
+  @HttpCode(202)
+  @ApiSecurity('secret')
+  @RequiresAction('start_sync')
+  @ApiOperation({ operationId: 'start_sync', summary: 'Start a full or incremental run; answers the queued run' })
+  startRun(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<RunView> {
+    const uuid = sourcePath(id);
+    const { mode } = parseInput(startRunSchema, body ?? {});
+    return this.sync.startRun(accountOf(req), uuid, mode ?? 'full');
+  }
+
+  @Get(':id/runs')
+  @ApiSecurity('secret')
+  @RequiresAction('get_sync_runs')
+  @ApiOperation({ operationId: 'get_sync_source_runs', summary: "The source's run reports, newest first (50)" })
+  async runs(@Req() req: FastifyRequest, @Param('id') id: string): Promise<{ runs: RunView[] }> {
+    return { runs: await this.sync.listRuns(accountOf(req), { source: sourcePath(id), limit: 50 }) };
+  }
+
+  @Post(':id/webhook')
+  @HttpCode(202)
+  @OwnCredential('webhook-token')
+  @ApiOperation({
+    operationId: 'sync_webhook',
+    summary: 'Upstream events naming twins (X-Webhook-Token); each named twin is synced, debounced',
+  })
+  webhook(
+    @Param('id') id: string,
+    @Headers('x-webhook-token') token: string | undefined,
+    @Body() body: unknown,
+  ): Promise<{ queued: number }> {
+    return this.sync.webhook(id, token, body);
+  }
+}

@@ -1,0 +1,208 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
+import { badRequest, notFound, TwindexError, unauthorized } from '../../../libs/domain/errors.js';
+import { normalizeUuid } from '../../../libs/domain/identity/uuid.js';
+import type { SyncMode } from '../../../libs/queue/queue-names.js';
+import { SyncProducer, WEBHOOK_DEBOUNCE_MS } from '../../../libs/queue/sync-producer.js';
+import { Db } from '../../../libs/store/db.js';
+import { SecretBox } from '../../../libs/sync/secret-box.js';
+import { SyncRunsRepository } from '../../../libs/sync/sync-runs.repository.js';
+import { type SyncSource, SyncSourcesRepository } from '../../../libs/sync/sync-sources.repository.js';
+import type { CreateSourceInput, UpdateSourceInput } from './source-body.js';
+import { type RunView, runView, type SourceView, sourceView } from './sync-views.js';
+
+/** Queue calls made inside a request give up after this; the request answers 503. */
+const QUEUE_TIMEOUT_MS = 5_000;
+const DEFAULT_MAX_CONCURRENCY = 8;
+const DEFAULT_MAX_RATE = 100;
+
+const nowTs = () => Date.now() / 1000;
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+@Injectable()
+export class SyncSourcesService {
+  private readonly logger = new Logger('sync');
+  private readonly box: SecretBox | undefined;
+
+  constructor(
+    @Inject(CONFIG) config: TwindexConfig,
+    private readonly db: Db,
+    private readonly sources: SyncSourcesRepository,
+    private readonly runs: SyncRunsRepository,
+    private readonly producer: SyncProducer,
+  ) {
+    this.box = config.TWINDEX_SECRET_KEY ? new SecretBox(config.TWINDEX_SECRET_KEY) : undefined;
+  }
+
+  async create(account: string, input: CreateSourceInput): Promise<SourceView & { webhook_token: string }> {
+    const box = this.secretBox();
+    const uuid = randomUUID();
+    const webhookToken = `twh_${randomBytes(32).toString('base64url')}`;
+    const source = await this.db.transaction(async (tx) => {
+      const created = await this.sources.insert(tx, {
+        uuid,
+        account,
+        name: input.name,
+        baseUrl: input.base_url,
+        schedule: input.schedule ?? null,
+        includeForeign: input.include_foreign ?? false,
+        enabled: input.enabled ?? true,
+        maxConcurrency: input.max_concurrency ?? DEFAULT_MAX_CONCURRENCY,
+        maxRate: input.max_rate ?? DEFAULT_MAX_RATE,
+        createdTs: nowTs(),
+        updatedTs: nowTs(),
+        secretEncrypted: box.seal(input.secret, uuid),
+        webhookTokenHash: sha256(webhookToken),
+      });
+      // Inside the transaction: a source whose schedule could not be registered is not created.
+      await this.applySchedule(created);
+      return created;
+    });
+    return { ...sourceView(source), webhook_token: webhookToken };
+  }
+
+  async list(account: string): Promise<SourceView[]> {
+    return (await this.sources.list(account)).map(sourceView);
+  }
+
+  async get(account: string, uuid: string): Promise<SourceView> {
+    return sourceView(await this.found(account, uuid));
+  }
+
+  async update(account: string, uuid: string, input: UpdateSourceInput): Promise<SourceView> {
+    const sealed = input.secret === undefined ? undefined : this.secretBox().seal(input.secret, uuid);
+    const source = await this.db.transaction(async (tx) => {
+      const updated = await this.sources.update(
+        tx,
+        account,
+        uuid,
+        {
+          name: input.name,
+          baseUrl: input.base_url,
+          secretEncrypted: sealed,
+          schedule: input.schedule,
+          includeForeign: input.include_foreign,
+          enabled: input.enabled,
+          maxConcurrency: input.max_concurrency,
+          maxRate: input.max_rate,
+        },
+        nowTs(),
+      );
+      if (!updated) throw notFound('Sync source');
+      await this.applySchedule(updated);
+      return updated;
+    });
+    return sourceView(source);
+  }
+
+  /** Deletes the source and every row it wrote. */
+  async delete(account: string, uuid: string): Promise<SourceView> {
+    const deleted = await this.db.transaction((tx) => this.sources.delete(tx, account, uuid));
+    if (!deleted) throw notFound('Sync source');
+    // Best effort: a scheduler left behind finds no source (its job does nothing) and the worker removes it at start.
+    await this.queue(this.producer.removeSchedule(uuid)).catch((e: unknown) =>
+      this.logger.warn(`scheduler of deleted source ${uuid} not removed: ${(e as Error).message}`),
+    );
+    return sourceView(deleted);
+  }
+
+  async startRun(account: string, uuid: string, mode: SyncMode): Promise<RunView> {
+    const source = await this.found(account, uuid);
+    if (!source.enabled) throw badRequest('sync_source_disabled', 'The sync source is disabled; enable it first');
+    const run = await this.db.transaction(async (tx) => {
+      const created = await this.runs.create(tx, {
+        uuid: randomUUID(),
+        source: uuid,
+        account,
+        mode,
+        trigger: 'api',
+        nowTs: nowTs(),
+      });
+      await this.queue(this.producer.enqueueRun(uuid, created.uuid, mode));
+      return created;
+    });
+    return runView(run);
+  }
+
+  async listRuns(account: string, options: { source?: string; limit: number }): Promise<RunView[]> {
+    if (options.source !== undefined) await this.found(account, options.source);
+    return (await this.runs.list(account, options)).map(runView);
+  }
+
+  async getRun(account: string, uuid: string): Promise<RunView> {
+    const run = await this.runs.get(uuid, account);
+    if (!run) throw notFound('Sync run');
+    return runView(run);
+  }
+
+  /**
+   * Upstream events: checks the token in constant time (an unknown source answers like a wrong token), then queues
+   * one debounced sync per named twin. A disabled source accepts events and ignores them.
+   */
+  async webhook(rawId: string, token: string | undefined, body: unknown): Promise<{ queued: number }> {
+    const uuid = normalizeUuid(rawId);
+    const stored = uuid === null ? undefined : await this.sources.webhookTokenHash(uuid);
+    const given = sha256(typeof token === 'string' ? token : '');
+    const expected = stored?.hash ?? sha256(randomUUID());
+    if (!timingSafeEqual(given, expected) || !stored || uuid === null || !token) {
+      throw unauthorized('Missing or wrong X-Webhook-Token');
+    }
+    const twins = twinsNamedBy(body);
+    if (twins.length === 0) {
+      throw badRequest('invalid_body', 'The body must be an event object, or an array of them, naming a twin UUID');
+    }
+    if (!stored.enabled) return { queued: 0 };
+    await this.queue(this.producer.enqueueTwins(uuid, null, twins, { delayMs: WEBHOOK_DEBOUNCE_MS }));
+    return { queued: twins.length };
+  }
+
+  private async found(account: string, uuid: string): Promise<SyncSource> {
+    const source = await this.sources.get(account, uuid);
+    if (!source) throw notFound('Sync source');
+    return source;
+  }
+
+  private secretBox(): SecretBox {
+    if (!this.box) {
+      throw new TwindexError('unavailable', 'sync_not_configured', 'TWINDEX_SECRET_KEY is not set: sync sources are unavailable');
+    }
+    return this.box;
+  }
+
+  private async applySchedule(source: SyncSource): Promise<void> {
+    if (source.enabled && source.schedule !== null) {
+      await this.queue(this.producer.upsertSchedule(source.uuid, source.schedule));
+    } else {
+      await this.queue(this.producer.removeSchedule(source.uuid));
+    }
+  }
+
+  /** Redis unreachable or too slow: 503, the request changed nothing (callers run this inside their transaction). */
+  private async queue<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timed out')), QUEUE_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } catch (e) {
+      this.logger.warn(`queue unavailable: ${(e as Error).message}`);
+      throw new TwindexError('unavailable', 'queue_unavailable', 'The job queue (Redis) is unreachable');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** The distinct twin UUIDs named by one event object or an array of them; events naming none are ignored. */
+export function twinsNamedBy(body: unknown): string[] {
+  const events = Array.isArray(body) ? body : [body];
+  const twins = new Set<string>();
+  for (const event of events) {
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) continue;
+    const twin = normalizeUuid((event as { twin?: unknown }).twin);
+    if (twin !== null) twins.add(twin);
+  }
+  return [...twins];
+}

@@ -1,0 +1,270 @@
+import { dropDatabase, ensureDatabase } from '../libs/store/database-setup.js';
+import { runLoad } from './support/load.js';
+import { startServer, type Server } from './support/processes.js';
+import { BENCH_OPERATOR_KEY, nameOf, seed, type Seeded } from './support/seed.js';
+import { median, percentile, printTable } from './support/stats.js';
+
+/**
+ * `npm run bench [name…]`: every bench measures its baseline in the same run, interleaved round by round, and prints
+ * ratios (absolute figures drift on a shared machine; ratios measured together mean something).
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 1_000_000);
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/twindex_bench';
+const dist = new URL('..', import.meta.url).pathname;
+const API = `${dist}apps/api/main.js`;
+const ALL = ['resolve-hot', 'resolve-cold', 'resolve-batch', 'invalidation', 'memory'] as const;
+type BenchName = (typeof ALL)[number];
+
+function apiEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL,
+    TWINDEX_OPERATOR_KEY: BENCH_OPERATOR_KEY,
+    REDIS_PREFIX: 'twindex_bench',
+    LOG_LEVEL: 'info',
+    NODE_ENV: 'production',
+    ...extra,
+  };
+}
+
+const paths = (from: number, count: number, step = 1) =>
+  Array.from(
+    { length: count },
+    (_, i) => `/resolve/${encodeURIComponent(nameOf(1 + ((from + i * step) % IDENTITIES)))}`,
+  );
+
+async function withServers<T>(servers: Promise<Server>[], work: (s: Server[]) => Promise<T>): Promise<T> {
+  const started = await Promise.all(servers);
+  try {
+    return await work(started);
+  } finally {
+    await Promise.all(started.map((s) => s.stop()));
+  }
+}
+
+async function resolveHot(s: Seeded): Promise<number> {
+  const hotPaths = paths(0, 1000);
+  return withServers(
+    [startServer(`${dist}bench/baselines/http-fixed.js`, 8090, {}), startServer(API, 8101, apiEnv())],
+    async ([base, api]) => {
+      const headers = { authorization: s.secret };
+      await runLoad({ url: api.url, seconds: 2, headers, paths: hotPaths }); // warm the cache and the JIT
+      await runLoad({ url: base.url, seconds: 1 });
+      const rows: Array<Record<string, string | number>> = [];
+      const ratios: number[] = [];
+      const apiRps: number[] = [];
+      for (let r = 1; r <= ROUNDS; r++) {
+        const b = await runLoad({ url: `${base.url}/resolve/x`, seconds: SECONDS });
+        const a = await runLoad({ url: api.url, seconds: SECONDS, headers, paths: hotPaths });
+        if (a.non2xx || a.errors) throw new Error(`resolve-hot: ${a.non2xx} non-2xx, ${a.errors} errors`);
+        ratios.push(a.rps / b.rps);
+        apiRps.push(a.rps);
+        rows.push({
+          round: r,
+          'baseline req/s': b.rps,
+          'api req/s': a.rps,
+          ratio: a.rps / b.rps,
+          'api p99 ms': a.p99,
+        });
+      }
+      const half = Math.round(median(apiRps) / 2);
+      const h = await runLoad({ url: api.url, seconds: SECONDS, headers, paths: hotPaths, rate: half });
+      rows.push({
+        round: 'median',
+        'baseline req/s': '',
+        'api req/s': median(apiRps),
+        ratio: median(ratios),
+        'api p99 ms': '',
+      });
+      rows.push({
+        round: `half load ${half}/s`,
+        'baseline req/s': '',
+        'api req/s': h.rps,
+        ratio: '',
+        'api p99 ms': h.p99,
+      });
+      printTable(
+        'resolve-hot (GET /resolve, cached, details=false) vs bare node:http fixed JSON — target ≥ 0.6×, p99 ≤ 5 ms at half load',
+        rows,
+      );
+      return median(apiRps);
+    },
+  );
+}
+
+async function resolveCold(s: Seeded): Promise<void> {
+  // A different name on every request, spread over the whole index, and a one-entry cache: every lookup misses.
+  const coldPaths = paths(7, 20_000, 48_611);
+  await withServers(
+    [
+      startServer(`${dist}bench/baselines/http-pg.js`, 8091, { DATABASE_URL, POOL: '10' }),
+      startServer(API, 8102, apiEnv({ CACHE_MAX_ENTRIES: '1' })),
+    ],
+    async ([base, api]) => {
+      const headers = { authorization: s.secret };
+      await runLoad({ url: api.url, seconds: 2, headers, paths: coldPaths });
+      await runLoad({ url: base.url, seconds: 2, paths: coldPaths });
+      const rows: Array<Record<string, string | number>> = [];
+      const ratios: number[] = [];
+      for (let r = 1; r <= ROUNDS; r++) {
+        const b = await runLoad({ url: base.url, seconds: SECONDS, paths: coldPaths });
+        const a = await runLoad({ url: api.url, seconds: SECONDS, headers, paths: coldPaths });
+        if (a.non2xx || a.errors) throw new Error(`resolve-cold: ${a.non2xx} non-2xx, ${a.errors} errors`);
+        ratios.push(a.rps / b.rps);
+        rows.push({
+          round: r,
+          'baseline req/s': b.rps,
+          'api req/s': a.rps,
+          ratio: a.rps / b.rps,
+          'api p99 ms': a.p99,
+        });
+      }
+      rows.push({
+        round: 'median',
+        'baseline req/s': '',
+        'api req/s': '',
+        ratio: median(ratios),
+        'api p99 ms': '',
+      });
+      printTable(
+        `resolve-cold (every lookup a miss, ${IDENTITIES} identities) vs node:http + pg prepared point query — target ≥ 0.6×`,
+        rows,
+      );
+    },
+  );
+}
+
+async function resolveBatch(s: Seeded, hotRps: number): Promise<void> {
+  const names = Array.from({ length: 1000 }, (_, i) => nameOf(1 + i));
+  const body = JSON.stringify({ identities: names });
+  await withServers([startServer(API, 8103, apiEnv())], async ([api]) => {
+    const headers = { authorization: s.secret, 'content-type': 'application/json' };
+    const load = { url: `${api.url}/resolve`, method: 'POST' as const, body, headers, connections: 16 };
+    await runLoad({ ...load, seconds: 2 });
+    const rows: Array<Record<string, string | number>> = [];
+    const rates: number[] = [];
+    for (let r = 1; r <= ROUNDS; r++) {
+      const a = await runLoad({ ...load, seconds: SECONDS });
+      if (a.non2xx || a.errors) throw new Error(`resolve-batch: ${a.non2xx} non-2xx, ${a.errors} errors`);
+      rates.push(a.rps * 1000);
+      rows.push({
+        round: r,
+        'calls/s': a.rps,
+        'names/s': a.rps * 1000,
+        'vs resolve-hot names/s': (a.rps * 1000) / hotRps,
+      });
+    }
+    rows.push({
+      round: 'median',
+      'calls/s': '',
+      'names/s': median(rates),
+      'vs resolve-hot names/s': median(rates) / hotRps,
+    });
+    printTable(
+      'resolve-batch (POST /resolve, 1,000 cached names per call) vs resolve-hot — target ≥ 20×',
+      rows,
+    );
+  });
+}
+
+async function invalidation(s: Seeded): Promise<void> {
+  await withServers([startServer(API, 8104, apiEnv()), startServer(API, 8105, apiEnv())], async ([a, b]) => {
+    const auth = { authorization: s.secret, 'content-type': 'application/json' };
+    const twin = '00000001-0000-4000-8000-000000000000';
+    const name = 'INV#bench';
+    const resolveOnB = async () => {
+      const r = await fetch(`${b.url}/resolve/${encodeURIComponent(name)}`, { headers: auth });
+      return ((await r.json()) as { twins: string[] }).twins.length > 0;
+    };
+    const lags: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const present = await resolveOnB(); // B caches the current answer
+      const path = `/twins/${twin}/identities`;
+      const res = present
+        ? await fetch(`${a.url}${path}/${encodeURIComponent(name)}`, { method: 'DELETE', headers: auth })
+        : await fetch(`${a.url}${path}`, {
+            method: 'POST',
+            headers: auth,
+            body: JSON.stringify({ identities: { [name]: {} } }),
+          });
+      if (!res.ok) throw new Error(`invalidation write failed: ${res.status} ${await res.text()}`);
+      const acked = performance.now();
+      while ((await resolveOnB()) === present) {
+        if (performance.now() - acked > 5000) throw new Error('B never saw the write');
+      }
+      lags.push(performance.now() - acked);
+    }
+    printTable(
+      'invalidation (write acknowledged by A → B serves the new answer; 200 writes) — target p99 ≤ 100 ms',
+      [
+        {
+          p50_ms: percentile(lags, 50),
+          p90_ms: percentile(lags, 90),
+          p99_ms: percentile(lags, 99),
+          max_ms: Math.max(...lags),
+        },
+      ],
+    );
+  });
+}
+
+async function memory(s: Seeded): Promise<void> {
+  await withServers(
+    [
+      startServer(
+        API,
+        8106,
+        apiEnv({ CACHE_MAX_ENTRIES: String(IDENTITIES + 10), CACHE_MAX_BYTES: String(2 ** 31) }),
+      ),
+    ],
+    async ([api]) => {
+      const before = api.rssMiB();
+      const headers = { authorization: s.secret, 'content-type': 'application/json' };
+      for (let from = 1; from <= IDENTITIES; from += 1000) {
+        const identities = Array.from({ length: Math.min(1000, IDENTITIES - from + 1) }, (_, i) =>
+          nameOf(from + i),
+        );
+        const r = await fetch(`${api.url}/resolve`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ identities }),
+        });
+        if (!r.ok) throw new Error(`memory warm-up failed: ${r.status}`);
+      }
+      const metrics = await (await fetch(`${api.url}/metrics`)).text();
+      const entries = Number(/twindex_cache_entries\{cache="identity"\} (\d+)/.exec(metrics)?.[1] ?? NaN);
+      await new Promise((r) => setTimeout(r, 2000));
+      printTable('memory (API RSS with the identity cache full) — target ≤ 512 MiB at 1,000,000 entries', [
+        { 'cached entries': entries, 'RSS before MiB': before, 'RSS after MiB': api.rssMiB() },
+      ]);
+    },
+  );
+}
+
+async function main(): Promise<void> {
+  const asked = process.argv.slice(2);
+  const which = (asked.length ? asked : ALL) as BenchName[];
+  for (const w of which)
+    if (!ALL.includes(w)) throw new Error(`unknown bench ${w}; known: ${ALL.join(', ')}`);
+  process.stdout.write(
+    `# Twindex benchmarks — ${ROUNDS} interleaved rounds of ${SECONDS}s, ${IDENTITIES} identities\n`,
+  );
+  await dropDatabase(DATABASE_URL);
+  await ensureDatabase(DATABASE_URL);
+  const seeded = await withServers([startServer(API, 8100, apiEnv())], ([api]) =>
+    seed(api.url, DATABASE_URL, IDENTITIES),
+  );
+  let hotRps = 0;
+  if (which.includes('resolve-hot') || which.includes('resolve-batch')) hotRps = await resolveHot(seeded);
+  if (which.includes('resolve-cold')) await resolveCold(seeded);
+  if (which.includes('resolve-batch')) await resolveBatch(seeded, hotRps);
+  if (which.includes('invalidation')) await invalidation(seeded);
+  if (which.includes('memory')) await memory(seeded);
+  await dropDatabase(DATABASE_URL);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

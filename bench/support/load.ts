@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { LOAD_CPU } from './processes.js';
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+export interface LoadOptions {
+  url: string;
+  seconds: number;
+  connections?: number;
+  headers?: Record<string, string>;
+  method?: 'GET' | 'POST';
+  body?: string;
+  /** Limit the offered load (requests/s), e.g. half of the measured peak for the latency target. */
+  rate?: number;
+  /** Rotate through these paths (autocannon request list), e.g. many identity names. */
+  paths?: string[];
+}
+
+const require = createRequire(import.meta.url);
+const AUTOCANNON = require.resolve('autocannon/autocannon.js');
+
+/** Load from a separate process (autocannon's CLI), pinned to its own core; 64 connections by default. */
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const args = [
+    AUTOCANNON,
+    '--json',
+    '-c',
+    String(o.connections ?? 64),
+    '-d',
+    String(o.seconds),
+    '-m',
+    o.method ?? 'GET',
+  ];
+  for (const [k, v] of Object.entries(o.headers ?? {})) args.push('-H', `${k}=${v}`);
+  if (o.body) args.push('-b', o.body);
+  if (o.rate) args.push('-R', String(o.rate));
+  const target = o.paths?.length ? `${o.url}${o.paths[0]}` : o.url;
+  if (o.paths && o.paths.length > 1) {
+    // autocannon's CLI has no request list; a tiny driver script uses its API with one.
+    return runProgrammatic(o);
+  }
+  args.push(target);
+  const out = await capture('taskset', ['-c', LOAD_CPU, process.execPath, ...args]);
+  return summarize(JSON.parse(out));
+}
+
+async function runProgrammatic(o: LoadOptions): Promise<LoadResult> {
+  const driver = new URL('./load-driver.js', import.meta.url).pathname;
+  const out = await capture('taskset', ['-c', LOAD_CPU, process.execPath, driver, JSON.stringify(o)]);
+  return summarize(JSON.parse(out));
+}
+
+interface AutocannonJson {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  non2xx: number;
+}
+
+function summarize(r: AutocannonJson): LoadResult {
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors,
+    non2xx: r.non2xx,
+  };
+}
+
+function capture(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}`))));
+  });
+}

@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** Servers run pinned to core 0 and the load generator to core 1, so they do not fight over one core. */
+export const SERVER_CPU = '0';
+export const LOAD_CPU = '1';
+
+export interface Server {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+  rssMiB(): number;
+}
+
+export async function startServer(
+  script: string,
+  port: number,
+  env: Record<string, string>,
+): Promise<Server> {
+  const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, '--max-old-space-size=2048', script], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
+    try {
+      await fetch(`${url}/health/live`);
+      break;
+    } catch {
+      if (Date.now() - started > 60_000) throw new Error(`${script} did not start`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    url,
+    process: child,
+    rssMiB: () => {
+      // taskset execs node, so the child pid is node's own.
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return kb / 1024;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }),
+  };
+}
