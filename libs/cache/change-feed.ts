@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { type ChangeKind, type ChangeMessage, parseChangeMessage } from './change-message.js';
 
@@ -23,8 +24,20 @@ export class ChangeFeed {
   private connected = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
+  /** Our own heartbeats carry this token, so each instance recognises the echo of its own ping. */
+  private readonly heartbeatToken = randomBytes(8).toString('hex');
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private lastEchoMs = 0;
 
-  constructor(private readonly databaseUrl: string) {}
+  /**
+   * @param heartbeatMs how often the listening connection pings itself through the channel. A connection that dies
+   *   without being closed (partition, NAT timeout, failover) raises no error; a ping that does not come back within
+   *   three periods is treated as a lost channel, so caches stop being trusted within about a second.
+   */
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly heartbeatMs = 400,
+  ) {}
 
   subscribe(kind: ChangeKind, listener: ChangeListener): void {
     const list = this.listeners.get(kind) ?? [];
@@ -50,6 +63,7 @@ export class ChangeFeed {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     const c = this.client;
     this.client = undefined;
     this.setConnected(false);
@@ -64,11 +78,19 @@ export class ChangeFeed {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new Client({ connectionString: this.databaseUrl, connectionTimeoutMillis: 3000 });
+    const client = new Client({
+      connectionString: this.databaseUrl,
+      connectionTimeoutMillis: 3000,
+      keepAlive: true,
+    });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     client.on('notification', (n) => {
       if (n.channel !== 'twindex_changes' || !n.payload) return;
+      if (n.payload.startsWith('h|')) {
+        if (n.payload.endsWith(this.heartbeatToken)) this.lastEchoMs = Date.now();
+        return;
+      }
       const message = parseChangeMessage(n.payload);
       if (!message) return;
       this.lagObserver?.(Date.now() - message.sentMs);
@@ -79,15 +101,35 @@ export class ChangeFeed {
       await client.connect();
       await client.query('LISTEN twindex_changes');
       this.attempt = 0;
+      this.lastEchoMs = Date.now();
+      this.startHeartbeat(client);
       this.setConnected(true);
     } catch {
       this.lost(client);
     }
   }
 
+  private startHeartbeat(client: Client): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => {
+      if (this.client !== client) return;
+      if (Date.now() - this.lastEchoMs > 3 * this.heartbeatMs) {
+        // Silent death: destroy the socket so 'error'/'end' run the usual loss handling.
+        this.killConnection();
+        this.lost(client);
+        return;
+      }
+      client
+        .query(`SELECT pg_notify('twindex_changes', $1)`, [`h|${this.heartbeatToken}`])
+        .catch(() => this.lost(client));
+    }, this.heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
+
   private lost(client: Client): void {
     if (this.client !== client) return;
     this.client = undefined;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     client.end().catch(() => undefined);
     this.setConnected(false);
     if (this.stopped) return;
