@@ -313,10 +313,23 @@ describe('CachedIdentityIndex', () => {
       expect(index.peek(name)).toBeUndefined();
       expect(await index.lookup(name)).toEqual(expect.arrayContaining([forever]));
       expect(inner.calls).toHaveLength(3);
-      // Only past validity left: nothing more to expire, so it stays cached.
+      // Only rows without expiry left (the expired ones are dropped at load): it stays cached.
       clock.now += 1_000_000;
       await index.lookup(name);
       expect(inner.calls).toHaveLength(3);
+    });
+    it('leaves rows already expired at load out of the entry, and caches the name (they can never resolve again)', async () => {
+      const { inner, clock, index } = setUp();
+      const name = 'RFID#expired';
+      const gone = aRow(name, { validityTs: (clock.now - 1) / 1000 });
+      const valid = aRow(name, { twin: TWIN_2 });
+      inner.write(name, [gone, valid]);
+      expect(await index.lookup(name)).toEqual([valid]);
+      inner.write(name, [gone]);
+      index.invalidate([name]);
+      expect(await index.lookup(name)).toEqual([]);
+      expect(await index.lookup(name)).toEqual([]);
+      expect(inner.calls).toHaveLength(2);
     });
   });
 
@@ -345,10 +358,11 @@ describe('CachedIdentityIndex', () => {
       expect(index.stats).toMatchObject({ trusted: false, size: 0 });
       expect(index.peek(name)).toBeUndefined();
       // Every lookup goes to the index, and sees writes at once although no notification arrives.
+      // (Validity far ahead: rows already expired when loaded are left out of answers.)
       for (let i = 0; i < 3; i++) {
-        inner.write(name, [aRow(name, { validityTs: i })]);
-        expect(await index.lookup(name)).toEqual([aRow(name, { validityTs: i })]);
-        expect((await index.lookupMany([name])).get(name)).toEqual([aRow(name, { validityTs: i })]);
+        inner.write(name, [aRow(name, { validityTs: 4e9 + i })]);
+        expect(await index.lookup(name)).toEqual([aRow(name, { validityTs: 4e9 + i })]);
+        expect((await index.lookupMany([name])).get(name)).toEqual([aRow(name, { validityTs: 4e9 + i })]);
       }
       expect(inner.calls).toHaveLength(7);
       expect(index.stats.size).toBe(0);

@@ -9,16 +9,18 @@ export interface IdentityCacheOptions {
   ttlMs: number;
 }
 
-/** The cached value for one name: its rows (possibly none: a negative entry) and when it must stop being served. */
-interface Entry {
-  rows: IndexedIdentity[];
-  /** Earliest future validity_ts among the rows, in ms; Infinity when none expires. */
-  expiresAtMs: number;
-}
+/**
+ * The cached value for one name, kept small because a million of them must fit in a few hundred MiB: the single row
+ * itself for the common one-row name (no wrapper, no array), otherwise an array (empty: a negative entry).
+ * Rows whose validity had already passed when loaded are left out: they can never resolve again without a write,
+ * and a write evicts the entry.
+ */
+type Entry = IndexedIdentity | readonly IndexedIdentity[];
 
-// Rough V8 costs: entry + array headers, and per row an object with six fields plus its twin UUID string.
-const ENTRY_OVERHEAD_BYTES = 120;
-const ROW_BYTES = 160;
+// Heap cost measured with 1,000,000 one-row entries (≈ 265 bytes each including the LRU's own bookkeeping):
+// a row object with its twin UUID string and boxed timestamp, plus an array's header when there is one.
+const ROW_BYTES = 230;
+const ARRAY_BYTES = 60;
 
 /**
  * The identity index behind an LRU of caller-independent rows keyed by identity name (ARCHITECTURE.md).
@@ -40,15 +42,15 @@ export class CachedIdentityIndex extends IdentityIndex {
       maxEntries: options.maxEntries,
       maxBytes: options.maxBytes,
       ttlMs: options.ttlMs,
-      sizeOf: (e, key) => ENTRY_OVERHEAD_BYTES + key.length + e.rows.length * ROW_BYTES,
-      expiresAtMs: (e) => e.expiresAtMs,
+      sizeOf: (e, key) => key.length + (isRowList(e) ? ARRAY_BYTES + e.length * ROW_BYTES : ROW_BYTES),
+      expiresAtMs: earliestExpiryMs,
     });
     this.batcher = new MissBatcher<Entry>(
       async (names) => {
         const found = await this.inner.lookupMany(names);
         const now = this.clock();
         const out = new Map<string, Entry>();
-        for (const [name, rows] of found) out.set(name, toEntry(rows, now));
+        for (const [name, rows] of found) out.set(name, this.toEntry(name, rows, now));
         return out;
       },
       () => NEGATIVE,
@@ -70,15 +72,16 @@ export class CachedIdentityIndex extends IdentityIndex {
   }
 
   /** Synchronous hit path for the lean resolve route; undefined means "go through lookup". */
-  peek(name: string): IndexedIdentity[] | undefined {
+  peek(name: string): readonly IndexedIdentity[] | undefined {
     const hit = this.cache.peek(name, this.clock());
-    if (hit !== undefined) this.cache.stats.hits++;
-    return hit?.rows;
+    if (hit === undefined) return undefined;
+    this.cache.stats.hits++;
+    return rowsOf(hit);
   }
 
   async lookup(name: string): Promise<IndexedIdentity[]> {
     const found = this.cache.get(name, (n) => this.batcher.load(n), this.clock());
-    return (found instanceof Promise ? await found : found).rows;
+    return rowsOf(found instanceof Promise ? await found : found);
   }
 
   async lookupMany(names: readonly string[]): Promise<Map<string, IndexedIdentity[]>> {
@@ -90,8 +93,8 @@ export class CachedIdentityIndex extends IdentityIndex {
       const found = this.cache.get(name, (n) => this.batcher.load(n), now);
       if (found instanceof Promise) {
         out.set(name, []);
-        waiting.push(found.then((e) => void out.set(name, e.rows)));
-      } else out.set(name, found.rows);
+        waiting.push(found.then((e) => void out.set(name, rowsOf(e))));
+      } else out.set(name, rowsOf(found));
     }
     if (waiting.length) await Promise.all(waiting);
     return out;
@@ -101,17 +104,47 @@ export class CachedIdentityIndex extends IdentityIndex {
   override invalidate(names: Iterable<string>): void {
     for (const n of names) this.cache.invalidate(n);
   }
+
+  private readonly owners = new Map<string, string>();
+
+  /** Builds the compact entry: expired rows dropped, the name shared with the cache key, owner strings interned. */
+  private toEntry(name: string, rows: readonly IndexedIdentity[], nowMs: number): Entry {
+    const kept: IndexedIdentity[] = [];
+    for (const r of rows) {
+      if (r.validityTs !== null && r.validityTs * 1000 <= nowMs) continue;
+      kept.push({ ...r, name, owner: this.intern(r.owner) });
+    }
+    if (kept.length === 0) return NEGATIVE;
+    return kept.length === 1 ? kept[0] : kept;
+  }
+
+  // Few accounts own millions of rows; one string per account instead of one per row. Bounded for safety.
+  private intern(owner: string): string {
+    const known = this.owners.get(owner);
+    if (known !== undefined) return known;
+    if (this.owners.size >= 100_000) this.owners.clear();
+    this.owners.set(owner, owner);
+    return owner;
+  }
 }
 
-const NEGATIVE: Entry = Object.freeze({ rows: [], expiresAtMs: Infinity }) as Entry;
+const NEGATIVE: readonly IndexedIdentity[] = Object.freeze([]);
 
-function toEntry(rows: IndexedIdentity[], nowMs: number): Entry {
-  if (rows.length === 0) return NEGATIVE;
-  let expiresAtMs = Infinity;
-  for (const r of rows) {
-    if (r.validityTs === null) continue;
-    const ms = r.validityTs * 1000;
-    if (ms > nowMs && ms < expiresAtMs) expiresAtMs = ms;
+function isRowList(e: Entry): e is readonly IndexedIdentity[] {
+  return Array.isArray(e);
+}
+
+/** A fresh array per call for single rows: callers may not mutate, but they hold arrays, and young garbage is cheap. */
+function rowsOf(e: Entry): IndexedIdentity[] {
+  return isRowList(e) ? (e as IndexedIdentity[]) : [e];
+}
+
+function earliestExpiryMs(e: Entry): number | undefined {
+  if (!isRowList(e)) return e.validityTs === null ? undefined : e.validityTs * 1000;
+  let earliest: number | undefined;
+  for (const r of e) {
+    if (r.validityTs !== null && (earliest === undefined || r.validityTs * 1000 < earliest))
+      earliest = r.validityTs * 1000;
   }
-  return { rows, expiresAtMs };
+  return earliest;
 }
