@@ -7,7 +7,7 @@ import { forbidden, unauthorized } from '../domain/errors.js';
 import { compileRuleCached } from '../domain/rules/index.js';
 import { type Principal } from './principal.js';
 import { PrincipalRepository, type PrincipalRow } from './principal.repository.js';
-import { hashSecret, isWellFormedSecret, secretFromHeader } from './secret-token.js';
+import { hashSecret, isWellFormedSecret, SECRET_LENGTH, secretFromHeader } from './secret-token.js';
 
 const TOUCH_EVERY_MS = 60_000;
 const EMPTY_DICT: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
@@ -67,10 +67,15 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
   /** Synchronous when the key is cached, so the hot path pays no promise for auth. */
   authenticate(header: string | undefined, nowMs = Date.now()): Principal | Promise<Principal> {
     const secret = secretFromHeader(header);
-    if (!secret || !isWellFormedSecret(secret)) throw unauthorized();
+    if (!secret || secret.length !== SECRET_LENGTH) throw unauthorized();
     const hash = hashSecret(secret);
     const key = hash.toString('hex');
-    const found = this.cache.get(key, () => this.load(hash, key), nowMs);
+    // The checksum only spares the database a lookup, so it is checked on a miss, not on every warm request.
+    const found = this.cache.get(
+      key,
+      () => (isWellFormedSecret(secret) ? this.load(hash, key) : Promise.reject(unauthorized())),
+      nowMs,
+    );
     return found instanceof Promise
       ? found.then((p) => this.admit(p, hash, nowMs))
       : this.admit(found, hash, nowMs);

@@ -9,6 +9,8 @@ const PREFIX = 'twx_';
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BODY_LENGTH = 43;
 const CHECK_LENGTH = 6;
+/** Every secret has exactly this many characters; anything else is refused before hashing. */
+export const SECRET_LENGTH = PREFIX.length + BODY_LENGTH + CHECK_LENGTH;
 const TOKEN_PATTERN = new RegExp(`^${PREFIX}[0-9A-Za-z]{${BODY_LENGTH + CHECK_LENGTH}}$`);
 /** How much of a secret may be shown to name it. 8 random chars: 47 bits, plenty to tell a user's keys apart. */
 const FINGERPRINT_LENGTH = PREFIX.length + 8;
