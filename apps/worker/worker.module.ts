@@ -1,33 +1,32 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { ConfigModule, type TwindexConfig } from '../../libs/config/index.js';
+import { bullConnection } from '../../libs/queue/bull-connection.js';
 import { QUEUES } from '../../libs/queue/queue-names.js';
 import { RedisModule } from '../../libs/queue/redis.module.js';
 import { StoreModule } from '../../libs/store/store.module.js';
+import type { SyncOptions } from '../../libs/sync/sync-options.js';
 import { RedisPolicyCheck } from './redis-policy.check.js';
+import { SyncWorkerModule } from './sync/sync-worker.module.js';
+
+export interface WorkerModuleOptions {
+  /** Tests and benches tighten upstream timeouts, retries and page sizes. */
+  sync?: Partial<SyncOptions>;
+}
 
 @Module({})
 export class WorkerModule {
-  static forRoot(config: TwindexConfig): DynamicModule {
-    const url = new URL(config.REDIS_URL);
+  static forRoot(config: TwindexConfig, options: WorkerModuleOptions = {}): DynamicModule {
     return {
       module: WorkerModule,
       imports: [
         ConfigModule.forRoot(config),
         StoreModule,
         RedisModule,
-        BullModule.forRoot({
-          prefix: config.REDIS_PREFIX,
-          connection: {
-            host: url.hostname,
-            port: Number(url.port || 6379),
-            username: url.username || undefined,
-            password: url.password ? decodeURIComponent(url.password) : undefined,
-            db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined,
-            tls: url.protocol === 'rediss:' ? {} : undefined,
-          },
-        }),
-        BullModule.registerQueue({ name: QUEUES.sync }, { name: QUEUES.imports }),
+        BullModule.forRoot({ prefix: config.REDIS_PREFIX, connection: bullConnection(config) }),
+        // The sync queues are registered by SyncWorkerModule (libs/queue/sync-queue.module.ts).
+        BullModule.registerQueue({ name: QUEUES.imports }),
+        SyncWorkerModule.forRoot(options.sync),
       ],
       providers: [RedisPolicyCheck],
     };

@@ -20,7 +20,10 @@ export class SyncRunsController {
   @ApiOperation({ operationId: 'get_sync_runs', summary: "The account's run reports, newest first" })
   @ApiQuery({ name: 'source', required: false, description: 'only runs of this source' })
   @ApiQuery({ name: 'limit', required: false, description: '1–1000, default 100' })
-  async list(@Req() req: FastifyRequest, @Query() query: Record<string, unknown>): Promise<{ runs: RunView[] }> {
+  async list(
+    @Req() req: FastifyRequest,
+    @Query() query: Record<string, unknown>,
+  ): Promise<{ runs: RunView[] }> {
     let source: string | undefined;
     if (query.source !== undefined) {
       source = normalizeUuid(query.source) ?? undefined;
@@ -29,7 +32,8 @@ export class SyncRunsController {
     let limit = 100;
     if (query.limit !== undefined) {
       limit = typeof query.limit === 'string' && /^\d{1,4}$/.test(query.limit) ? Number(query.limit) : 0;
-      if (limit < 1 || limit > 1000) throw new InvalidParameterError('limit', 'must be an integer from 1 to 1000');
+      if (limit < 1 || limit > 1000)
+        throw new InvalidParameterError('limit', 'must be an integer from 1 to 1000');
     }
     return { runs: await this.sync.listRuns(accountOf(req), { source, limit }) };
   }

@@ -44,7 +44,10 @@ export class SyncSourcesController {
   @Patch(':id')
   @ApiSecurity('secret')
   @RequiresAction('update_sync_source')
-  @ApiOperation({ operationId: 'update_sync_source', summary: 'Change a sync source; attributes given replace' })
+  @ApiOperation({
+    operationId: 'update_sync_source',
+    summary: 'Change a sync source; attributes given replace',
+  })
   update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<SourceView> {
     const uuid = sourcePath(id);
     return this.sync.update(accountOf(req), uuid, parseInput(updateSourceSchema, body ?? {}));
@@ -53,7 +56,10 @@ export class SyncSourcesController {
   @Delete(':id')
   @ApiSecurity('secret')
   @RequiresAction('delete_sync_source')
-  @ApiOperation({ operationId: 'delete_sync_source', summary: 'Delete a sync source and every row it synced' })
+  @ApiOperation({
+    operationId: 'delete_sync_source',
+    summary: 'Delete a sync source and every row it synced',
+  })
   delete(@Req() req: FastifyRequest, @Param('id') id: string): Promise<SourceView> {
     return this.sync.delete(accountOf(req), sourcePath(id));
   }
@@ -62,7 +68,10 @@ export class SyncSourcesController {
   @HttpCode(202)
   @ApiSecurity('secret')
   @RequiresAction('start_sync')
-  @ApiOperation({ operationId: 'start_sync', summary: 'Start a full or incremental run; answers the queued run' })
+  @ApiOperation({
+    operationId: 'start_sync',
+    summary: 'Start a full or incremental run; answers the queued run',
+  })
   startRun(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<RunView> {
     const uuid = sourcePath(id);
     const { mode } = parseInput(startRunSchema, body ?? {});
@@ -72,7 +81,10 @@ export class SyncSourcesController {
   @Get(':id/runs')
   @ApiSecurity('secret')
   @RequiresAction('get_sync_runs')
-  @ApiOperation({ operationId: 'get_sync_source_runs', summary: "The source's run reports, newest first (50)" })
+  @ApiOperation({
+    operationId: 'get_sync_source_runs',
+    summary: "The source's run reports, newest first (50)",
+  })
   async runs(@Req() req: FastifyRequest, @Param('id') id: string): Promise<{ runs: RunView[] }> {
     return { runs: await this.sync.listRuns(accountOf(req), { source: sourcePath(id), limit: 50 }) };
   }

@@ -109,19 +109,23 @@ export class SyncSourcesService {
 
   async startRun(account: string, uuid: string, mode: SyncMode): Promise<RunView> {
     const source = await this.found(account, uuid);
-    if (!source.enabled) throw badRequest('sync_source_disabled', 'The sync source is disabled; enable it first');
-    const run = await this.db.transaction(async (tx) => {
-      const created = await this.runs.create(tx, {
-        uuid: randomUUID(),
-        source: uuid,
-        account,
-        mode,
-        trigger: 'api',
-        nowTs: nowTs(),
-      });
-      await this.queue(this.producer.enqueueRun(uuid, created.uuid, mode));
-      return created;
+    if (!source.enabled)
+      throw badRequest('sync_source_disabled', 'The sync source is disabled; enable it first');
+    const run = await this.runs.create(this.db, {
+      uuid: randomUUID(),
+      source: uuid,
+      account,
+      mode,
+      trigger: 'api',
+      nowTs: nowTs(),
     });
+    // After the commit: a worker may pick the job up at once and must find the run.
+    try {
+      await this.queue(this.producer.enqueueRun(uuid, run.uuid, mode));
+    } catch (e) {
+      await this.runs.discard(run.uuid);
+      throw e;
+    }
     return runView(run);
   }
 
@@ -150,7 +154,10 @@ export class SyncSourcesService {
     }
     const twins = twinsNamedBy(body);
     if (twins.length === 0) {
-      throw badRequest('invalid_body', 'The body must be an event object, or an array of them, naming a twin UUID');
+      throw badRequest(
+        'invalid_body',
+        'The body must be an event object, or an array of them, naming a twin UUID',
+      );
     }
     if (!stored.enabled) return { queued: 0 };
     await this.queue(this.producer.enqueueTwins(uuid, null, twins, { delayMs: WEBHOOK_DEBOUNCE_MS }));
@@ -165,7 +172,11 @@ export class SyncSourcesService {
 
   private secretBox(): SecretBox {
     if (!this.box) {
-      throw new TwindexError('unavailable', 'sync_not_configured', 'TWINDEX_SECRET_KEY is not set: sync sources are unavailable');
+      throw new TwindexError(
+        'unavailable',
+        'sync_not_configured',
+        'TWINDEX_SECRET_KEY is not set: sync sources are unavailable',
+      );
     }
     return this.box;
   }

@@ -1,0 +1,56 @@
+import { type BeforeApplicationShutdown, Logger } from '@nestjs/common';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import { throttledErrorLog } from '../../../libs/queue/error-log.js';
+import { type JobPayloads, QUEUES } from '../../../libs/queue/queue-names.js';
+import { ScanFailure, SourceScanService } from '../../../libs/sync/source-scan.service.js';
+import { WORKER_LOCKS } from './worker-locks.js';
+
+/**
+ * `sync-source` jobs (API runs and schedules). A scan can be long: on shutdown it stops between pages and goes
+ * back to the queue with its position saved, so SIGTERM never waits for a whole scan and no page is lost.
+ */
+@Processor(QUEUES.sync, { concurrency: 2, ...WORKER_LOCKS })
+export class SourceScanProcessor extends WorkerHost implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('sync-source');
+  private stopping = false;
+
+  constructor(private readonly scans: SourceScanService) {
+    super();
+  }
+
+  async process(job: Job<JobPayloads['sync-source']>, token?: string): Promise<{ result: string }> {
+    try {
+      const result = await this.scans.scan(job.data, {
+        save: (state) => job.updateData(state),
+        stopping: () => this.stopping,
+        progress: (pages) => job.updateProgress(pages),
+      });
+      if (result === 'stopped') {
+        // Back to the queue as it is, without using up an attempt.
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      return { result };
+    } catch (e) {
+      if (!(e instanceof ScanFailure)) throw e;
+      const last = !e.retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      this.logger.warn(`run ${e.runId}: ${e.message}${last ? ' (run failed)' : ' (will retry)'}`);
+      if (last) await this.scans.recordFailure(e);
+      throw e.retryable ? new Error(e.message) : new UnrecoverableError(e.message);
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.worker.close();
+  }
+
+  private readonly logError = throttledErrorLog('sync-source worker');
+
+  /** Redis going away is reported (throttled) and survived: BullMQ reconnects and resumes. */
+  @OnWorkerEvent('error')
+  onError(error: Error): void {
+    this.logError(error);
+  }
+}

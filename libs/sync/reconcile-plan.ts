@@ -1,0 +1,131 @@
+import { isValidIdentityName } from '../domain/identity/identity-name.js';
+import { normalizeUuid } from '../domain/identity/uuid.js';
+import type { UpstreamIdentities, UpstreamTwin } from './upstream-schemas.js';
+
+/** An identity of the source's own account, as upstream has it. */
+export interface PlannedIdentity {
+  name: string;
+  /** undefined: upstream did not say, keep what is stored (new rows are private). */
+  visibility: string | null | undefined;
+  validityTs: number | null;
+  createdTs: number;
+  updatedTs: number;
+}
+
+/** An identity another account owns that upstream shows the source's account: stored as a grant to it. */
+export interface PlannedGrant {
+  name: string;
+  owner: string;
+  validityTs: number | null;
+  createdTs: number;
+  updatedTs: number;
+}
+
+export interface PlannedTwin {
+  uuid: string;
+  owner: string;
+  status: 'alive' | 'terminated';
+  description: Record<string, unknown>;
+  creator: string;
+  createdTs: number;
+  updatedTs: number;
+  terminatedTs: number | null;
+  terminator: string | null;
+}
+
+export interface RejectedEntry {
+  name: string;
+  owner: string;
+  reason: string;
+}
+
+export interface IdentityPlan {
+  personal: PlannedIdentity[];
+  grants: PlannedGrant[];
+  /** Entries that cannot be stored (bad name, bad account id, a NUL in a rule). Reported, never stored. */
+  rejected: RejectedEntry[];
+}
+
+/**
+ * Splits upstream's answer by owner. Ownership is never taken on trust: the source's own account's entries become
+ * its identities; any other account's become grants to the source's account, and only with include_foreign.
+ */
+export function planIdentities(
+  account: string,
+  includeForeign: boolean,
+  upstream: UpstreamIdentities,
+): IdentityPlan {
+  const plan: IdentityPlan = { personal: [], grants: [], rejected: [] };
+  const seenPersonal = new Set<string>();
+  const seenGrant = new Set<string>();
+  for (const [rawOwner, identities] of Object.entries(upstream.accounts)) {
+    const owner = normalizeUuid(rawOwner);
+    const personal = owner === account;
+    if (!personal && !includeForeign) continue;
+    for (const [name, attrs] of Object.entries(identities)) {
+      if (owner === null) {
+        plan.rejected.push({ name, owner: rawOwner, reason: 'owner is not an account UUID' });
+        continue;
+      }
+      if (!isValidIdentityName(name)) {
+        plan.rejected.push({ name, owner, reason: 'invalid identity name' });
+        continue;
+      }
+      const validityTs = attrs.validity_ts ?? null;
+      if (personal) {
+        if (typeof attrs.visibility === 'string' && attrs.visibility.includes('\u0000')) {
+          plan.rejected.push({ name, owner, reason: 'visibility rule contains NUL' });
+          continue;
+        }
+        // Two spellings of the owner (case) could name one row twice; PostgreSQL refuses that in one upsert.
+        if (seenPersonal.has(name)) continue;
+        seenPersonal.add(name);
+        plan.personal.push({
+          name,
+          visibility: attrs.visibility,
+          validityTs,
+          createdTs: attrs.created_ts,
+          updatedTs: attrs.updated_ts,
+        });
+      } else {
+        const key = `${owner} ${name}`;
+        if (seenGrant.has(key)) continue;
+        seenGrant.add(key);
+        plan.grants.push({
+          name,
+          owner,
+          validityTs,
+          createdTs: attrs.created_ts,
+          updatedTs: attrs.updated_ts,
+        });
+      }
+    }
+  }
+  return plan;
+}
+
+/** The twin as stored locally, or a reason it cannot be. */
+export function planTwin(requested: string, upstream: UpstreamTwin): PlannedTwin | { invalid: string } {
+  if (upstream.uuid !== undefined && normalizeUuid(upstream.uuid) !== requested) {
+    return { invalid: `upstream answered twin ${upstream.uuid} for ${requested}` };
+  }
+  const owner = normalizeUuid(upstream.owner);
+  if (owner === null) return { invalid: 'twin owner is not an account UUID' };
+  const creator = normalizeUuid(upstream.creation_certificate.creator ?? owner) ?? owner;
+  const description = upstream.description ?? {};
+  if (JSON.stringify(description).includes('\\u0000')) return { invalid: 'twin description contains NUL' };
+  const termination = upstream.termination_certificate ?? null;
+  const terminated = upstream.status === 'terminated';
+  const createdTs = upstream.creation_certificate.created_ts;
+  return {
+    uuid: requested,
+    owner,
+    status: upstream.status,
+    description,
+    creator,
+    createdTs,
+    updatedTs: upstream.updated_ts ?? createdTs,
+    terminatedTs: terminated ? (termination?.terminated_ts ?? upstream.updated_ts ?? createdTs) : null,
+    terminator: terminated ? (normalizeUuid(termination?.issuer ?? owner) ?? owner) : null,
+  };
+}

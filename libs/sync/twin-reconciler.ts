@@ -1,0 +1,397 @@
+import { Injectable } from '@nestjs/common';
+import { Db, type Queryable } from '../store/db.js';
+import { type PreparedQueryable, preparedTransaction } from './prepared-transaction.js';
+import type { IdentityPlan, PlannedGrant, PlannedIdentity, PlannedTwin } from './reconcile-plan.js';
+import { type RunError, SyncRunsRepository } from './sync-runs.repository.js';
+import { removeOrphanSyncedTwins } from './sync-sources.repository.js';
+
+/** What upstream said about one twin: complete answers only — a failed call never gets here. */
+export type UpstreamTwinState =
+  | { kind: 'present'; twin: PlannedTwin; identities: IdentityPlan; fetchedForeign: boolean }
+  | { kind: 'absent' };
+
+export interface ReconcileInput {
+  source: string;
+  twin: string;
+  /** When the upstream fetch started (seconds): orders concurrent reconciles of one twin. */
+  fetchStartTs: number;
+  state: UpstreamTwinState;
+  retries: number;
+  errors: RunError[];
+}
+
+export interface ReconcileOutcome {
+  /** `stale`: a sync that fetched later already committed; `source_gone`: the source was deleted. */
+  result: 'applied' | 'stale' | 'source_gone';
+  upserted: number;
+  deleted: number;
+  /** The runs that were waiting for this twin. */
+  runs: string[];
+}
+
+/** This source's rows of the twin as stored, read once under the twin's lock and compared with upstream in memory. */
+interface CurrentState {
+  account: string;
+  include_foreign: boolean;
+  fetched_ts: number | null;
+  twin: StoredTwin | null;
+  /** [name, owner, visibility, validity_ts, created_ts, updated_ts] */
+  identities: Array<[string, string, string | null, number | null, number, number]> | null;
+}
+
+interface StoredTwin {
+  owner: string;
+  status: string;
+  description: Record<string, unknown>;
+  creator: string;
+  created_ts: number;
+  updated_ts: number;
+  terminated_ts: number | null;
+  terminator: string | null;
+  source: string | null;
+}
+
+/**
+ * Applies one twin's upstream state to the index in ONE transaction. Safe when two workers reconcile the same twin
+ * at once (a stalled job handed to a second worker): a transaction-level advisory lock per twin serialises them, and
+ * a reconcile whose upstream fetch started before the one already applied changes nothing.
+ *
+ * Cheap when little changed: the source's rows of the twin are read once and compared with upstream in memory, and
+ * only rows that differ are written — with set-based statements (unnest arrays: no per-row statements, no
+ * bind-parameter limit), named so they are planned once per connection. An unchanged twin writes no index row.
+ */
+@Injectable()
+export class TwinReconciler {
+  constructor(
+    private readonly db: Db,
+    private readonly runs: SyncRunsRepository,
+  ) {}
+
+  async reconcile(input: ReconcileInput): Promise<ReconcileOutcome> {
+    return preparedTransaction(this.db, async (tx) => {
+      // The source lock shared (deleting the source, or switching include_foreign off, takes it exclusive), then
+      // the twin's lock: two reconciles of one twin never interleave. Taken in this order everywhere.
+      await tx.prepared(
+        'sync_reconcile_lock',
+        `SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 7260)), pg_advisory_xact_lock(hashtextextended($2, 7260))`,
+        [`sync-source ${input.source}`, `sync-twin ${input.twin}`],
+      );
+      // sync_sources_pkey; sync_twins_pkey; twins_pkey; identities_source_idx (source, twin).
+      const found = await tx.prepared<CurrentState>(
+        'sync_reconcile_current',
+        `SELECT s.account, s.include_foreign, st.fetched_ts,
+                (SELECT row_to_json(t) FROM (SELECT owner, status, description, creator, created_ts, updated_ts,
+                                                    terminated_ts, terminator, source
+                                               FROM twins WHERE uuid = $2) t) AS twin,
+                (SELECT json_agg(json_build_array(name, owner, visibility, validity_ts, created_ts, updated_ts))
+                   FROM identities WHERE source = $1 AND twin = $2) AS identities
+           FROM sync_sources s LEFT JOIN sync_twins st ON st.source = s.uuid AND st.twin = $2
+          WHERE s.uuid = $1`,
+        [input.source, input.twin],
+      );
+      const current = found[0];
+      if (!current) return { result: 'source_gone', upserted: 0, deleted: 0, runs: [] };
+      let upserted = 0;
+      let deleted = 0;
+      // A sync whose upstream fetch started later has already been applied: ours is older news.
+      const stale = current.fetched_ts !== null && current.fetched_ts > input.fetchStartTs;
+      if (!stale) {
+        const changed =
+          input.state.kind === 'present'
+            ? await this.applyPresent(tx, input, current, input.state)
+            : await this.applyAbsent(tx, input);
+        upserted = changed.upserted;
+        deleted = changed.deleted;
+      }
+      const runs = await this.runs.markTwinSynced(tx, {
+        source: input.source,
+        twin: input.twin,
+        fetchStartTs: input.fetchStartTs,
+        upserted,
+        deleted,
+        retries: input.retries,
+        errors: input.errors,
+        // Remembered with the fetch time, so an older reconcile arriving later is recognised as stale.
+        present: stale ? undefined : input.state.kind === 'present',
+      });
+      if (input.state.kind === 'absent' && !stale) await removeOrphanSyncedTwins(tx, [input.twin]);
+      return { result: stale ? 'stale' : 'applied', upserted, deleted, runs };
+    });
+  }
+
+  private async applyPresent(
+    tx: PreparedQueryable,
+    input: ReconcileInput,
+    current: CurrentState,
+    state: Extract<UpstreamTwinState, { kind: 'present' }>,
+  ): Promise<{ upserted: number; deleted: number }> {
+    const { twin, identities } = state;
+    const account = current.account;
+    if (current.twin === null) await insertTwin(tx, twin, input.source);
+    else if (twinDiffers(current.twin, twin)) await upsertTwin(tx, twin, input.source);
+
+    const stored = new Map<string, [string, string, string | null, number | null, number, number]>();
+    for (const row of current.identities ?? []) stored.set(`${row[1]} ${row[0]}`, row);
+    const added: PlannedIdentity[] = [];
+    const changed: PlannedIdentity[] = [];
+    for (const p of identities.personal) {
+      const key = `${account} ${p.name}`;
+      const row = stored.get(key);
+      stored.delete(key);
+      if (!row) {
+        added.push(p);
+      } else if (
+        row[3] !== p.validityTs ||
+        row[4] !== p.createdTs ||
+        row[5] !== p.updatedTs ||
+        (p.visibility !== undefined && row[2] !== p.visibility)
+      ) {
+        changed.push(p);
+      }
+    }
+    // New to this source: a plain insert; a key held by a row of another source or of the API is upserted below.
+    let upserted = 0;
+    if (added.length) {
+      const inserted = new Set(await insertIdentities(tx, twin.uuid, account, input.source, added));
+      upserted += inserted.size;
+      for (const p of added) if (!inserted.has(p.name)) changed.push(p);
+    }
+    // Upstream gives the rule of personal identities; where it does not, the stored rule stays (new rows: private).
+    const withRule = changed.filter((p) => p.visibility !== undefined);
+    const withoutRule = changed.filter((p) => p.visibility === undefined);
+    if (withRule.length)
+      upserted += await upsertIdentities(tx, twin.uuid, account, input.source, withRule, true);
+    if (withoutRule.length)
+      upserted += await upsertIdentities(tx, twin.uuid, account, input.source, withoutRule, false);
+    let deleted = 0;
+    // What is left of this source's rows, upstream no longer has.
+    if (stored.size) {
+      const gone = [...stored.values()];
+      const rows = await tx.prepared(
+        'sync_reconcile_delete_identities',
+        `DELETE FROM identities i USING unnest($3::text[], $4::uuid[]) AS u(name, owner)
+          WHERE i.name = u.name AND i.twin = $2 AND i.owner = u.owner AND i.source = $1
+         RETURNING 1`,
+        [input.source, twin.uuid, gone.map((r) => r[0]), gone.map((r) => r[1])],
+      );
+      deleted += rows.length;
+    }
+    // With include_foreign off there are no grants of this source (switching it off revoked them). With it switched
+    // on after this fetch was made without foreign identities, grants stay as they are until the next sync.
+    if (current.include_foreign && state.fetchedForeign) {
+      const grants = await reconcileGrants(tx, input.source, twin.uuid, account, identities.grants);
+      upserted += grants.upserted;
+      deleted += grants.deleted;
+    }
+    return { upserted, deleted };
+  }
+
+  /** Upstream answered 404 for the twin: it leaves this source's rows (and the index, if nothing else holds it). */
+  private async applyAbsent(
+    tx: Queryable,
+    input: ReconcileInput,
+  ): Promise<{ upserted: number; deleted: number }> {
+    const rows = await tx.query<{ n: number }>(
+      `WITH ids AS (DELETE FROM identities WHERE source = $1 AND twin = $2 RETURNING 1),
+            grants AS (DELETE FROM identity_grants WHERE source = $1 AND twin = $2 RETURNING 1)
+       SELECT ((SELECT count(*) FROM ids) + (SELECT count(*) FROM grants))::int AS n`,
+      [input.source, input.twin],
+    );
+    return { upserted: 0, deleted: rows[0].n };
+  }
+}
+
+/** Grants are the rare path (include_foreign): reconciled in SQL, unchanged rows not written. */
+async function reconcileGrants(
+  tx: Queryable,
+  source: string,
+  twin: string,
+  account: string,
+  grants: readonly PlannedGrant[],
+): Promise<{ upserted: number; deleted: number }> {
+  const granted = await tx.query(
+    `INSERT INTO identity_grants AS g (name, twin, owner, grantee, source, validity_ts, created_ts, updated_ts)
+     SELECT u.name, $1::uuid, u.owner, $2::uuid, $3::uuid, u.validity_ts, u.created_ts, u.updated_ts
+       FROM unnest($4::text[], $5::uuid[], $6::float8[], $7::float8[], $8::float8[])
+            AS u(name, owner, validity_ts, created_ts, updated_ts)
+     ON CONFLICT (name, twin, owner, grantee) DO UPDATE SET
+       source = EXCLUDED.source, validity_ts = EXCLUDED.validity_ts, created_ts = EXCLUDED.created_ts,
+       updated_ts = EXCLUDED.updated_ts
+     WHERE (g.source, g.validity_ts, g.created_ts, g.updated_ts) IS DISTINCT FROM
+           (EXCLUDED.source, EXCLUDED.validity_ts, EXCLUDED.created_ts, EXCLUDED.updated_ts)
+     RETURNING 1`,
+    [
+      twin,
+      account,
+      source,
+      grants.map((g) => g.name),
+      grants.map((g) => g.owner),
+      grants.map((g) => g.validityTs),
+      grants.map((g) => g.createdTs),
+      grants.map((g) => g.updatedTs),
+    ],
+  );
+  // identity_grants_source_idx (source, twin).
+  const revoked = await tx.query(
+    `DELETE FROM identity_grants g WHERE g.source = $1 AND g.twin = $2
+        AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::uuid[]) AS u(name, owner)
+                         WHERE u.name = g.name AND u.owner = g.owner)
+     RETURNING 1`,
+    [source, twin, grants.map((g) => g.name), grants.map((g) => g.owner)],
+  );
+  return { upserted: granted.length, deleted: revoked.length };
+}
+
+/**
+ * Inserts identities the source does not hold yet; returns the names inserted (a key already taken is skipped).
+ * An insert without DO UPDATE fires only the insert notification trigger: the common case of a first sync.
+ */
+async function insertIdentities(
+  tx: PreparedQueryable,
+  twin: string,
+  account: string,
+  source: string,
+  rows: readonly PlannedIdentity[],
+): Promise<string[]> {
+  const inserted = await tx.prepared<{ name: string }>(
+    'sync_reconcile_insert_identities',
+    `INSERT INTO identities (name, twin, owner, visibility, validity_ts, created_ts, updated_ts, creator, source)
+     SELECT u.name, $1::uuid, $2::uuid, u.visibility, u.validity_ts, u.created_ts, u.updated_ts, $2::uuid, $3::uuid
+       FROM unnest($4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[])
+            AS u(name, visibility, validity_ts, created_ts, updated_ts)
+     ON CONFLICT (name, twin, owner) DO NOTHING
+     RETURNING name`,
+    [
+      twin,
+      account,
+      source,
+      rows.map((p) => p.name),
+      rows.map((p) => p.visibility ?? null),
+      rows.map((p) => p.validityTs),
+      rows.map((p) => p.createdTs),
+      rows.map((p) => p.updatedTs),
+    ],
+  );
+  return inserted.map((r) => r.name);
+}
+
+/** One set-based upsert; rows whose attributes are unchanged are not written (and notify nothing). */
+async function upsertIdentities(
+  tx: PreparedQueryable,
+  twin: string,
+  account: string,
+  source: string,
+  rows: readonly PlannedIdentity[],
+  withVisibility: boolean,
+): Promise<number> {
+  const visibility = withVisibility ? 'EXCLUDED.visibility' : 'i.visibility';
+  // identities_pkey (name, twin, owner) decides the conflict; a row of another source (or written through the API)
+  // with the same key is taken over by this source.
+  const written = await tx.prepared(
+    withVisibility ? 'sync_reconcile_upsert_identities_rule' : 'sync_reconcile_upsert_identities',
+    `INSERT INTO identities AS i (name, twin, owner, visibility, validity_ts, created_ts, updated_ts, creator, source)
+     SELECT u.name, $1::uuid, $2::uuid, u.visibility, u.validity_ts, u.created_ts, u.updated_ts, $2::uuid, $3::uuid
+       FROM unnest($4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[])
+            AS u(name, visibility, validity_ts, created_ts, updated_ts)
+     ON CONFLICT (name, twin, owner) DO UPDATE SET
+       visibility = ${visibility}, validity_ts = EXCLUDED.validity_ts, created_ts = EXCLUDED.created_ts,
+       updated_ts = EXCLUDED.updated_ts, source = EXCLUDED.source
+     WHERE (i.visibility, i.validity_ts, i.created_ts, i.updated_ts, i.source) IS DISTINCT FROM
+           (${visibility}, EXCLUDED.validity_ts, EXCLUDED.created_ts, EXCLUDED.updated_ts, EXCLUDED.source)
+     RETURNING 1`,
+    [
+      twin,
+      account,
+      source,
+      rows.map((p) => p.name),
+      rows.map((p) => p.visibility ?? null),
+      rows.map((p) => p.validityTs),
+      rows.map((p) => p.createdTs),
+      rows.map((p) => p.updatedTs),
+    ],
+  );
+  return written.length;
+}
+
+/** True when the stored twin should be written: absent, or a synced twin that upstream changed. */
+function twinDiffers(stored: StoredTwin | null, t: PlannedTwin): boolean {
+  if (stored === null) return true;
+  // A twin created through this instance's API is never overwritten by an upstream.
+  if (stored.source === null) return false;
+  return (
+    stored.owner !== t.owner ||
+    stored.status !== t.status ||
+    stored.creator !== t.creator ||
+    stored.created_ts !== t.createdTs ||
+    stored.updated_ts !== t.updatedTs ||
+    stored.terminated_ts !== t.terminatedTs ||
+    stored.terminator !== t.terminator ||
+    canonicalJson(stored.description) !== canonicalJson(t.description)
+  );
+}
+
+/** JSON with object keys sorted, so jsonb (which reorders keys) and upstream objects compare. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value as Record<string, unknown>).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A twin new to the index (it cannot appear meanwhile: every sync of it holds its lock). */
+async function insertTwin(tx: PreparedQueryable, t: PlannedTwin, source: string): Promise<void> {
+  await tx.prepared(
+    'sync_reconcile_insert_twin',
+    `INSERT INTO twins (uuid, owner, status, description, creator, created_ts, updated_ts, terminated_ts, terminator,
+                        source)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (uuid) DO NOTHING`,
+    [
+      t.uuid,
+      t.owner,
+      t.status,
+      JSON.stringify(t.description),
+      t.creator,
+      t.createdTs,
+      t.updatedTs,
+      t.terminatedTs,
+      t.terminator,
+      source,
+    ],
+  );
+}
+
+/**
+ * Inserts the twin, or updates a synced one when upstream changed it. A twin created through this instance's API
+ * (source NULL) is never overwritten by an upstream.
+ */
+async function upsertTwin(tx: PreparedQueryable, t: PlannedTwin, source: string): Promise<void> {
+  await tx.prepared(
+    'sync_reconcile_upsert_twin',
+    `INSERT INTO twins AS tw (uuid, owner, status, description, creator, created_ts, updated_ts, terminated_ts,
+                              terminator, source)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (uuid) DO UPDATE SET
+       owner = EXCLUDED.owner, status = EXCLUDED.status, description = EXCLUDED.description,
+       creator = EXCLUDED.creator, created_ts = EXCLUDED.created_ts, updated_ts = EXCLUDED.updated_ts,
+       terminated_ts = EXCLUDED.terminated_ts, terminator = EXCLUDED.terminator
+     WHERE tw.source IS NOT NULL AND
+       (tw.owner, tw.status, tw.description, tw.creator, tw.created_ts, tw.updated_ts, tw.terminated_ts, tw.terminator)
+       IS DISTINCT FROM (EXCLUDED.owner, EXCLUDED.status, EXCLUDED.description, EXCLUDED.creator, EXCLUDED.created_ts,
+                         EXCLUDED.updated_ts, EXCLUDED.terminated_ts, EXCLUDED.terminator)`,
+    [
+      t.uuid,
+      t.owner,
+      t.status,
+      JSON.stringify(t.description),
+      t.creator,
+      t.createdTs,
+      t.updatedTs,
+      t.terminatedTs,
+      t.terminator,
+      source,
+    ],
+  );
+}

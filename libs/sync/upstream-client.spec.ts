@@ -1,0 +1,108 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SourceLimiter } from './source-limiter.js';
+import { parseRetryAfter, UpstreamClient, UpstreamError } from './upstream-client.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+describe('UpstreamClient', () => {
+  let server: Server;
+  let handlers: Handler[];
+  let seen: string[];
+  let sleeps: number[];
+
+  const client = () =>
+    new UpstreamClient({
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`,
+      secret: 'the-secret',
+      limiter: new SourceLimiter({ concurrency: 2, ratePerSecond: 1000 }),
+      policy: { timeoutMs: 300, maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000, maxRetryAfterMs: 5000 },
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+      random: () => 0.5,
+    });
+  const json =
+    (status: number, body: unknown, headers: Record<string, string> = {}): Handler =>
+    (_req, res) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+  const twin = {
+    uuid: '33333333-3333-4333-8333-333333333333',
+    owner: 'o',
+    status: 'alive',
+    creation_certificate: { created_ts: 1 },
+  };
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      seen.push(`${req.url} ${req.headers.authorization}`);
+      const handler = handlers.shift() ?? json(500, {});
+      handler(req, res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  beforeEach(() => {
+    handlers = [];
+    seen = [];
+    sleeps = [];
+  });
+
+  it('sends the secret and the page size as both count and limit', async () => {
+    handlers.push(json(200, { twins: ['a'], cursor: null }));
+    const page = await client().scanTwins({ pageSize: 50, cursor: 'c1', updatedSince: 12.5 });
+    expect(page).toEqual({ twins: ['a'], cursor: null });
+    expect(seen).toEqual([
+      '/api/twins?details=true&count=50&limit=50&cursor=c1&updated_since=12.500 the-secret',
+    ]);
+  });
+
+  it('waits as long as Retry-After says on 429, then retries', async () => {
+    handlers.push(json(429, {}, { 'retry-after': '2' }), json(200, twin));
+    const c = client();
+    expect(await c.getTwin(twin.uuid)).toMatchObject({ owner: 'o' });
+    expect(sleeps).toEqual([2000]);
+    expect(c.retries).toBe(1);
+  });
+
+  it('backs off exponentially with jitter on 5xx and gives up after the last attempt', async () => {
+    handlers.push(json(500, {}), json(502, {}), json(503, {}));
+    const c = client();
+    await expect(c.getTwin(twin.uuid)).rejects.toMatchObject({ retryable: true, status: 503 });
+    expect(sleeps).toEqual([75, 150]);
+  });
+
+  it('retries a dropped connection and a timeout', async () => {
+    handlers.push(
+      (req) => req.socket.destroy(),
+      () => undefined, // never answers: the 300 ms timeout
+      json(200, twin),
+    );
+    expect(await client().getTwin(twin.uuid)).toMatchObject({ owner: 'o' });
+    expect(sleeps).toHaveLength(2);
+  });
+
+  it('answers null for 404 on a twin, and fails at once on 401', async () => {
+    handlers.push(json(404, {}), json(401, {}));
+    const c = client();
+    expect(await c.getTwin(twin.uuid)).toBeNull();
+    await expect(c.getIdentities(twin.uuid, false)).rejects.toEqual(expect.any(UpstreamError));
+    expect(sleeps).toEqual([]);
+  });
+
+  it('never reads an answer of the wrong shape as empty', async () => {
+    handlers.push(json(200, { nothing: true }));
+    await expect(client().getIdentities(twin.uuid, true)).rejects.toMatchObject({ retryable: false });
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    expect(parseRetryAfter('3', 0)).toBe(3000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
+    expect(parseRetryAfter('soon', 0)).toBeUndefined();
+    expect(parseRetryAfter(null, 0)).toBeUndefined();
+  });
+});

@@ -1,0 +1,217 @@
+import type { z } from 'zod';
+import { realSleep, type Sleep, type SourceLimiter } from './source-limiter.js';
+import {
+  identitiesSchema,
+  twinSchema,
+  twinsPageSchema,
+  type UpstreamIdentities,
+  type UpstreamTwin,
+  type UpstreamTwinsPage,
+} from './upstream-schemas.js';
+
+/** How hard one call tries before its failure goes to the job (which BullMQ retries again later). */
+export interface UpstreamCallPolicy {
+  /** Per attempt, headers and body together. */
+  timeoutMs: number;
+  /** Attempts per call, the first included. */
+  maxAttempts: number;
+  /** Exponential backoff base for 5xx and network errors. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A 429 asking to wait longer than this fails the call (the job retries later) instead of holding a worker slot. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_CALL_POLICY: UpstreamCallPolicy = {
+  timeoutMs: 15_000,
+  maxAttempts: 4,
+  baseDelayMs: 250,
+  maxDelayMs: 10_000,
+  maxRetryAfterMs: 60_000,
+};
+
+/** A failed upstream call. Never an empty answer: callers must not reconcile anything from it. */
+export class UpstreamError extends Error {
+  override name = 'UpstreamError';
+  constructor(
+    message: string,
+    /** False for answers that will not change by asking again (400, 401, 403, an unreadable shape). */
+    readonly retryable: boolean,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface UpstreamClientOptions {
+  baseUrl: string;
+  secret: string;
+  limiter: SourceLimiter;
+  policy?: UpstreamCallPolicy;
+  sleep?: Sleep;
+  random?: () => number;
+  now?: () => number;
+}
+
+export interface ScanRequest {
+  cursor?: string | null;
+  pageSize: number;
+  /** Seconds since the epoch. */
+  updatedSince?: number;
+}
+
+type CallOutcome<T> = { kind: 'ok'; value: T } | { kind: 'not_found' };
+
+/**
+ * The consumed subset of the Trusted Twin API, over HTTP: scan twins, one twin, one twin's identities. Every call
+ * goes through the source's limiter, has a timeout, honours Retry-After on 429, and retries 5xx and network errors
+ * with exponential backoff and jitter. `retries` counts the retried attempts, for the run report.
+ */
+export class UpstreamClient {
+  retries = 0;
+  private readonly policy: UpstreamCallPolicy;
+  private readonly sleep: Sleep;
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private readonly base: string;
+
+  constructor(private readonly options: UpstreamClientOptions) {
+    this.policy = options.policy ?? DEFAULT_CALL_POLICY;
+    this.sleep = options.sleep ?? realSleep;
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+    this.base = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  /** One page of `GET /twins?details=true`; the page size goes as both `count` and `limit`. */
+  async scanTwins(request: ScanRequest): Promise<UpstreamTwinsPage> {
+    const query: Record<string, string> = {
+      details: 'true',
+      count: String(request.pageSize),
+      limit: String(request.pageSize),
+    };
+    if (request.cursor) query.cursor = request.cursor;
+    if (request.updatedSince !== undefined) query.updated_since = request.updatedSince.toFixed(3);
+    const out = await this.call('/twins', query, twinsPageSchema, false);
+    if (out.kind !== 'ok') throw new UpstreamError('GET /twins answered 404', false, 404);
+    return out.value;
+  }
+
+  /** `GET /twins/{twin}`; null when upstream answers 404 (the twin is gone or no longer visible). */
+  async getTwin(twin: string): Promise<UpstreamTwin | null> {
+    const out = await this.call(`/twins/${encodeURIComponent(twin)}`, {}, twinSchema, true);
+    return out.kind === 'ok' ? out.value : null;
+  }
+
+  /** Every identity of a twin the credential may see: personal ones of every kind, foreign ones on request. */
+  async getIdentities(twin: string, includeForeign: boolean): Promise<UpstreamIdentities | null> {
+    const out = await this.call(
+      `/twins/${encodeURIComponent(twin)}/identities`,
+      { show_personal: 'true', show_expired: 'true', show_foreign: includeForeign ? 'true' : 'false' },
+      identitiesSchema,
+      true,
+    );
+    return out.kind === 'ok' ? out.value : null;
+  }
+
+  private async call<S extends z.ZodType>(
+    path: string,
+    query: Record<string, string>,
+    schema: S,
+    notFoundAllowed: boolean,
+  ): Promise<CallOutcome<z.output<S>>> {
+    const url = new URL(this.base + path);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(url, `GET ${path}`, schema, notFoundAllowed);
+      if (outcome.kind !== 'retry') return outcome;
+      if (attempt >= this.policy.maxAttempts) throw outcome.error;
+      this.retries++;
+      await this.sleep(outcome.waitMs ?? this.backoff(attempt));
+    }
+  }
+
+  /** One attempt: a result, a failure worth retrying (with the wait upstream asked for), or a thrown final failure. */
+  private async attempt<S extends z.ZodType>(
+    url: URL,
+    what: string,
+    schema: S,
+    notFoundAllowed: boolean,
+  ): Promise<CallOutcome<z.output<S>> | { kind: 'retry'; error: UpstreamError; waitMs?: number }> {
+    let res: { status: number; headers: Headers; text: string };
+    try {
+      res = await this.options.limiter.run(() => this.fetchOnce(url));
+    } catch (e) {
+      // Refused and dropped connections, resets, timeouts.
+      return { kind: 'retry', error: new UpstreamError(`${what}: ${describeNetworkError(e)}`, true) };
+    }
+    if (res.status === 200) {
+      let json: unknown;
+      try {
+        json = JSON.parse(res.text);
+      } catch {
+        // A body cut short reads as bad JSON: an incomplete answer, worth asking again.
+        return { kind: 'retry', error: new UpstreamError(`${what}: answer is not complete JSON`, true, 200) };
+      }
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
+        throw new UpstreamError(`${what}: unexpected answer${where} (${issue?.message})`, false, 200);
+      }
+      return { kind: 'ok', value: parsed.data };
+    }
+    if (res.status === 404 && notFoundAllowed) return { kind: 'not_found' };
+    const error = new UpstreamError(
+      `${what}: ${res.status} ${shortBody(res.text)}`,
+      res.status >= 500 || res.status === 429,
+      res.status,
+    );
+    if (!error.retryable) throw error;
+    const retryAfter = parseRetryAfter(res.headers.get('retry-after'), this.now());
+    if (retryAfter === undefined) return { kind: 'retry', error };
+    // Holding a worker slot for minutes helps nobody: the job fails now and BullMQ retries it later.
+    if (retryAfter > this.policy.maxRetryAfterMs) throw error;
+    // Every call to this source waits, not only this one.
+    this.options.limiter.pauseUntil(this.now() + retryAfter);
+    return { kind: 'retry', error, waitMs: retryAfter };
+  }
+
+  private async fetchOnce(url: URL): Promise<{ status: number; headers: Headers; text: string }> {
+    const signal = AbortSignal.timeout(this.policy.timeoutMs);
+    const res = await fetch(url, {
+      headers: { authorization: this.options.secret, accept: 'application/json' },
+      signal,
+      redirect: 'error',
+    });
+    // The body is read under the same timeout: a stalled body is a failed attempt, never a short answer.
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, text };
+  }
+
+  /** Exponential with "equal jitter": half the step fixed, half random, so retries of many jobs spread out. */
+  private backoff(attempt: number): number {
+    const step = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
+    return step / 2 + this.random() * (step / 2);
+  }
+}
+
+/** Retry-After as seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(header: string | null, nowMs: number): number | undefined {
+  if (header === null) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+function shortBody(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+function describeNetworkError(e: unknown): string {
+  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return 'timed out';
+  const cause = err?.cause?.code ?? err?.cause?.message;
+  return cause ? `${err?.message ?? 'network error'} (${cause})` : (err?.message ?? 'network error');
+}
