@@ -49,7 +49,7 @@ async function resolveHot(s: Seeded): Promise<number> {
     [startServer(`${dist}bench/baselines/http-fixed.js`, 8090, {}), startServer(API, 8101, apiEnv())],
     async ([base, api]) => {
       const headers = { authorization: s.secret };
-      await runLoad({ url: api.url, seconds: 2, headers, paths: hotPaths }); // warm the cache and the JIT
+      await runLoad({ url: api.url, seconds: 6, headers, paths: hotPaths }); // warm the cache and the JIT
       await runLoad({ url: base.url, seconds: 1 });
       const rows: Array<Record<string, string | number>> = [];
       const ratios: number[] = [];
@@ -103,7 +103,7 @@ async function resolveCold(s: Seeded): Promise<void> {
     ],
     async ([base, api]) => {
       const headers = { authorization: s.secret };
-      await runLoad({ url: api.url, seconds: 2, headers, paths: coldPaths });
+      await runLoad({ url: api.url, seconds: 5, headers, paths: coldPaths });
       await runLoad({ url: base.url, seconds: 2, paths: coldPaths });
       const rows: Array<Record<string, string | number>> = [];
       const ratios: number[] = [];

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { LOAD_CPU } from './processes.js';
+import { haveWrk, runWrk } from './wrk.js';
 
 export interface LoadResult {
   rps: number;
@@ -26,8 +27,16 @@ export interface LoadOptions {
 const require = createRequire(import.meta.url);
 const AUTOCANNON = require.resolve('autocannon/autocannon.js');
 
-/** Load from a separate process (autocannon's CLI), pinned to its own core; 64 connections by default. */
+const useWrk = process.env.BENCH_LOAD !== 'autocannon' && haveWrk();
+
+export const loadGenerator = useWrk ? 'wrk' : 'autocannon';
+
+/**
+ * Load from a separate process pinned to its own core, 64 connections by default: wrk when installed
+ * (`apt-get install wrk`), else autocannon (npm), whose pacing is burstier, so its p99 under a rate is pessimistic.
+ */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  if (useWrk) return runWrk(o);
   const args = [
     AUTOCANNON,
     '--json',

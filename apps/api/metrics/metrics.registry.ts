@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RouteLatencyHistogram } from './route-latency.histogram.js';
 
 export interface CacheStatsSnapshot {
   hits: number;
@@ -16,13 +17,7 @@ export interface CacheStatsSnapshot {
 export class ApiMetrics {
   readonly registry = new Registry();
 
-  readonly requests = new Histogram({
-    name: 'twindex_http_request_duration_seconds',
-    help: 'HTTP request latency by route and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
-    registers: [this.registry],
-  });
+  readonly requests = new RouteLatencyHistogram();
 
   readonly invalidationLag = new Histogram({
     name: 'twindex_cache_invalidation_lag_seconds',
@@ -86,6 +81,7 @@ export class ApiMetrics {
   }
 
   constructor() {
+    this.registry.registerMetric(this.requests.asMetric());
     collectDefaultMetrics({ register: this.registry, prefix: 'twindex_' });
   }
 }
