@@ -182,7 +182,10 @@ async function invalidation(s: Seeded): Promise<void> {
       const present = await resolveOnB(); // B caches the current answer
       const path = `/twins/${twin}/identities`;
       const res = present
-        ? await fetch(`${a.url}${path}/${encodeURIComponent(name)}`, { method: 'DELETE', headers: auth })
+        ? await fetch(`${a.url}${path}/${encodeURIComponent(name)}`, {
+            method: 'DELETE',
+            headers: { authorization: s.secret },
+          })
         : await fetch(`${a.url}${path}`, {
             method: 'POST',
             headers: auth,

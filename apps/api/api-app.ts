@@ -51,7 +51,6 @@ export async function createApiApp(
     requestIdHeader: false,
     // Fastify's two lines per request are replaced by our one line (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
-    allowErrorHandlerOverride: true,
     // No per-request child logger (Fastify would serialise one per request): our request line carries the trace id.
     childLoggerFactory: (logger: FastifyBaseLogger) => logger,
     logger:
@@ -105,7 +104,6 @@ export async function createApiApp(
     }
     done();
   });
-  fastify.setErrorHandler((err, request, reply) => sendError(request, reply, err, errorLogger));
 
   const document = SwaggerModule.createDocument(
     app,

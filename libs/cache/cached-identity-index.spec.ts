@@ -85,6 +85,7 @@ function aRow(name: string, attributes: Partial<IndexedIdentity> = {}): IndexedI
     visibility: null,
     validityTs: null,
     twinCreatedTs: 1_700_000_000,
+    grantee: null,
     ...attributes,
   };
 }

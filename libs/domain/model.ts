@@ -24,6 +24,11 @@ export interface IdentityRow {
   validityTs: number | null;
   /** Creation time of the twin the row points at (orders answers). */
   twinCreatedTs: number;
+  /**
+   * Set on a synced grant (sync.md, include_foreign): an upstream identity of another account, visible to this
+   * account alone — never personal to, or visible through, the account it names as owner.
+   */
+  grantee?: string | null;
 }
 
 /** Who is asking: resolved from the API key once, then reused for every decision of the request. */

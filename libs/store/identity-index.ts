@@ -16,6 +16,8 @@ export interface IndexedIdentity {
   validityTs: number | null;
   /** Creation time of the twin the row points at (orders resolution answers). */
   twinCreatedTs: number;
+  /** Set on a synced grant (identity_grants): visible to this account alone. */
+  grantee: string | null;
 }
 
 /** Everything known of a twin: the facts rules and visibility read, plus what its API object shows. */
@@ -58,6 +60,7 @@ interface IdentityIndexRow {
   visibility: string | null;
   validity_ts: number | null;
   twin_created_ts: number;
+  grantee: string | null;
 }
 
 export interface TwinRow {
@@ -73,12 +76,21 @@ export interface TwinRow {
 }
 
 const IDENTITY_COLUMNS = `i.name, i.twin, i.owner, i.visibility, i.validity_ts, t.created_ts AS twin_created_ts`;
+const GRANT_COLUMNS = `g.name, g.twin, g.owner, NULL::text, g.validity_ts, t.created_ts, g.grantee`;
 
-// identities_pkey (name, twin, owner): every row of one name is one index range scan; twins_pkey for created_ts.
-const LOOKUP_IDENTITY = `SELECT ${IDENTITY_COLUMNS} FROM identities i JOIN twins t ON t.uuid = i.twin WHERE i.name = $1`;
+// identities_pkey and identity_grants_pkey both lead with the name: one index range scan each; twins_pkey for
+// created_ts. Grants are a separate table so that they can never be mistaken for (or collide with) identities.
+const LOOKUP_IDENTITY = `
+  SELECT ${IDENTITY_COLUMNS}, NULL::uuid AS grantee FROM identities i JOIN twins t ON t.uuid = i.twin WHERE i.name = $1
+  UNION ALL
+  SELECT ${GRANT_COLUMNS} FROM identity_grants g JOIN twins t ON t.uuid = g.twin WHERE g.name = $1`;
 
-// identities_pkey (name, twin, owner): one range scan per name of the array; twins_pkey for created_ts.
-const LOOKUP_IDENTITIES = `SELECT ${IDENTITY_COLUMNS} FROM identities i JOIN twins t ON t.uuid = i.twin WHERE i.name = ANY($1::text[])`;
+// The same, one range scan per name of the array.
+const LOOKUP_IDENTITIES = `
+  SELECT ${IDENTITY_COLUMNS}, NULL::uuid AS grantee FROM identities i JOIN twins t ON t.uuid = i.twin
+   WHERE i.name = ANY($1::text[])
+  UNION ALL
+  SELECT ${GRANT_COLUMNS} FROM identity_grants g JOIN twins t ON t.uuid = g.twin WHERE g.name = ANY($1::text[])`;
 
 export const TWIN_COLUMNS = `uuid, owner, status, description, creator, created_ts, updated_ts, terminated_ts, terminator`;
 
@@ -134,6 +146,7 @@ function toIndexedIdentity(row: IdentityIndexRow): IndexedIdentity {
     visibility: row.visibility,
     validityTs: row.validity_ts,
     twinCreatedTs: row.twin_created_ts,
+    grantee: row.grantee,
   };
 }
 

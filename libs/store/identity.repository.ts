@@ -11,6 +11,8 @@ export interface StoredIdentity {
   createdTs: number;
   updatedTs: number;
   creator: string;
+  /** Set on a synced grant (identity_grants), which only its grantee ever sees. */
+  grantee?: string | null;
 }
 
 export interface IdentityKey {
@@ -49,13 +51,18 @@ const COLUMNS = `name, twin, owner, visibility, validity_ts, created_ts, updated
 export class IdentityRepository {
   constructor(private readonly db: Db) {}
 
-  /** Every identity on one twin, of every owner. */
-  async listByTwin(twin: string): Promise<StoredIdentity[]> {
-    // identities_twin_idx (twin, owner).
-    const rows = await this.db.query<IdentityTableRow>(`SELECT ${COLUMNS} FROM identities WHERE twin = $1`, [
-      twin,
-    ]);
-    return rows.map(toStoredIdentity);
+  /** Every identity on one twin, of every owner, plus the synced grants on it to `grantee`. */
+  async listByTwin(twin: string, grantee: string): Promise<StoredIdentity[]> {
+    // identities_twin_idx (twin, owner) and identity_grants_twin_idx (twin). A grant has no creator of its own:
+    // the grantee stands in (the listing shows foreign entries without it anyway).
+    const rows = await this.db.query<IdentityTableRow & { grantee: string | null }>(
+      `SELECT ${COLUMNS}, NULL::uuid AS grantee FROM identities WHERE twin = $1
+       UNION ALL
+       SELECT name, twin, owner, NULL, validity_ts, created_ts, updated_ts, grantee, grantee
+         FROM identity_grants WHERE twin = $1 AND grantee = $2`,
+      [twin, grantee],
+    );
+    return rows.map((r) => ({ ...toStoredIdentity(r), grantee: r.grantee }));
   }
 
   async find(key: IdentityKey): Promise<StoredIdentity | undefined> {

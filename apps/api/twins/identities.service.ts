@@ -81,7 +81,7 @@ export class IdentitiesService {
 
   async list(caller: Caller, twin: string, filters: IdentityListFilters): Promise<ListedStoredIdentity[]> {
     const facts = await this.visibleTwin(caller, twin);
-    const stored = await this.identities.listByTwin(twin);
+    const stored = await this.identities.listByTwin(twin, caller.account);
     const byRow = new Map<IdentityRow, StoredIdentity>();
     for (const identity of stored) byRow.set(toIdentityRow(identity, facts), identity);
     return listIdentities(Array.from(byRow.keys()), filters, caller, facts, nowSeconds()).map((listed) => ({
@@ -168,5 +168,6 @@ function toIdentityRow(identity: StoredIdentity, twin: TwinFacts): IdentityRow {
     visibility: storedRule(identity.visibility),
     validityTs: identity.validityTs,
     twinCreatedTs: twin.createdTs,
+    grantee: identity.grantee ?? null,
   };
 }

@@ -1,10 +1,11 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService } from '../../../libs/access/auth.service.js';
 import { assertValidIdentityName } from '../../../libs/domain/identity/identity-name.js';
 import { parseDetails, parseResolveContext } from '../../../libs/domain/visibility/resolve-context.js';
 import { authenticateRequest } from '../http/auth.guard.js';
+import { sendError } from '../http/send-error.js';
 import { ResolveService } from './resolve.service.js';
 import { renderResolveAnswer } from './resolve-answer.js';
 import { nowSeconds } from './twins.service.js';
@@ -19,6 +20,8 @@ export const RESOLVE_ROUTE_PATH = '/resolve/:identity';
  */
 @Injectable()
 export class ResolveRoute implements OnModuleInit {
+  private readonly logger = new Logger('resolve');
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly auth: AuthService,
@@ -27,7 +30,10 @@ export class ResolveRoute implements OnModuleInit {
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    fastify.get(RESOLVE_ROUTE_PATH, (request, reply) => this.handle(request, reply));
+    // Errors are answered here with the API's error shape; Fastify's error handler belongs to Nest.
+    fastify.get(RESOLVE_ROUTE_PATH, (request, reply) =>
+      this.handle(request, reply).catch((err: unknown) => sendError(request, reply, err, this.logger)),
+    );
   }
 
   private async handle(request: FastifyRequest, reply: FastifyReply): Promise<string> {

@@ -62,6 +62,7 @@ function row(overrides: Partial<IndexedIdentity>): IndexedIdentity {
     visibility: null,
     validityTs: null,
     twinCreatedTs: 10,
+    grantee: null,
     ...overrides,
   };
 }

@@ -102,6 +102,11 @@ function twinsNeedingFacts(
   for (const rows of rowsets) {
     for (const row of rows) {
       if (!inContext(row, context, caller) || !isValid(row, nowTs)) continue;
+      if (row.grantee != null) {
+        // A grant is kept only for its grantee and evaluates no visibility rule.
+        if (row.grantee === caller.account && everyCandidate) needed.add(row.twin);
+        continue;
+      }
       const personal = row.owner === caller.account;
       if (!personal && row.visibility === null) continue;
       if (everyCandidate || (!personal && ruleNeedsTwinFacts(row.visibility))) needed.add(row.twin);
@@ -118,5 +123,6 @@ function toIdentityRow(row: IndexedIdentity): IdentityRow {
     visibility: storedRule(row.visibility),
     validityTs: row.validityTs,
     twinCreatedTs: row.twinCreatedTs,
+    grantee: row.grantee,
   };
 }

@@ -79,7 +79,8 @@ export function listIdentities(
   const variables = new TwinVariablesCache(caller, now, (uuid) => (uuid === twin.uuid ? twin : undefined));
   const listed: ListedIdentity[] = [];
   for (const row of rows) {
-    const personal = row.owner === caller.account;
+    // A grant is never personal, even to an account that also owns the name upstream.
+    const personal = row.owner === caller.account && row.grantee == null;
     if (personal ? !passesPersonalFilters(row, filters, now) : !passesForeignFilter(row, filters.showForeign))
       continue;
     if (!decideIdentity(caller, row, now, true, variables)) continue;

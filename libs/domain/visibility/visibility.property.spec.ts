@@ -154,6 +154,11 @@ const worldArb: fc.Arbitrary<World> = fc
         name: fc.nat(NAMES.length - 1),
         visibility: optionalRule(3),
         validityOffset: fc.option(fc.integer({ min: -2, max: 2 }), { nil: null }),
+        // Mostly ordinary identities; some synced grants (sync.md include_foreign) to one account.
+        grantee: fc.oneof(
+          { weight: 4, arbitrary: fc.constant(null) },
+          { weight: 1, arbitrary: fc.nat(ACCOUNTS.length - 1) },
+        ),
       }),
       { selector: (r) => `${r.twin}/${r.owner}/${r.name}`, maxLength: 16 },
     ),
@@ -193,6 +198,7 @@ const worldArb: fc.Arbitrary<World> = fc
         visibility: r.visibility,
         validityTs: r.validityOffset === null ? null : NOW + r.validityOffset,
         twinCreatedTs: twinMap.get(TWINS[r.twin])?.createdTs ?? r.twin % 2,
+        grantee: r.grantee === null ? null : ACCOUNTS[r.grantee],
       })),
       callers: callers.map((c) => ({
         account: ACCOUNTS[c.account],
@@ -253,9 +259,14 @@ function forEveryQuestion(
   }
 }
 
-/** Foreign identities that must never matter to `caller`: private ones, and expired ones. */
+/**
+ * Identities that must never matter to `caller`: foreign private ones, foreign expired ones, and grants to another
+ * account or expired — including grants naming the caller's own account as owner.
+ */
 const mustNotLeak = (row: IdentityRow, caller: Caller, now: number) =>
-  row.owner !== caller.account && (row.visibility === null || !isValid(row, now));
+  row.grantee != null
+    ? row.grantee !== caller.account || !isValid(row, now)
+    : row.owner !== caller.account && (row.visibility === null || !isValid(row, now));
 
 const filtersArb: fc.Arbitrary<IdentityListFilters> = fc.record({
   showPersonal: fc.boolean(),
@@ -356,7 +367,8 @@ describe('the leak property', () => {
               ...r,
               twin: TWINS[otherTwin],
               visibility: r.visibility === null ? null : fakeRule({ k: 'const', value: true }),
-              validityTs: r.visibility === null ? null : r.validityTs,
+              // Grants keep their validity: an expired grant made valid would legitimately show to its grantee.
+              validityTs: r.visibility === null && r.grantee == null ? null : r.validityTs,
             };
             const chosen = taken.has(keyOf(moved)) ? r : moved;
             if (!taken.has(keyOf(chosen))) tempting.push(chosen);
@@ -377,7 +389,7 @@ describe('the leak property', () => {
           for (const twin of world.twins.values()) {
             const rows = world.rows.filter((r) => r.twin === twin.uuid);
             for (const entry of listIdentities(rows, filters, caller, twin, world.now)) {
-              expect(entry.personal).toBe(entry.row.owner === caller.account);
+              expect(entry.personal).toBe(entry.row.owner === caller.account && entry.row.grantee == null);
               if (!entry.personal) {
                 expect(mustNotLeak(entry.row, caller, world.now)).toBe(false);
                 expect(entry.includeVisibility).toBe(false);

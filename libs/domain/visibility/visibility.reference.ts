@@ -65,6 +65,13 @@ export function referenceMaySeeIdentity(
 ): boolean {
   const vars = variables(caller, now, identity.twin, twins.get(identity.twin), identity.name);
 
+  // sync.md: a grant is visible to its grantee alone, while valid, within the role's identity rule.
+  if (identity.grantee !== undefined && identity.grantee !== null) {
+    if (identity.grantee !== caller.account) return false;
+    if (!referenceIsValid(identity, now)) return false;
+    return caller.identityRule === null || ruleSaysTrue(caller.identityRule, vars);
+  }
+
   let condition1 = false;
   if (identity.owner === caller.account) condition1 = true;
   if (identity.visibility !== null && ruleSaysTrue(identity.visibility, vars)) condition1 = true;
@@ -144,7 +151,9 @@ export function referenceListIdentities(
   const listed: IdentityRow[] = [];
   for (const row of index) {
     if (row.twin !== twin) continue;
-    const personal = row.owner === caller.account;
+    // A grant is foreign to everyone, its grantee included (it only ever shows among foreign identities).
+    const isGrant = row.grantee !== undefined && row.grantee !== null;
+    const personal = row.owner === caller.account && !isGrant;
     if (personal) {
       if (!filters.showPersonal) continue;
       const valid = referenceIsValid(row, now);

@@ -4,6 +4,7 @@ import { canSeeIdentity, canSeeTwin, decideIdentity, isValid, TwinVariablesCache
 import {
   ACCOUNT_A,
   ACCOUNT_B,
+  ACCOUNT_C,
   FALSE_RULE,
   fakeRule,
   makeCaller,
@@ -225,6 +226,33 @@ describe('TwinVariablesCache', () => {
     expect(decideIdentity(makeCaller(), row, NOW, false, cache)).toBe(true);
     expect(
       decideIdentity(makeCaller(), makeRow({ owner: ACCOUNT_B, visibility: rule }), NOW, false, cache),
+    ).toBe(false);
+  });
+});
+
+describe('synced grants (sync.md include_foreign)', () => {
+  const twin = makeTwin({ uuid: TWIN_1, owner: ACCOUNT_A });
+  // Owned upstream by A, granted to B by B's sync source.
+  const grant = makeRow({ owner: ACCOUNT_A, grantee: ACCOUNT_B, visibility: null });
+
+  it('shows a grant to its grantee', () => {
+    expect(canSeeIdentity(makeCaller({ account: ACCOUNT_B }), grant, twin, NOW)).toBe(true);
+  });
+
+  it('never shows a grant to the account it names as owner, nor to anyone else', () => {
+    expect(canSeeIdentity(makeCaller({ account: ACCOUNT_A }), grant, twin, NOW)).toBe(false);
+    expect(canSeeIdentity(makeCaller({ account: ACCOUNT_C }), grant, twin, NOW)).toBe(false);
+    const withTrueRule = { ...grant, visibility: TRUE_RULE };
+    expect(canSeeIdentity(makeCaller({ account: ACCOUNT_C }), withTrueRule, twin, NOW)).toBe(false);
+  });
+
+  it('hides an expired grant even with show_expired, and honours the role identity_rule', () => {
+    const expired = { ...grant, validityTs: NOW - 1 };
+    expect(
+      canSeeIdentity(makeCaller({ account: ACCOUNT_B }), expired, twin, NOW, { allowExpiredPersonal: true }),
+    ).toBe(false);
+    expect(
+      canSeeIdentity(makeCaller({ account: ACCOUNT_B, identityRule: FALSE_RULE }), grant, twin, NOW),
     ).toBe(false);
   });
 });

@@ -55,6 +55,11 @@ export function decideIdentity(
   allowExpiredPersonal: boolean,
   variables: RowVariables,
 ): boolean {
+  if (row.grantee != null) {
+    // A grant: its grantee alone may see it, only while valid; its visibility and ownership play no part.
+    if (row.grantee !== caller.account || !isValid(row, now)) return false;
+    return caller.identityRule === null || evaluateRule(caller.identityRule, variables.forRow(row));
+  }
   const personal = row.owner === caller.account;
   if (!isValid(row, now) && !(personal && allowExpiredPersonal)) return false;
   if (!personal && (row.visibility === null || !evaluateRule(row.visibility, variables.forRow(row))))
