@@ -112,7 +112,10 @@ export class CachedIdentityIndex extends IdentityIndex {
     const kept: IndexedIdentity[] = [];
     for (const r of rows) {
       if (r.validityTs !== null && r.validityTs * 1000 <= nowMs) continue;
-      kept.push({ ...r, name, owner: this.intern(r.owner) });
+      // In place: the rows are freshly loaded and ours; a copy would double the garbage of every cold load.
+      r.name = name;
+      r.owner = this.intern(r.owner);
+      kept.push(r);
     }
     if (kept.length === 0) return NEGATIVE;
     return kept.length === 1 ? kept[0] : kept;

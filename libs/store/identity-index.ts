@@ -53,16 +53,6 @@ export abstract class TwinFactsIndex {
   invalidateTwins(_uuids: Iterable<string>): void {}
 }
 
-interface IdentityIndexRow {
-  name: string;
-  twin: string;
-  owner: string;
-  visibility: string | null;
-  validity_ts: number | null;
-  twin_created_ts: number;
-  grantee: string | null;
-}
-
 export interface TwinRow {
   uuid: string;
   owner: string;
@@ -75,7 +65,8 @@ export interface TwinRow {
   terminator: string | null;
 }
 
-const IDENTITY_COLUMNS = `i.name, i.twin, i.owner, i.visibility, i.validity_ts, t.created_ts AS twin_created_ts`;
+// Aliased to IndexedIdentity's field names so pg's row objects are the index rows: no copy per row.
+const IDENTITY_COLUMNS = `i.name, i.twin, i.owner, i.visibility, i.validity_ts AS "validityTs", t.created_ts AS "twinCreatedTs"`;
 const GRANT_COLUMNS = `g.name, g.twin, g.owner, NULL::text, g.validity_ts, t.created_ts, g.grantee`;
 
 // identities_pkey and identity_grants_pkey both lead with the name: one index range scan each; twins_pkey for
@@ -105,18 +96,17 @@ export class PostgresIdentityIndex extends IdentityIndex {
   }
 
   async lookup(name: string): Promise<IndexedIdentity[]> {
-    const rows = await this.db.prepared<IdentityIndexRow>('identity_index_lookup', LOOKUP_IDENTITY, [name]);
-    return rows.map(toIndexedIdentity);
+    return this.db.prepared<IndexedIdentity>('identity_index_lookup', LOOKUP_IDENTITY, [name]);
   }
 
   async lookupMany(names: readonly string[]): Promise<Map<string, IndexedIdentity[]>> {
     const found = new Map<string, IndexedIdentity[]>();
     for (const name of names) found.set(name, []);
     if (names.length === 0) return found;
-    const rows = await this.db.prepared<IdentityIndexRow>('identity_index_lookup_many', LOOKUP_IDENTITIES, [
+    const rows = await this.db.prepared<IndexedIdentity>('identity_index_lookup_many', LOOKUP_IDENTITIES, [
       Array.from(found.keys()),
     ]);
-    for (const row of rows) found.get(row.name)?.push(toIndexedIdentity(row));
+    for (const row of rows) found.get(row.name)?.push(row);
     return found;
   }
 }
@@ -136,18 +126,6 @@ export class PostgresTwinFactsIndex extends TwinFactsIndex {
     for (const row of rows) found.set(row.uuid, toIndexedTwin(row));
     return found;
   }
-}
-
-function toIndexedIdentity(row: IdentityIndexRow): IndexedIdentity {
-  return {
-    name: row.name,
-    twin: row.twin,
-    owner: row.owner,
-    visibility: row.visibility,
-    validityTs: row.validity_ts,
-    twinCreatedTs: row.twin_created_ts,
-    grantee: row.grantee,
-  };
 }
 
 export function toIndexedTwin(row: TwinRow): IndexedTwin {
