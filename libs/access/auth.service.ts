@@ -56,12 +56,7 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
   }
 
   get stats() {
-    return {
-      ...this.cache.stats,
-      size: this.cache.size,
-      bytes: this.cache.calculatedBytes,
-      trusted: this.cache.isTrusted,
-    };
+    return this.cache.snapshot;
   }
 
   /** Synchronous when the key is cached, so the hot path pays no promise for auth. */

@@ -55,20 +55,11 @@ export class CachedIdentityIndex extends IdentityIndex {
       },
       () => NEGATIVE,
     );
-    feed.subscribe('i', {
-      onChange: (m) =>
-        m.keys === 'all' ? this.cache.invalidateAll() : m.keys.forEach((k) => this.cache.invalidate(k)),
-      onTrust: (trusted) => this.cache.setTrusted(trusted),
-    });
+    this.cache.follow(feed, 'i');
   }
 
   get stats() {
-    return {
-      ...this.cache.stats,
-      size: this.cache.size,
-      bytes: this.cache.calculatedBytes,
-      trusted: this.cache.isTrusted,
-    };
+    return this.cache.snapshot;
   }
 
   /** Synchronous hit path for the lean resolve route; undefined means "go through lookup". */

@@ -38,20 +38,11 @@ export class CachedTwinFactsIndex extends TwinFactsIndex {
       (uuids) => this.inner.twinFacts(uuids) as Promise<Map<string, Entry>>,
       () => ABSENT,
     );
-    feed.subscribe('t', {
-      onChange: (m) =>
-        m.keys === 'all' ? this.cache.invalidateAll() : m.keys.forEach((k) => this.cache.invalidate(k)),
-      onTrust: (trusted) => this.cache.setTrusted(trusted),
-    });
+    this.cache.follow(feed, 't');
   }
 
   get stats() {
-    return {
-      ...this.cache.stats,
-      size: this.cache.size,
-      bytes: this.cache.calculatedBytes,
-      trusted: this.cache.isTrusted,
-    };
+    return this.cache.snapshot;
   }
 
   async twinFacts(uuids: readonly string[]): Promise<Map<string, IndexedTwin>> {

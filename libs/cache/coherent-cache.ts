@@ -1,4 +1,6 @@
 import { LRUCache } from 'lru-cache';
+import type { ChangeFeed } from './change-feed.js';
+import type { ChangeKind } from './change-message.js';
 
 export interface CoherentCacheOptions<V> {
   maxEntries: number;
@@ -14,6 +16,13 @@ export interface CacheStats {
   misses: number;
   evictions: number;
   bypassed: number;
+}
+
+/** What /metrics reports of a cache. */
+export interface CacheSnapshot extends CacheStats {
+  size: number;
+  bytes: number;
+  trusted: boolean;
 }
 
 interface InFlight<V> {
@@ -53,6 +62,21 @@ export class CoherentCache<V extends object> {
 
   get size(): number {
     return this.lru.size;
+  }
+
+  get snapshot(): CacheSnapshot {
+    return { ...this.stats, size: this.lru.size, bytes: this.lru.calculatedSize, trusted: this.trusted };
+  }
+
+  /**
+   * Keeps this cache coherent with the change feed: evicts the keys a change names, flushes on a flush message, and
+   * flushes and bypasses itself while the channel is down.
+   */
+  follow(feed: ChangeFeed, kind: ChangeKind): void {
+    feed.subscribe(kind, {
+      onChange: (m) => (m.keys === 'all' ? this.invalidateAll() : m.keys.forEach((k) => this.invalidate(k))),
+      onTrust: (trusted) => this.setTrusted(trusted),
+    });
   }
 
   get calculatedBytes(): number {

@@ -32,6 +32,11 @@ export interface Queryable {
   query<R extends QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
 }
 
+/** A transaction's handle: plain queries, and named statements for work that repeats the same few thousands of times. */
+export interface TransactionQueryable extends Queryable {
+  prepared<R extends QueryResultRow>(name: string, sql: string, params: unknown[]): Promise<R[]>;
+}
+
 /** A thin layer over the pg pool: rows out, connection loss turned into a 503-kind error. */
 export class Db implements Queryable {
   constructor(readonly pool: Pool) {}
@@ -53,16 +58,19 @@ export class Db implements Queryable {
     }
   }
 
-  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: TransactionQueryable) => Promise<T>): Promise<T> {
     let client: PoolClient;
     try {
       client = await this.pool.connect();
     } catch (e) {
       return translate(e);
     }
-    const tx: Queryable = {
+    const tx: TransactionQueryable = {
       query: async <R extends QueryResultRow>(sql: string, params?: unknown[]) =>
         (await client.query<R>(sql, params)).rows,
+      // Named statements are parsed and planned once per pooled connection (a twin reconcile runs the same few).
+      prepared: async <R extends QueryResultRow>(name: string, sql: string, params: unknown[]) =>
+        (await client.query<R>({ name, text: sql, values: params })).rows,
     };
     try {
       await client.query('BEGIN');

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Db, type Queryable } from '../store/db.js';
-import type { PreparedQueryable } from './prepared-transaction.js';
+import { Db, type Queryable, type TransactionQueryable } from '../store/db.js';
 import type { SyncMode } from '../queue/queue-names.js';
 import { removeOrphanSyncedTwins } from './sync-sources.repository.js';
 
@@ -208,7 +207,7 @@ export class SyncRunsRepository {
    * the source that was waiting for it. Returns those runs.
    */
   async markTwinSynced(
-    tx: PreparedQueryable,
+    tx: TransactionQueryable,
     m: {
       source: string;
       twin: string;

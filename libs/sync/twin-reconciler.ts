@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Db, type Queryable } from '../store/db.js';
-import { type PreparedQueryable, preparedTransaction } from './prepared-transaction.js';
+import { Db, type Queryable, type TransactionQueryable } from '../store/db.js';
 import type { IdentityPlan, PlannedGrant, PlannedIdentity, PlannedTwin } from './reconcile-plan.js';
 import { type RunError, SyncRunsRepository } from './sync-runs.repository.js';
 import { removeOrphanSyncedTwins } from './sync-sources.repository.js';
@@ -68,7 +67,7 @@ export class TwinReconciler {
   ) {}
 
   async reconcile(input: ReconcileInput): Promise<ReconcileOutcome> {
-    return preparedTransaction(this.db, async (tx) => {
+    return this.db.transaction(async (tx) => {
       // The source lock shared (deleting the source, or switching include_foreign off, takes it exclusive), then
       // the twin's lock: two reconciles of one twin never interleave. Taken in this order everywhere.
       await tx.prepared(
@@ -120,7 +119,7 @@ export class TwinReconciler {
   }
 
   private async applyPresent(
-    tx: PreparedQueryable,
+    tx: TransactionQueryable,
     input: ReconcileInput,
     current: CurrentState,
     state: Extract<UpstreamTwinState, { kind: 'present' }>,
@@ -247,7 +246,7 @@ async function reconcileGrants(
  * An insert without DO UPDATE fires only the insert notification trigger: the common case of a first sync.
  */
 async function insertIdentities(
-  tx: PreparedQueryable,
+  tx: TransactionQueryable,
   twin: string,
   account: string,
   source: string,
@@ -277,7 +276,7 @@ async function insertIdentities(
 
 /** One set-based upsert; rows whose attributes are unchanged are not written (and notify nothing). */
 async function upsertIdentities(
-  tx: PreparedQueryable,
+  tx: TransactionQueryable,
   twin: string,
   account: string,
   source: string,
@@ -341,7 +340,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** A twin new to the index (it cannot appear meanwhile: every sync of it holds its lock). */
-async function insertTwin(tx: PreparedQueryable, t: PlannedTwin, source: string): Promise<void> {
+async function insertTwin(tx: TransactionQueryable, t: PlannedTwin, source: string): Promise<void> {
   await tx.prepared(
     'sync_reconcile_insert_twin',
     `INSERT INTO twins (uuid, owner, status, description, creator, created_ts, updated_ts, terminated_ts, terminator,
@@ -367,7 +366,7 @@ async function insertTwin(tx: PreparedQueryable, t: PlannedTwin, source: string)
  * Inserts the twin, or updates a synced one when upstream changed it. A twin created through this instance's API
  * (source NULL) is never overwritten by an upstream.
  */
-async function upsertTwin(tx: PreparedQueryable, t: PlannedTwin, source: string): Promise<void> {
+async function upsertTwin(tx: TransactionQueryable, t: PlannedTwin, source: string): Promise<void> {
   await tx.prepared(
     'sync_reconcile_upsert_twin',
     `INSERT INTO twins AS tw (uuid, owner, status, description, creator, created_ts, updated_ts, terminated_ts,
