@@ -6,6 +6,7 @@ import { QUEUES } from '../../libs/queue/queue-names.js';
 import { RedisModule } from '../../libs/queue/redis.module.js';
 import { StoreModule } from '../../libs/store/store.module.js';
 import type { SyncOptions } from '../../libs/sync/sync-options.js';
+import { ImportsWorkerModule } from './imports/imports-worker.module.js';
 import { RedisPolicyCheck } from './redis-policy.check.js';
 import { SyncWorkerModule } from './sync/sync-worker.module.js';
 
@@ -27,6 +28,7 @@ export class WorkerModule {
         // The sync queues are registered by SyncWorkerModule (libs/queue/sync-queue.module.ts).
         BullModule.registerQueue({ name: QUEUES.imports }),
         SyncWorkerModule.forRoot(options.sync),
+        ImportsWorkerModule,
       ],
       providers: [RedisPolicyCheck],
     };

@@ -1,0 +1,46 @@
+import { type BeforeApplicationShutdown, Logger } from '@nestjs/common';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import type { Job } from 'bullmq';
+import { ImportMergeService, type MergeOutcome } from '../../../libs/imports/import-merge.service.js';
+import { throttledErrorLog } from '../../../libs/queue/error-log.js';
+import { type JobPayloads, QUEUES } from '../../../libs/queue/queue-names.js';
+import { WORKER_LOCKS } from '../sync/worker-locks.js';
+
+/**
+ * `import-merge` jobs: one import each, merged batch by batch. A retried or stalled-and-resumed job starts the
+ * merge over from the first line; the upserts make that safe.
+ */
+@Processor(QUEUES.imports, { concurrency: 2, ...WORKER_LOCKS })
+export class ImportMergeProcessor extends WorkerHost implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('import-merge');
+
+  constructor(private readonly merger: ImportMergeService) {
+    super();
+  }
+
+  async process(job: Job<JobPayloads['import-merge']>): Promise<MergeOutcome> {
+    const { importId } = job.data;
+    try {
+      return await this.merger.merge(importId, async (processed) => {
+        await job.updateProgress(processed);
+      });
+    } catch (e) {
+      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const message = (e as Error)?.message ?? String(e);
+      this.logger.warn(`import ${importId}: ${message}${last ? ' (giving up)' : ' (will retry)'}`);
+      if (last) await this.merger.fail(importId, message).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.worker.close();
+  }
+
+  private readonly logError = throttledErrorLog('import-merge worker');
+
+  @OnWorkerEvent('error')
+  onError(error: Error): void {
+    this.logError(error);
+  }
+}

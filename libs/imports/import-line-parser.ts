@@ -1,0 +1,137 @@
+import { isValidIdentityName } from '../domain/identity/identity-name.js';
+import { normalizeUuid } from '../domain/identity/uuid.js';
+import { compileRuleCached, InvalidRuleError } from '../domain/rules/index.js';
+import type { ImportFormat } from './import-lines.js';
+
+/** One valid line, ready to merge (the twin's existence and visibility are checked per batch). */
+export interface ImportRecord {
+  twin: string;
+  name: string;
+  visibility: string | null;
+  validityTs: number | null;
+}
+
+export interface LineError {
+  line: number;
+  subcode: string;
+  description: string;
+}
+
+export const CSV_HEADER = ['twin', 'identity', 'visibility', 'validity_ts'] as const;
+
+export class LineProblem extends Error {
+  constructor(
+    readonly subcode: string,
+    description: string,
+  ) {
+    super(description);
+  }
+}
+
+/** Parses and validates one line's fields; throws LineProblem. */
+export function parseImportLine(format: ImportFormat, raw: string): ImportRecord {
+  return format === 'ndjson' ? parseNdjson(raw) : parseCsvRecord(parseCsvLine(raw));
+}
+
+function parseNdjson(raw: string): ImportRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new LineProblem('invalid_json', 'line is not valid JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new LineProblem('invalid_json', 'line is not a JSON object');
+  const o = value as Record<string, unknown>;
+  const visibility = o.visibility ?? null;
+  if (visibility !== null && typeof visibility !== 'string')
+    throw new LineProblem('invalid_rule', 'visibility must be a string or null');
+  const validity = o.validity_ts ?? null;
+  if (validity !== null && typeof validity !== 'number')
+    throw new LineProblem('invalid_timestamp', 'validity_ts must be a number or null');
+  return validate(o.twin, o.identity, visibility, validity);
+}
+
+/** One CSV record on one line (RFC 4180 quoting; a quoted field cannot span lines). */
+export function parseCsvLine(raw: string): string[] {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = '';
+    if (raw[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= raw.length) throw new LineProblem('invalid_csv', 'unterminated quoted field');
+        if (raw[i] === '"') {
+          if (raw[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        field += raw[i++];
+      }
+      if (i < raw.length && raw[i] !== ',')
+        throw new LineProblem('invalid_csv', 'unexpected character after a quoted field');
+    } else {
+      const comma = raw.indexOf(',', i);
+      const end = comma < 0 ? raw.length : comma;
+      field = raw.slice(i, end);
+      if (field.includes('"')) throw new LineProblem('invalid_csv', 'quote inside an unquoted field');
+      i = end;
+    }
+    fields.push(field);
+    if (i >= raw.length) return fields;
+    i++; // the comma
+  }
+}
+
+export function isCsvHeader(fields: readonly string[]): boolean {
+  return (
+    fields.length === CSV_HEADER.length && fields.every((f, k) => f.trim().toLowerCase() === CSV_HEADER[k])
+  );
+}
+
+function parseCsvRecord(fields: string[]): ImportRecord {
+  if (fields.length < 2 || fields.length > 4)
+    throw new LineProblem(
+      'invalid_csv',
+      `expected 2 to 4 fields (${CSV_HEADER.join(',')}), got ${fields.length}`,
+    );
+  const [twin, identity, visibility = '', validity = ''] = fields;
+  let validityTs: number | null = null;
+  if (validity.trim() !== '') {
+    validityTs = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(validity) ? Number(validity) : NaN;
+  }
+  return validate(twin, identity, visibility === '' ? null : visibility, validityTs);
+}
+
+function validate(
+  twin: unknown,
+  identity: unknown,
+  visibility: string | null,
+  validity: number | null,
+): ImportRecord {
+  const uuid = normalizeUuid(twin);
+  if (uuid === null) throw new LineProblem('invalid_twin', 'twin must be a twin UUID');
+  if (!isValidIdentityName(identity)) {
+    const shown = typeof identity === 'string' ? identity.slice(0, 140) : String(identity);
+    throw new LineProblem('invalid_identity', `Identity '${shown}' is not a valid identity name`);
+  }
+  if (validity !== null && (!Number.isFinite(validity) || validity < 0))
+    throw new LineProblem('invalid_timestamp', 'validity_ts must be a non-negative number of seconds');
+  if (visibility !== null) {
+    if (visibility.includes('\u0000'))
+      throw new LineProblem('invalid_rule', 'visibility: a rule cannot contain the NUL character');
+    try {
+      compileRuleCached(visibility);
+    } catch (e) {
+      if (e instanceof InvalidRuleError)
+        throw new LineProblem('invalid_rule', `visibility: ${e.message} (at position ${e.position})`);
+      throw e;
+    }
+  }
+  return { twin: uuid, name: identity, visibility, validityTs: validity };
+}

@@ -1,0 +1,69 @@
+import { LineSplitter, MAX_IMPORT_LINE_LENGTH, type ReceivedLine } from './import-lines.js';
+import { LineProblem, parseCsvLine, parseImportLine } from './import-line-parser.js';
+
+function split(chunks: Array<Buffer | string>): ReceivedLine[] {
+  const s = new LineSplitter();
+  return [...chunks.flatMap((c) => s.push(c)), ...s.end()];
+}
+
+describe('LineSplitter', () => {
+  it('numbers lines as in the body, across chunk boundaries, dropping CR and blank lines', () => {
+    expect(split(['a\r\nb', 'c\n\n', '  \nd'])).toEqual([
+      { line: 1, raw: 'a', problem: null },
+      { line: 2, raw: 'bc', problem: null },
+      { line: 5, raw: 'd', problem: null },
+    ]);
+  });
+
+  it('decodes a UTF-8 character split between chunks', () => {
+    const bytes = Buffer.from('é€\n');
+    expect(split([bytes.subarray(0, 1), bytes.subarray(1, 3), bytes.subarray(3)])).toEqual([
+      { line: 1, raw: 'é€', problem: null },
+    ]);
+  });
+
+  it('reports an overlong line without keeping it, and a NUL character', () => {
+    const long = 'x'.repeat(MAX_IMPORT_LINE_LENGTH + 10);
+    const out = split([long.slice(0, 40_000), long.slice(40_000), '\nok\nn\u0000l\n']);
+    expect(out.map((l) => [l.line, l.raw, l.problem === null])).toEqual([
+      [1, null, false],
+      [2, 'ok', true],
+      [3, null, false],
+    ]);
+  });
+});
+
+describe('import line parsing', () => {
+  const twin = '2729e2aa-e513-4404-8b99-12f127e3b918';
+
+  it('parses CSV quoting', () => {
+    expect(parseCsvLine('a,"b,""c""",,d')).toEqual(['a', 'b,"c"', '', 'd']);
+    expect(() => parseCsvLine('"open')).toThrow(LineProblem);
+  });
+
+  it('validates fields', () => {
+    expect(parseImportLine('csv', `${twin.toUpperCase()},RFID#1,,12.5`)).toEqual({
+      twin,
+      name: 'RFID#1',
+      visibility: null,
+      validityTs: 12.5,
+    });
+    const subcode = (format: 'csv' | 'ndjson', raw: string) => {
+      try {
+        parseImportLine(format, raw);
+        return 'ok';
+      } catch (e) {
+        return (e as LineProblem).subcode;
+      }
+    };
+    expect(subcode('ndjson', JSON.stringify({ twin, identity: 'RFID#1', validity_ts: -1 }))).toBe(
+      'invalid_timestamp',
+    );
+    expect(subcode('ndjson', JSON.stringify({ twin, identity: 'RFID#1', visibility: 3 }))).toBe(
+      'invalid_rule',
+    );
+    expect(subcode('csv', `${twin},RFID#1,,1e400`)).toBe('invalid_timestamp');
+    expect(subcode('csv', `${twin}`)).toBe('invalid_csv');
+    expect(subcode('ndjson', 'null')).toBe('invalid_json');
+  });
+});
