@@ -17,6 +17,7 @@ import './http/fastify-augment.js';
 import { formatRequestLine, logDestination } from './http/request-log.js';
 import { sendError } from './http/send-error.js';
 import { ApiMetrics } from './metrics/metrics.registry.js';
+import { QueueDashboard } from './queues/queue-dashboard.js';
 import { addLeanRoutesToDocument } from './twins/openapi-extras.js';
 
 /** api.md: bodies over 64 KiB are bad input, except imports which stream up to their own limit. */
@@ -28,6 +29,8 @@ export interface ApiAppOptions {
    * its static-file plugin needs require(esm), which Jest's module runtime lacks on Node 20.
    */
   docsUi?: boolean;
+  /** Serve the Bull Board dashboard at /queues (Admin only). Tests turn it off for the same reason as `docsUi`. */
+  queueDashboard?: boolean;
 }
 
 /** Builds the API application without listening, so tests and main share one composition. */
@@ -119,6 +122,7 @@ export async function createApiApp(
     jsonDocumentUrl: 'docs/openapi.json',
     ui: options.docsUi ?? true,
   });
+  if (options.queueDashboard ?? true) await app.get(QueueDashboard).mount();
   return app;
 }
 

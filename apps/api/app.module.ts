@@ -8,9 +8,11 @@ import { RedisModule } from '../../libs/queue/redis.module.js';
 import { StoreModule } from '../../libs/store/store.module.js';
 import { AccessApiModule } from './access/access-api.module.js';
 import { HealthController } from './health/health.controller.js';
+import { ImportsApiModule } from './imports/imports-api.module.js';
 import { AuthGuard } from './http/auth.guard.js';
 import { ApiExceptionFilter } from './http/exception.filter.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { QueuesModule } from './queues/queues.module.js';
 import { SyncApiModule } from './sync/sync-api.module.js';
 import { TwinsApiModule } from './twins/twins-api.module.js';
 
@@ -30,6 +32,8 @@ export class AppModule {
         AccessApiModule,
         TwinsApiModule,
         SyncApiModule,
+        ImportsApiModule,
+        QueuesModule,
       ],
       controllers: [HealthController],
       providers: [

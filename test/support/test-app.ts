@@ -36,7 +36,7 @@ export class TestApi {
       await ensureDatabase(config.DATABASE_URL);
       await runMigrations(config.DATABASE_URL);
     }
-    const app = await createApiApp(config, { docsUi: false });
+    const app = await createApiApp(config, { docsUi: false, queueDashboard: false });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : 0;

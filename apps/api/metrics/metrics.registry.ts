@@ -1,6 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RouteLatencyHistogram } from './route-latency.histogram.js';
 
+/** The job states a queue depth is reported for. */
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+
+/** A queue's job counts, or undefined when they could not be read in time (Redis down or slow). */
+export type QueueDepthReader = () => Promise<Record<QueueState, number> | undefined>;
+
 export interface CacheStatsSnapshot {
   hits: number;
   misses: number;
@@ -74,6 +81,50 @@ export class ApiMetrics {
       for (const [cache, read] of this.caches) this.cacheBytes.set({ cache }, read().bytes);
     },
   });
+
+  private readonly queues = new Map<string, QueueDepthReader>();
+
+  readonly queueJobs: Gauge<'queue' | 'state'> = new Gauge({
+    name: 'twindex_queue_jobs',
+    help: 'Jobs per queue and state (waiting, active, delayed, failed, completed), read from Redis at scrape time',
+    labelNames: ['queue', 'state'] as const,
+    registers: [this.registry],
+    collect: () => this.collectQueues(),
+  });
+
+  readonly queueUp: Gauge<'queue'> = new Gauge({
+    name: 'twindex_queue_up',
+    help: "1 when the queue's job counts were read at this scrape, 0 when Redis did not answer in time",
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+    collect: () => this.collectQueues(),
+  });
+
+  /** Registers a queue whose depths a scrape reports under `queue="<name>"`. */
+  trackQueue(name: string, read: QueueDepthReader): void {
+    this.queues.set(name, read);
+  }
+
+  private queuesCollecting: Promise<void> | undefined;
+
+  /** Both queue gauges share one read per scrape (the registry collects metrics concurrently). */
+  private collectQueues(): Promise<void> {
+    this.queuesCollecting ??= this.readQueues().finally(() => (this.queuesCollecting = undefined));
+    return this.queuesCollecting;
+  }
+
+  /** Every queue is read in parallel; one that does not answer loses its depth series (no stale numbers). */
+  private async readQueues(): Promise<void> {
+    const reads = [...this.queues].map(async ([queue, read]) => {
+      const counts = await read().catch(() => undefined);
+      this.queueUp.set({ queue }, counts ? 1 : 0);
+      for (const state of QUEUE_STATES) {
+        if (counts) this.queueJobs.set({ queue, state }, counts[state] ?? 0);
+        else this.queueJobs.remove({ queue, state });
+      }
+    });
+    await Promise.all(reads);
+  }
 
   /** Registers a cache whose counters a scrape reports under `cache="<name>"`. */
   trackCache(name: string, read: () => CacheStatsSnapshot): void {
