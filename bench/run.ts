@@ -3,6 +3,7 @@ import { runLoad } from './support/load.js';
 import { startServer, type Server } from './support/processes.js';
 import { BENCH_OPERATOR_KEY, nameOf, seed, type Seeded } from './support/seed.js';
 import { median, percentile, printTable } from './support/stats.js';
+import { importBench } from './import-bench.js';
 import { syncBench } from './sync-bench.js';
 
 /**
@@ -15,7 +16,16 @@ const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 1_000_000);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/twindex_bench';
 const dist = new URL('..', import.meta.url).pathname;
 const API = `${dist}apps/api/main.js`;
-const ALL = ['resolve-hot', 'resolve-cold', 'resolve-batch', 'invalidation', 'memory', 'sync'] as const;
+const WORKER = `${dist}apps/worker/main.js`;
+const ALL = [
+  'resolve-hot',
+  'resolve-cold',
+  'resolve-batch',
+  'invalidation',
+  'memory',
+  'import',
+  'sync',
+] as const;
 type BenchName = (typeof ALL)[number];
 
 function apiEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -281,6 +291,7 @@ async function main(): Promise<void> {
     if (which.includes('resolve-batch')) await resolveBatch(seeded, hotRps);
     if (which.includes('invalidation')) await invalidation(seeded);
     if (which.includes('memory')) await memory(seeded);
+    if (which.includes('import')) await importBench(seeded, DATABASE_URL, API, WORKER, apiEnv(), IDENTITIES);
     await dropDatabase(DATABASE_URL);
   }
   // Its own database and worker process; see bench/sync-bench.ts.

@@ -1,0 +1,119 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { SERVER_CPU, startServer, type Server } from './support/processes.js';
+import type { Seeded } from './support/seed.js';
+import { printTable } from './support/stats.js';
+
+const twinOf = (i: number) => `${i.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
+
+async function writeLines(file: string, count: number, line: (i: number) => string): Promise<void> {
+  const out = createWriteStream(file);
+  for (let i = 1; i <= count; i++) {
+    if (!out.write(line(i))) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+  );
+}
+
+/**
+ * `import`: NDJSON import of `count` identities (onto the seeded twins) end to end — upload, staging, the worker's
+ * validation and merge — against PostgreSQL `COPY` of the same rows into a table with the same indexes (psql \copy),
+ * measured in the same run. Target ≥ 0.65 × the baseline's rows/s.
+ */
+export async function importBench(
+  s: Seeded,
+  databaseUrl: string,
+  api: string,
+  worker: string,
+  env: Record<string, string>,
+  count: number,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'twindex-import-bench-'));
+  const ndjson = join(dir, 'identities.ndjson');
+  const csv = join(dir, 'identities.csv');
+  const nowTs = Date.now() / 1000;
+  await writeLines(ndjson, count, (i) => `{"twin":"${twinOf(i)}","identity":"IMP#bench-${i}"}\n`);
+  await writeLines(
+    csv,
+    count,
+    (i) => `IMP#bench-${i},${twinOf(i)},${s.account},,,${nowTs},${nowTs},${s.account}\n`,
+  );
+
+  // Baseline: COPY into a table shaped and indexed like identities (no triggers, no foreign key).
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  await db.query(
+    'DROP TABLE IF EXISTS import_baseline; CREATE TABLE import_baseline (LIKE identities INCLUDING ALL)',
+  );
+  const copyStarted = performance.now();
+  execFileSync('psql', [
+    databaseUrl,
+    '-qc',
+    `\\copy import_baseline (name, twin, owner, visibility, validity_ts, created_ts, updated_ts, creator) FROM '${csv}' CSV`,
+  ]);
+  const copySeconds = (performance.now() - copyStarted) / 1000;
+  await db.query('DROP TABLE import_baseline');
+
+  const servers: Server[] = [];
+  try {
+    servers.push(await startServer(api, 8110, env));
+    servers.push(await startWorker(worker, env));
+    const started = performance.now();
+    const res = await fetch(`${servers[0].url}/imports`, {
+      method: 'POST',
+      headers: { authorization: s.secret, 'content-type': 'application/x-ndjson' },
+      body: readFileSync(ndjson),
+    });
+    if (res.status !== 202) throw new Error(`import upload failed: ${res.status} ${await res.text()}`);
+    const { uuid } = (await res.json()) as { uuid: string };
+    const stored = (performance.now() - started) / 1000;
+    let report: { status: string; counts: { imported: number; skipped: number } } | undefined;
+    for (;;) {
+      const r = await fetch(`${servers[0].url}/imports/${uuid}`, { headers: { authorization: s.secret } });
+      report = (await r.json()) as typeof report;
+      if (report?.status === 'completed' || report?.status === 'failed') break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const mib = statSync(ndjson).size / 2 ** 20;
+    printTable(
+      `import (${count} identities, ${mib.toFixed(0)} MiB NDJSON) vs COPY into a same-indexed table — target ≥ 0.65×`,
+      [
+        { what: 'COPY baseline', seconds: copySeconds, 'rows/s': count / copySeconds, ratio: 1 },
+        {
+          what: `POST /imports → ${report?.status} (${report?.counts.imported} imported, body stored in ${stored.toFixed(1)} s)`,
+          seconds,
+          'rows/s': count / seconds,
+          ratio: copySeconds / seconds,
+        },
+      ],
+    );
+  } finally {
+    await Promise.all(servers.map((x) => x.stop()));
+    await db.end();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The worker serves no HTTP; started as a plain child process (pinned like the API), stopped like a server. */
+async function startWorker(worker: string, env: Record<string, string>): Promise<Server> {
+  const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, worker], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return {
+    url: '',
+    process: child,
+    rssMiB: () => 0,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
