@@ -339,6 +339,22 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** $1…$10 of both twin statements below, in column order. */
+function twinParams(t: PlannedTwin, source: string): unknown[] {
+  return [
+    t.uuid,
+    t.owner,
+    t.status,
+    JSON.stringify(t.description),
+    t.creator,
+    t.createdTs,
+    t.updatedTs,
+    t.terminatedTs,
+    t.terminator,
+    source,
+  ];
+}
+
 /** A twin new to the index (it cannot appear meanwhile: every sync of it holds its lock). */
 async function insertTwin(tx: TransactionQueryable, t: PlannedTwin, source: string): Promise<void> {
   await tx.prepared(
@@ -347,18 +363,7 @@ async function insertTwin(tx: TransactionQueryable, t: PlannedTwin, source: stri
                         source)
      VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (uuid) DO NOTHING`,
-    [
-      t.uuid,
-      t.owner,
-      t.status,
-      JSON.stringify(t.description),
-      t.creator,
-      t.createdTs,
-      t.updatedTs,
-      t.terminatedTs,
-      t.terminator,
-      source,
-    ],
+    twinParams(t, source),
   );
 }
 
@@ -380,17 +385,6 @@ async function upsertTwin(tx: TransactionQueryable, t: PlannedTwin, source: stri
        (tw.owner, tw.status, tw.description, tw.creator, tw.created_ts, tw.updated_ts, tw.terminated_ts, tw.terminator)
        IS DISTINCT FROM (EXCLUDED.owner, EXCLUDED.status, EXCLUDED.description, EXCLUDED.creator, EXCLUDED.created_ts,
                          EXCLUDED.updated_ts, EXCLUDED.terminated_ts, EXCLUDED.terminator)`,
-    [
-      t.uuid,
-      t.owner,
-      t.status,
-      JSON.stringify(t.description),
-      t.creator,
-      t.createdTs,
-      t.updatedTs,
-      t.terminatedTs,
-      t.terminator,
-      source,
-    ],
+    twinParams(t, source),
   );
 }
