@@ -23,7 +23,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        StoreModule,
+        StoreModule.forRoot('api'),
         RedisModule,
         CacheModule,
         AccessModule,

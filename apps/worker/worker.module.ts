@@ -22,7 +22,7 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         ConfigModule.forRoot(config),
-        StoreModule,
+        StoreModule.forRoot('worker'),
         RedisModule,
         BullModule.forRoot({ prefix: config.REDIS_PREFIX, connection: bullConnection(config) }),
         // The sync queues are registered by SyncWorkerModule (libs/queue/sync-queue.module.ts).

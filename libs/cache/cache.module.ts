@@ -1,5 +1,6 @@
 import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { CONFIG, type TwindexConfig } from '../config/index.js';
+import { deadlinesFrom } from '../store/db.js';
 import { ChangeFeed } from './change-feed.js';
 
 @Global()
@@ -8,7 +9,7 @@ import { ChangeFeed } from './change-feed.js';
     {
       provide: ChangeFeed,
       inject: [CONFIG],
-      useFactory: (c: TwindexConfig) => new ChangeFeed(c.DATABASE_URL),
+      useFactory: (c: TwindexConfig) => new ChangeFeed(c.DATABASE_URL, undefined, deadlinesFrom(c)),
     },
   ],
   exports: [ChangeFeed],

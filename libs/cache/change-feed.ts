@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { connectionOptions, type PgDeadlines } from '../store/db.js';
 import { type ChangeKind, type ChangeMessage, parseChangeMessage } from './change-message.js';
 
 export interface ChangeListener {
@@ -37,6 +38,13 @@ export class ChangeFeed {
   constructor(
     private readonly databaseUrl: string,
     private readonly heartbeatMs = 400,
+    /** Without deadlines a LISTEN sent into a partition would wait forever and the feed would never reconnect. */
+    private readonly deadlines: PgDeadlines = {
+      connectTimeoutMs: 3000,
+      statementTimeoutMs: 5000,
+      idleInTransactionTimeoutMs: 10_000,
+      keepAliveMs: 10_000,
+    },
   ) {}
 
   subscribe(kind: ChangeKind, listener: ChangeListener): void {
@@ -78,11 +86,7 @@ export class ChangeFeed {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new Client({
-      connectionString: this.databaseUrl,
-      connectionTimeoutMillis: 3000,
-      keepAlive: true,
-    });
+    const client = new Client({ connectionString: this.databaseUrl, ...connectionOptions(this.deadlines) });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     client.on('notification', (n) => {
@@ -111,6 +115,9 @@ export class ChangeFeed {
 
   private startHeartbeat(client: Client): void {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    // One ping at a time: a slow connection must not get a queue of them (pg warns about overlapping queries on
+    // one client); a ping that never returns is caught by the echo check below.
+    let pinging = false;
     this.heartbeatTimer = setInterval(() => {
       if (this.client !== client) return;
       if (Date.now() - this.lastEchoMs > 3 * this.heartbeatMs) {
@@ -119,9 +126,12 @@ export class ChangeFeed {
         this.lost(client);
         return;
       }
+      if (pinging) return;
+      pinging = true;
       client
         .query(`SELECT pg_notify('twindex_changes', $1)`, [`h|${this.heartbeatToken}`])
-        .catch(() => this.lost(client));
+        .catch(() => this.lost(client))
+        .finally(() => (pinging = false));
     }, this.heartbeatMs);
     this.heartbeatTimer.unref();
   }

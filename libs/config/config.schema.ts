@@ -10,6 +10,12 @@ export const configSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .default('postgres://postgres@127.0.0.1:5432/twindex'),
   DATABASE_POOL_SIZE: positiveInt(10),
+  // Deadlines of every PostgreSQL call (ms): a partition must turn into a 503, never into a hang.
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt(2000),
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(5000),
+  WORKER_DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(120_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: positiveInt(10_000),
+  DATABASE_KEEPALIVE_MS: positiveInt(10_000),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')

@@ -11,6 +11,8 @@ const UNAVAILABLE_CODES = new Set([
   '57P02',
   '57P03',
   '53300',
+  // statement_timeout: the database is too slow to answer within the deadline, which a caller meets as unavailable.
+  '57014',
 ]);
 
 export function isConnectionError(e: unknown): boolean {
@@ -18,7 +20,9 @@ export function isConnectionError(e: unknown): boolean {
   if (err?.code && UNAVAILABLE_CODES.has(err.code)) return true;
   return (
     typeof err?.message === 'string' &&
-    /Connection terminated|timeout exceeded when trying to connect/i.test(err.message)
+    /Connection terminated|timeout exceeded when trying to connect|Query read timeout|timeout expired|not queryable/i.test(
+      err.message,
+    )
   );
 }
 
@@ -72,26 +76,77 @@ export class Db implements Queryable {
       prepared: async <R extends QueryResultRow>(name: string, sql: string, params: unknown[]) =>
         (await client.query<R>({ name, text: sql, values: params })).rows,
     };
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       const out = await work(tx);
       await client.query('COMMIT');
       return out;
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that timed out or broke may still have a query in flight: it must not go back to the pool,
+      // and a ROLLBACK on it would only wait out another deadline (the server ends the transaction on its own:
+      // idle_in_transaction_session_timeout, or the closed socket).
+      if (isConnectionError(e)) broken = e as Error;
+      else await client.query('ROLLBACK').catch((r: unknown) => (broken = r as Error));
       return translate(e);
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 }
 
-export function createPool(url: string, max: number): Pool {
+/** The deadlines every PostgreSQL connection of a process gets (libs/config: DATABASE_*_TIMEOUT_MS). */
+export interface PgDeadlines {
+  /** Waiting for a pooled connection, or opening one (TCP + startup + authentication). */
+  connectTimeoutMs: number;
+  /** Server-side `statement_timeout`; the client gives up a little later (a partition never answers at all). */
+  statementTimeoutMs: number;
+  /** Server-side `idle_in_transaction_session_timeout`: a transaction left open by a lost client ends. */
+  idleInTransactionTimeoutMs: number;
+  /** TCP keepalive delay, so that a dead peer is noticed by the kernel even on idle connections. */
+  keepAliveMs: number;
+}
+
+/** The client gives the server this long past its own statement_timeout to report the cancellation itself. */
+const CLIENT_GRACE_MS = 500;
+
+export function connectionOptions(d: PgDeadlines) {
+  return {
+    connectionTimeoutMillis: d.connectTimeoutMs,
+    statement_timeout: d.statementTimeoutMs,
+    query_timeout: d.statementTimeoutMs + CLIENT_GRACE_MS,
+    idle_in_transaction_session_timeout: d.idleInTransactionTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: d.keepAliveMs,
+  };
+}
+
+/** Deadlines from the configuration; the worker runs longer statements (import merges) than requests do. */
+export function deadlinesFrom(
+  config: {
+    DATABASE_CONNECT_TIMEOUT_MS: number;
+    DATABASE_STATEMENT_TIMEOUT_MS: number;
+    WORKER_DATABASE_STATEMENT_TIMEOUT_MS: number;
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: number;
+    DATABASE_KEEPALIVE_MS: number;
+  },
+  role: 'api' | 'worker' = 'api',
+): PgDeadlines {
+  return {
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs:
+      role === 'worker' ? config.WORKER_DATABASE_STATEMENT_TIMEOUT_MS : config.DATABASE_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    keepAliveMs: config.DATABASE_KEEPALIVE_MS,
+  };
+}
+
+export function createPool(url: string, max: number, deadlines: PgDeadlines): Pool {
   const pool = new Pool({
     connectionString: url,
     max,
-    connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,
+    ...connectionOptions(deadlines),
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);

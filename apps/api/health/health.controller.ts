@@ -6,6 +6,27 @@ import { pendingMigrationCount } from '../../../libs/store/database-setup.js';
 import { REDIS } from '../../../libs/queue/redis.module.js';
 import { Public } from '../http/action.decorator.js';
 
+/**
+ * Each readiness check gets this long: the probe itself must answer within a second whatever the database or Redis
+ * do (a partition would otherwise hold it for the full query deadline), and both checks run side by side.
+ */
+const CHECK_DEADLINE_MS = 500;
+
+/** Rejects when `work` has not settled within `ms`; the late result is ignored. */
+async function within<T>(ms: number, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  const running = work();
+  running.catch(() => undefined);
+  try {
+    return await Promise.race([running, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 @Controller('health')
 export class HealthController {
   constructor(
@@ -30,7 +51,9 @@ export class HealthController {
       async () => {
         const i = this.indicator.check('postgres');
         try {
-          const pending = await pendingMigrationCount((sql) => this.db.pool.query(sql));
+          const pending = await within(CHECK_DEADLINE_MS, () =>
+            pendingMigrationCount((sql) => this.db.pool.query(sql)),
+          );
           return pending === 0 ? i.up() : i.down({ pending_migrations: pending });
         } catch {
           return i.down({ reason: 'unreachable' });
@@ -39,7 +62,7 @@ export class HealthController {
       async () => {
         const i = this.indicator.check('redis');
         try {
-          await this.redis.ping();
+          await within(CHECK_DEADLINE_MS, () => this.redis.ping());
           return i.up();
         } catch {
           return i.down({ reason: 'unreachable' });
