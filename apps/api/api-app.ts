@@ -14,7 +14,7 @@ import {
 import { type TwindexConfig } from '../../libs/config/index.js';
 import { AppModule } from './app.module.js';
 import './http/fastify-augment.js';
-import { formatRequestLine, logDestination } from './http/request-log.js';
+import { flushLog, formatRequestLine, logDestination } from './http/request-log.js';
 import { sendError } from './http/send-error.js';
 import { ApiMetrics } from './metrics/metrics.registry.js';
 import { QueueDashboard } from './queues/queue-dashboard.js';
@@ -31,6 +31,8 @@ export interface ApiAppOptions {
   docsUi?: boolean;
   /** Serve the Bull Board dashboard at /queues (Admin only). Tests turn it off for the same reason as `docsUi`. */
   queueDashboard?: boolean;
+  /** Where log lines go instead of stdout (tests read them back). */
+  logFile?: string;
 }
 
 /** Builds the API application without listening, so tests and main share one composition. */
@@ -39,6 +41,7 @@ export async function createApiApp(
   options: ApiAppOptions = {},
 ): Promise<NestFastifyApplication> {
   const errorLogger = new Logger('http');
+  const log = logDestination(options.logFile);
   const adapter = new FastifyAdapter({
     // No Nest middleware is used; without middie every request skips its hook.
     skipMiddie: true,
@@ -62,8 +65,8 @@ export async function createApiApp(
         : {
             level: config.LOG_LEVEL,
             // Buffered, asynchronous writes: one synchronous write(2) per request line would cost a third of a
-            // cached resolution. Flushed on shutdown; at most a few KiB can be lost if the process is killed.
-            stream: logDestination(),
+            // cached resolution. Written out every 250 ms and on shutdown: a killed process loses at most that.
+            stream: log,
             // Secrets travel in these headers; they must never reach a log line.
             redact: [
               'req.headers.authorization',
@@ -84,7 +87,11 @@ export async function createApiApp(
   });
   const metrics = app.get(ApiMetrics);
   const logRequests = config.LOG_LEVEL !== 'silent' && LEVELS[config.LOG_LEVEL] <= LEVELS.info;
-  const log = logDestination();
+  // Shutdown writes out what is still buffered (Nest re-raises SIGTERM after closing, and that skips 'exit').
+  fastify.addHook('onClose', (_instance, done) => {
+    flushLog(log);
+    done();
+  });
   fastify.addHook('onResponse', (request, reply, done) => {
     // Unmatched paths share one label so scanners cannot blow up the metric's cardinality.
     const route = request.routeOptions.url ?? 'unmatched';

@@ -30,13 +30,17 @@ export class TestApi {
 
   static async start(
     config: TwindexConfig = isolatedConfig(),
-    options: { migrate?: boolean } = {},
+    options: { migrate?: boolean; logFile?: string } = {},
   ): Promise<TestApi> {
     if (options.migrate !== false) {
       await ensureDatabase(config.DATABASE_URL);
       await runMigrations(config.DATABASE_URL);
     }
-    const app = await createApiApp(config, { docsUi: false, queueDashboard: false });
+    const app = await createApiApp(config, {
+      docsUi: false,
+      queueDashboard: false,
+      logFile: options.logFile,
+    });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : 0;

@@ -2,25 +2,49 @@ import { hostname } from 'node:os';
 import { pino } from 'pino';
 
 type Destination = ReturnType<typeof pino.destination>;
-let shared: Destination | undefined;
+const shared = new Map<number | string, Destination>();
 
-/** One buffered stdout destination per process (tests start several apps in one process), flushed at exit. */
-export function logDestination(): Destination {
-  if (!shared) {
+/** Buffered lines are written out at least this often, however quiet the traffic (operations.md: within a second). */
+export const LOG_FLUSH_INTERVAL_MS = 250;
+
+/**
+ * One buffered destination per target (stdout by default; tests start several apps in one process and may log to a
+ * file), written out every LOG_FLUSH_INTERVAL_MS, on app close (`flushLog`) and at exit — so a crash loses at most
+ * that interval.
+ */
+export function logDestination(dest: number | string = 1): Destination {
+  let stream = shared.get(dest);
+  if (!stream) {
     // 12 KiB batches (sonic-boom caps them below its 16 KiB write size): one write(2) per ~50 request lines.
-    const stream = pino.destination({ dest: 1, sync: false, minLength: 12 * 1024 });
-    const flush = () => {
-      try {
-        stream.flushSync();
-      } catch {
-        // Not open yet, or stdout already gone: nothing more can be written anyway.
+    const created = pino.destination({ dest, sync: false, minLength: 12 * 1024 });
+    const flush = () => flushLog(created);
+    // A quiet buffer would otherwise wait for the next 12 KiB of traffic; an empty one costs nothing here.
+    const timer = setInterval(() => {
+      const state = created as unknown as { _len?: number; _writing?: boolean };
+      if (state._len && !state._writing) {
+        try {
+          created.flush();
+        } catch {
+          // Not open yet, or already closed: the next tick or the exit flush takes it.
+        }
       }
-    };
+    }, LOG_FLUSH_INTERVAL_MS);
+    timer.unref();
     process.once('beforeExit', flush);
     process.once('exit', flush);
-    shared = stream;
+    shared.set(dest, created);
+    stream = created;
   }
-  return shared;
+  return stream;
+}
+
+/** Writes out whatever is buffered, synchronously (shutdown, exit). */
+export function flushLog(stream: Destination): void {
+  try {
+    stream.flushSync();
+  } catch {
+    // Not open yet, or stdout already gone: nothing more can be written anyway.
+  }
 }
 
 export interface RequestLine {
