@@ -44,7 +44,7 @@ export async function syncBench(): Promise<void> {
   const db = new Client({ connectionString: config.DATABASE_URL });
   await db.connect();
   const opts = { connection: bullConnection(config), prefix: config.REDIS_PREFIX };
-  const producer = new SyncProducer(new Queue(QUEUES.sync, opts), new Queue(QUEUES.syncTwins, opts));
+  const producer = new SyncProducer(new Queue(QUEUES.sync, opts), new Queue(QUEUES.syncTwins, opts), config);
   await producer.sources.obliterate({ force: true });
   await producer.twins.obliterate({ force: true });
   let worker: ChildProcess | undefined;

@@ -34,6 +34,13 @@ export const configSchema = z.object({
   PRINCIPAL_CACHE_MAX_ENTRIES: positiveInt(10_000),
   PRINCIPAL_CACHE_TTL_MS: positiveInt(60_000),
   WORKER_CONCURRENCY: positiveInt(8),
+  // A twin sync is tried this many times, the n-th retry after about BACKOFF × 2^(n-1) ms (halved at random at
+  // most): 8 attempts from 1 s wait 63–127 s in all, so a minute's outage of PostgreSQL or upstream is ridden out.
+  SYNC_TWIN_ATTEMPTS: positiveInt(8),
+  SYNC_TWIN_BACKOFF_MS: positiveInt(1000),
+  // The worker's reaper: how often it looks for runs whose queued work was lost, and how old such work must be.
+  SYNC_REAPER_INTERVAL_MS: positiveInt(30_000),
+  SYNC_REAPER_GRACE_MS: positiveInt(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_TOKEN: z.string().min(16).optional(),
   MIGRATIONS_RUN: z

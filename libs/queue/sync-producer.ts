@@ -1,16 +1,22 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
+import { CONFIG, type TwindexConfig } from '../config/index.js';
 import { throttledErrorLog } from './error-log.js';
 import { type JobPayloads, QUEUES, type SyncMode } from './queue-names.js';
 
-/** Twin syncs: retried with backoff, and kept when they fail for good so the reason stays visible. */
-const TWIN_JOB_OPTIONS: JobsOptions = {
-  attempts: 3,
-  backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
-  removeOnComplete: { age: 3_600, count: 1_000 },
-  removeOnFail: { age: 7 * 24 * 3_600, count: 10_000 },
-};
+/**
+ * Twin syncs: retried with backoff long enough to ride out a minute's outage (SYNC_TWIN_ATTEMPTS/_BACKOFF_MS), and
+ * kept when they fail for good so the reason stays visible.
+ */
+function twinJobOptions(config: TwindexConfig): JobsOptions {
+  return {
+    attempts: config.SYNC_TWIN_ATTEMPTS,
+    backoff: { type: 'exponential', delay: config.SYNC_TWIN_BACKOFF_MS, jitter: 0.5 },
+    removeOnComplete: { age: 3_600, count: 1_000 },
+    removeOnFail: { age: 7 * 24 * 3_600, count: 10_000 },
+  };
+}
 
 const SCAN_JOB_OPTIONS: JobsOptions = {
   attempts: 5,
@@ -39,10 +45,14 @@ export function schedulerId(sourceId: string): string {
 /** Enqueues sync work; shared by the API (runs, webhooks, schedules) and the worker (a scan's fan-out). */
 @Injectable()
 export class SyncProducer {
+  private readonly twinJobOptions: JobsOptions;
+
   constructor(
     @InjectQueue(QUEUES.sync) readonly sources: Queue<JobPayloads['sync-source']>,
     @InjectQueue(QUEUES.syncTwins) readonly twins: Queue<JobPayloads['sync-twin']>,
+    @Inject(CONFIG) config: TwindexConfig,
   ) {
+    this.twinJobOptions = twinJobOptions(config);
     const log = throttledErrorLog('sync queues');
     sources.on('error', log);
     twins.on('error', log);
@@ -69,12 +79,58 @@ export class SyncProducer {
         name: 'sync-twin',
         data: { sourceId, runId, twin },
         opts: {
-          ...TWIN_JOB_OPTIONS,
+          ...this.twinJobOptions,
           delay: options.delayMs,
           deduplication: { id: twinDeduplicationId(sourceId, twin), keepLastIfActive: true },
         },
       })),
     );
+  }
+
+  /**
+   * The scan of a run whose scan job was lost (Redis restarted without persistence): queued again from the first
+   * page under a fresh job id (the old id may still name a finished job, which would swallow the add).
+   */
+  async requeueRun(sourceId: string, runId: string, mode: SyncMode): Promise<void> {
+    await this.sources.add(
+      'sync-source',
+      { sourceId, runId, mode },
+      { ...SCAN_JOB_OPTIONS, jobId: `run.${runId}.${Date.now()}` },
+    );
+  }
+
+  /** Runs whose scan has a job that may still do something (waiting, delayed, running). */
+  async liveScanRuns(): Promise<Set<string>> {
+    const jobs = await this.sources.getJobs([
+      'active',
+      'waiting',
+      'delayed',
+      'prioritized',
+      'waiting-children',
+    ]);
+    return new Set(jobs.flatMap((j) => (j?.data?.runId ? [j.data.runId] : [])));
+  }
+
+  /** The scan jobs of these runs that failed for good, with their reason. */
+  async failedScans(runs: ReadonlySet<string>): Promise<Map<string, string>> {
+    const failed = new Map<string, string>();
+    const jobs = await this.sources.getJobs(['failed'], 0, 999);
+    for (const j of jobs) {
+      const run = j?.data?.runId;
+      if (run && runs.has(run)) failed.set(run, j.failedReason ?? 'scan job failed');
+    }
+    return failed;
+  }
+
+  /**
+   * Of these twins of a source, those with no sync job waiting, delayed or running: the deduplication key lives
+   * exactly as long as such a job, so a missing key means the job finished or was lost.
+   */
+  async twinsWithoutJob(sourceId: string, twins: readonly string[]): Promise<string[]> {
+    const ids = await Promise.all(
+      twins.map((t) => this.twins.getDeduplicationJobId(twinDeduplicationId(sourceId, t))),
+    );
+    return twins.filter((_, i) => !ids[i]);
   }
 
   /** Creates or updates the source's job scheduler: a full run per period (`pattern` is cron, 5 or 6 fields). */

@@ -69,6 +69,11 @@ export class Db implements Queryable {
     } catch (e) {
       return translate(e);
     }
+    // A checked-out client that loses its server between two statements emits 'error' (the pool listens only to
+    // idle ones); unheard, that would crash the process. The next statement reports the loss instead.
+    let lost: Error | undefined;
+    const onError = (e: Error) => (lost = e);
+    client.on('error', onError);
     const tx: TransactionQueryable = {
       query: async <R extends QueryResultRow>(sql: string, params?: unknown[]) =>
         (await client.query<R>(sql, params)).rows,
@@ -86,11 +91,12 @@ export class Db implements Queryable {
       // A connection that timed out or broke may still have a query in flight: it must not go back to the pool,
       // and a ROLLBACK on it would only wait out another deadline (the server ends the transaction on its own:
       // idle_in_transaction_session_timeout, or the closed socket).
-      if (isConnectionError(e)) broken = e as Error;
+      if (isConnectionError(e) || lost) broken = lost ?? (e as Error);
       else await client.query('ROLLBACK').catch((r: unknown) => (broken = r as Error));
       return translate(e);
     } finally {
-      client.release(broken);
+      client.off('error', onError);
+      client.release(broken ?? lost);
     }
   }
 }

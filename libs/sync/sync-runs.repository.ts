@@ -268,6 +268,29 @@ export class SyncRunsRepository {
     ]);
   }
 
+  /** Runs still going that were created more than `graceSeconds` ago (by the database's clock): the reaper's list. */
+  async unfinishedRuns(
+    graceSeconds: number,
+  ): Promise<Array<{ uuid: string; source: string; mode: SyncMode; scanDone: boolean }>> {
+    const rows = await this.db.query<{ uuid: string; source: string; mode: SyncMode; scan_done: boolean }>(
+      `SELECT uuid, source, mode, scan_done FROM sync_runs
+        WHERE status IN ('queued', 'running') AND created_ts < extract(epoch FROM clock_timestamp()) - $1`,
+      [graceSeconds],
+    );
+    return rows.map((r) => ({ uuid: r.uuid, source: r.source, mode: r.mode, scanDone: r.scan_done }));
+  }
+
+  /** Twins of the run still waited for, queued more than `graceSeconds` ago. sync_run_twins_pending_run_idx. */
+  async pendingTwins(run: string, graceSeconds: number, limit: number): Promise<string[]> {
+    const rows = await this.db.query<{ twin: string }>(
+      `SELECT twin FROM sync_run_twins
+        WHERE run = $1 AND NOT done AND queued_ts < extract(epoch FROM clock_timestamp()) - $2
+        LIMIT $3`,
+      [run, graceSeconds, limit],
+    );
+    return rows.map((r) => r.twin);
+  }
+
   /** Runs whose scan is done, that a previous worker may have left with every twin accounted for but not closed. */
   async finishCandidates(): Promise<string[]> {
     const rows = await this.db.query<{ uuid: string }>(

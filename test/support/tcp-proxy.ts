@@ -26,7 +26,9 @@ export class TcpProxy {
     private readonly targetPort: number,
   ) {}
 
+  /** Starts listening (again, on the same port); a proxy already listening stays as it is. */
   async start(port = this.port): Promise<number> {
+    if (this.server) return this.port;
     const server = createServer((client) => {
       const upstream = createConnection(this.targetPort, this.targetHost);
       const pair: Pair = { client, upstream, flowing: false };
@@ -40,7 +42,10 @@ export class TcpProxy {
       if (this.silent) hold(pair);
       else flow(pair);
     });
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
     const address = server.address();
     this.port = typeof address === 'object' && address ? address.port : port;
     this.server = server;

@@ -20,6 +20,8 @@ export function isolatedConfig(overrides: Record<string, string> = {}): TwindexC
     TWINDEX_OPERATOR_KEY: OPERATOR_KEY,
     TWINDEX_SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
     LOG_LEVEL: 'silent',
+    // Twin sync retries within seconds (the default rides out a minute's outage, too slow for a test).
+    SYNC_TWIN_BACKOFF_MS: '200',
     ...overrides,
   });
 }

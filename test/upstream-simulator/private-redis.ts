@@ -1,4 +1,7 @@
-/** A Redis server of the test's own (redis-server on a free port, append-only file on), so it can be restarted. */
+/**
+ * A Redis server of the test's own (redis-server on a free port), so it can be restarted: by default with its
+ * append-only file on (a restart keeps the data); `persistent: false` forgets everything on restart.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -9,11 +12,14 @@ export class PrivateRedis {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'twindex-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly persistent: boolean,
+  ) {}
 
-  static async start(): Promise<PrivateRedis> {
+  static async start(options: { persistent?: boolean } = {}): Promise<PrivateRedis> {
     const port = await freePort();
-    const redis = new PrivateRedis(port);
+    const redis = new PrivateRedis(port, options.persistent ?? true);
     await redis.up();
     return redis;
   }
@@ -34,7 +40,7 @@ export class PrivateRedis {
         '--dir',
         this.dir,
         '--appendonly',
-        'yes',
+        this.persistent ? 'yes' : 'no',
         '--appendfsync',
         'always',
         '--save',
