@@ -33,6 +33,7 @@ describe('sync run across a PostgreSQL cut and a Redis restart that loses the qu
   let sim: UpstreamSimulator;
   let acme: TestAccount;
   let source: string;
+  let workerConfig: Parameters<typeof startWorker>[0];
 
   beforeAll(async () => {
     redis = await PrivateRedis.start({ persistent: false });
@@ -62,7 +63,8 @@ describe('sync run across a PostgreSQL cut and a Redis restart that loses the qu
     // The worker reaches PostgreSQL through the proxy; the API (which reports the run) directly.
     const viaProxy = new URL(config.DATABASE_URL);
     viaProxy.port = String(await proxy.start());
-    worker = await startWorker({ ...config, DATABASE_URL: viaProxy.toString() });
+    workerConfig = { ...config, DATABASE_URL: viaProxy.toString() };
+    worker = await startWorker(workerConfig);
   }, 60_000);
 
   afterAll(async () => {
@@ -110,4 +112,18 @@ describe('sync run across a PostgreSQL cut and a Redis restart that loses the qu
     expect(next.counts.upserted).toBe(TWINS * PER_TWIN - stored);
     expect(await indexSnapshot(db, source)).toEqual(expectedSnapshot(sim, acme.account, false));
   }, 300_000);
+
+  it('runs a run whose scan job Redis lost before any worker took it', async () => {
+    await worker.close();
+    const run = await startRun(api, acme.secret, source);
+    expect(run.status).toBe('queued');
+    await redis.down();
+    await redis.up();
+    worker = await startWorker(workerConfig);
+    const report = await finishedRun(api, acme.secret, run.uuid, 90_000);
+    expect(report).toMatchObject({
+      status: 'completed',
+      counts: { twins: TWINS, failed: 0, upserted: 0, deleted: 0 },
+    });
+  }, 120_000);
 });
