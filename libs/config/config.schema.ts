@@ -30,6 +30,8 @@ export const configSchema = z.object({
   WORKER_CONCURRENCY: positiveInt(8),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_TOKEN: z.string().min(16).optional(),
+  /** open: a role's twin_rule may see every account's twins (Trusted Twin); closed: own twins only. */
+  TWIN_SHARING: z.enum(['open', 'closed']).default('open'),
   MIGRATIONS_RUN: z
     .enum(['true', 'false'])
     .default('true')
