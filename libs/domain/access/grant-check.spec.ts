@@ -42,7 +42,7 @@ describe('grant check (no privilege escalation)', () => {
         statementArb,
         fc.array(actionsArb, { maxLength: 3 }),
         (heldList, statement, ops) => {
-          const held = new Set(heldList);
+          const held = new Set<string>(heldList);
           const granted = effectiveActions(statement, ops);
           const model = granted.filter((a) => !held.has(a)).sort();
           expect(actionsBeyond(held, granted)).toEqual(model);
@@ -63,7 +63,7 @@ describe('grant check (no privilege escalation)', () => {
   it('property: a grant check on newly granted actions never lets the result exceed held ∪ before', () => {
     fc.assert(
       fc.property(actionsArb, statementArb, statementArb, (heldList, before, after) => {
-        const held = new Set(heldList);
+        const held = new Set<string>(heldList);
         const b = effectiveActions(before);
         const a = effectiveActions(after);
         let allowed = true;
