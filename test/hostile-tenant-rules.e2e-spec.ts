@@ -3,6 +3,7 @@
  * privilege escalation through user management (6), bad text reaching the database (8), and twin sharing as the
  * operator's choice (9). Each test failed on the code before the fix.
  */
+import { performance } from 'node:perf_hooks';
 import {
   aName,
   aTwin,
@@ -21,6 +22,107 @@ const LONG = 120_000;
 
 /** A lone high surrogate: legal in JSON text, not storable as UTF-8. */
 const LONE = '\ud800';
+
+describe('hostile tenant: rules cannot be a denial of service (point 1)', () => {
+  let api: TestApi;
+  let fx: Fixtures;
+  let victim: Party;
+  let victimTwin: string;
+  let victimName: string;
+
+  /** A description as large as the 64 KiB body allows: two equal, distinct 32 KB strings (64 KB in all). */
+  const BIG = 'ab'.repeat(16_000);
+  /** A legal 1.7 KB rule that compares the two ~85 times (one step per node, before the fix). */
+  const HOSTILE_RULE = Array.from({ length: 85 }, () => 'TWIN.d < TWIN.e').join(' or ');
+
+  /** Wall time of one request, in ms. */
+  async function timed(request: () => Promise<HttpResponse>): Promise<[number, HttpResponse]> {
+    const t0 = performance.now();
+    const res = await request();
+    return [performance.now() - t0, res];
+  }
+
+  beforeAll(async () => {
+    api = await TestApi.start();
+    fx = await Fixtures.connect(api);
+    victim = await api.createAccount('victim');
+    victimTwin = (await aTwin(api, victim)).uuid;
+    victimName = aName();
+    await attach(api, victim, victimTwin, { [victimName]: { visibility: null } });
+    expect(HOSTILE_RULE.length).toBeLessThanOrEqual(2048);
+  }, LONG);
+  afterAll(() => api?.stop());
+
+  it(
+    'an identity_rule over a 64 KB description in a batch resolve does not stall another tenant',
+    async () => {
+      const admin = await api.createAccount('attacker');
+      const attacker = await fx.aUser(admin, { identityRule: HOSTILE_RULE });
+      const twin = await aTwin(api, admin, { d: BIG, e: BIG });
+      const names = Array.from({ length: 100 }, () => aName());
+      await attach(api, admin, twin.uuid, Object.fromEntries(names.map((n) => [n, { visibility: null }])));
+      // Warm both paths (caches, prepared statements) so that only rule work is measured.
+      await api.post('/resolve', { secret: attacker.secret, body: { identities: names.slice(0, 2) } });
+      await resolve(api, victim, victimName);
+
+      const figures: number[] = [];
+      let attackMs = 0;
+      for (let trial = 0; trial < 3; trial++) {
+        const attack = timed(() =>
+          api.post('/resolve', { secret: attacker.secret, body: { identities: names } }),
+        );
+        // Sent right behind the attack, so it waits for whatever the attack blocks.
+        const [victimMs, res] = await timed(() =>
+          api.get(`/resolve/${encodeURIComponent(victimName)}`, { secret: victim.secret }),
+        );
+        expectStatus(res, 200);
+        expect(res.body.twins).toEqual([victimTwin]);
+        const [ms, attacked] = await attack;
+        expectStatus(attacked, 200);
+        // Fail closed: the rule could not finish within its ceiling, so the attacker sees none of its own rows.
+        expect(Object.values(attacked.body.results).every((r: any) => r.twins.length === 0)).toBe(true);
+        figures.push(victimMs);
+        attackMs = Math.max(attackMs, ms);
+      }
+      console.log(
+        `rule DoS (identity_rule, batch of 100): victim latency ${figures.map((f) => f.toFixed(1)).join(', ')} ms; attacker request up to ${attackMs.toFixed(0)} ms`,
+      );
+      // Generous for a loaded shared machine; before the fix every trial waited seconds.
+      expect(Math.min(...figures)).toBeLessThan(100);
+    },
+    LONG,
+  );
+
+  it(
+    'a public visibility rule over a 64 KB description does not slow other tenants’ context=system resolves',
+    async () => {
+      const attacker = await api.createAccount('attacker-2');
+      // The attacker puts the victim's identity name, with a costly public rule, on 20 of its own big twins.
+      for (let i = 0; i < 20; i++) {
+        const twin = await aTwin(api, attacker, { d: BIG, e: BIG });
+        await attach(api, attacker, twin.uuid, { [victimName]: { visibility: HOSTILE_RULE } });
+      }
+      await resolve(api, victim, victimName, { context: 'system' });
+      const figures: number[] = [];
+      for (let trial = 0; trial < 3; trial++) {
+        const [ms, res] = await timed(() =>
+          api.get(`/resolve/${encodeURIComponent(victimName)}`, {
+            secret: victim.secret,
+            query: { context: 'system' },
+          }),
+        );
+        expectStatus(res, 200);
+        expect(res.body.twins).toEqual([victimTwin]);
+        figures.push(ms);
+      }
+      console.log(
+        `rule DoS (public visibility rule on 20 twins): victim context=system latency ${figures.map((f) => f.toFixed(1)).join(', ')} ms`,
+      );
+      expect(Math.min(...figures)).toBeLessThan(100);
+    },
+    LONG,
+  );
+});
 
 describe('hostile tenant: bad text (point 8)', () => {
   let api: TestApi;
