@@ -34,10 +34,11 @@ export interface CompiledRule {
 }
 
 /**
- * The per-request ceiling: 100 full per-rule budgets, about 10 ms of evaluation (rule-evaluator.ts has the
- * measurement), while a batch of 1,000 names with ordinary rules (tens of steps each) needs a few percent of it.
+ * The per-request ceiling: 50 full per-rule budgets, about 16 ms of evaluation on the shared 2-core machine
+ * (rule-evaluator.ts has the measurement), while a batch of 1,000 names with ordinary rules (tens of steps each)
+ * needs a fraction of it.
  */
-export const REQUEST_STEP_BUDGET = 1_000_000;
+export const REQUEST_STEP_BUDGET = 500_000;
 
 /** Thrown at write time: syntax errors, unknown variables/operators, limits, bad regex. */
 export class InvalidRuleError extends Error {
