@@ -15,6 +15,7 @@ import { type TwindexConfig } from '../../libs/config/index.js';
 import { AppModule } from './app.module.js';
 import './http/fastify-augment.js';
 import { flushLog, formatRequestLine, logDestination } from './http/request-log.js';
+import { assertWellFormedBody } from './http/well-formed-text.js';
 import { sendError } from './http/send-error.js';
 import { ApiMetrics } from './metrics/metrics.registry.js';
 import { QueueDashboard } from './queues/queue-dashboard.js';
@@ -83,6 +84,16 @@ export async function createApiApp(
 
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    done();
+  });
+  // Every parsed body, before any handler: a lone surrogate is bad input (400), never a database failure.
+  fastify.addHook('preValidation', (request, reply, done) => {
+    try {
+      assertWellFormedBody(request.body);
+    } catch (err) {
+      sendError(request, reply, err, errorLogger);
+      return;
+    }
     done();
   });
   const metrics = app.get(ApiMetrics);

@@ -5,6 +5,7 @@ import { CONFIG, type TwindexConfig } from '../config/index.js';
 import { allowedActions } from '../domain/access/permission-evaluation.js';
 import { forbidden, unauthorized } from '../domain/errors.js';
 import { compileRuleCached } from '../domain/rules/index.js';
+import { type TwinSharing, twinRuleUnderSharing } from '../domain/visibility/twin-sharing.js';
 import { type Principal } from './principal.js';
 import { PrincipalRepository, type PrincipalRow } from './principal.repository.js';
 import { hashSecret, isWellFormedSecret, SECRET_LENGTH, secretFromHeader } from './secret-token.js';
@@ -23,12 +24,14 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
   private readonly lastTouched = new Map<string, number>();
   private readonly pendingTouches = new Map<string, Buffer>();
   private touchTimer: NodeJS.Timeout | undefined;
+  private readonly twinSharing: TwinSharing;
 
   constructor(
     @Inject(CONFIG) config: TwindexConfig,
     private readonly repo: PrincipalRepository,
     private readonly feed: ChangeFeed,
   ) {
+    this.twinSharing = config.TWIN_SHARING;
     this.cache = new CoherentCache({
       maxEntries: config.PRINCIPAL_CACHE_MAX_ENTRIES,
       maxBytes: config.PRINCIPAL_CACHE_MAX_ENTRIES * 4096,
@@ -98,7 +101,7 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
   private async load(hash: Buffer, hashHex: string): Promise<Principal & { hashHex: string }> {
     const row = await this.repo.findBySecretHash(hash);
     if (!row || row.user_status !== 'active') throw unauthorized();
-    return toPrincipal(row, hashHex);
+    return toPrincipal(row, hashHex, this.twinSharing);
   }
 
   private async flushTouches(): Promise<void> {
@@ -110,7 +113,11 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-function toPrincipal(row: PrincipalRow, hashHex: string): Principal & { hashHex: string } {
+function toPrincipal(
+  row: PrincipalRow,
+  hashHex: string,
+  sharing: TwinSharing,
+): Principal & { hashHex: string } {
   const statement = { effect: row.effect, actions: row.actions };
   return {
     hashHex,
@@ -125,7 +132,8 @@ function toPrincipal(row: PrincipalRow, hashHex: string): Principal & { hashHex:
     statement,
     allowed: new Set(allowedActions(statement, [row.permission_operations])),
     // Rules were validated when written; a rule that no longer compiles (older grammar) fails closed.
-    twinRule: compileOrDenyAll(row.twin_rule),
+    // Under TWIN_SHARING=closed the role's twin_rule is not applied: foreign twins are never visible.
+    twinRule: twinRuleUnderSharing(compileOrDenyAll(row.twin_rule), sharing),
     identityRule: compileOrDenyAll(row.identity_rule),
     fingerprint: row.fingerprint,
     secretValidityTs: row.secret_validity_ts,

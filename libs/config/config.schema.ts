@@ -43,6 +43,8 @@ export const configSchema = z.object({
   SYNC_REAPER_GRACE_MS: positiveInt(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_TOKEN: z.string().min(16).optional(),
+  /** open: a role's twin_rule may see every account's twins (Trusted Twin); closed: own twins only. */
+  TWIN_SHARING: z.enum(['open', 'closed']).default('open'),
   MIGRATIONS_RUN: z
     .enum(['true', 'false'])
     .default('true')

@@ -7,6 +7,12 @@ describe('loadConfig', () => {
     expect(c.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/twindex');
     expect(c.REDIS_URL).toBe('redis://127.0.0.1:6379');
     expect(c.TWINDEX_OPERATOR_KEY).toBeUndefined();
+    expect(c.TWIN_SHARING).toBe('open');
+  });
+
+  it('takes TWIN_SHARING open or closed only', () => {
+    expect(loadConfig({ TWIN_SHARING: 'closed' }).TWIN_SHARING).toBe('closed');
+    expect(() => loadConfig({ TWIN_SHARING: 'shut' })).toThrow(/TWIN_SHARING/);
   });
 
   it('names the variable in one line when a value is invalid', () => {

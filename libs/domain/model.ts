@@ -1,5 +1,5 @@
 /** Plain data shapes shared by the pure domain functions. No behaviour here. */
-import type { CompiledRule } from './rules/rule-types.js';
+import type { CompiledRule, RuleBudget } from './rules/rule-types.js';
 
 export type TwinStatus = 'alive' | 'terminated';
 
@@ -44,6 +44,11 @@ export interface Caller {
   twinRule: CompiledRule | null;
   /** Role identity_rule: null = no extra restriction. */
   identityRule: CompiledRule | null;
+  /**
+   * The request's rule budget (issue #10): every rule evaluated for this caller draws on it, and once spent every
+   * rule is false. Absent = each evaluation has only its own ceiling. Set per request, never on a cached principal.
+   */
+  ruleBudget?: RuleBudget;
 }
 
 /** Context narrowing of /resolve (semantics.md). */

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccountController, AccountsController } from './accounts/accounts.controller.js';
 import { AccountsRepository } from './accounts/accounts.repository.js';
 import { AccountsService } from './accounts/accounts.service.js';
+import { GrantsRepository } from './grants.repository.js';
 import { PermissionsController } from './permissions/permissions.controller.js';
 import { PermissionsRepository } from './permissions/permissions.repository.js';
 import { PermissionsService } from './permissions/permissions.service.js';
@@ -44,6 +45,7 @@ import { WhoAmIController } from './whoami/whoami.controller.js';
     SecretsService,
     PermissionsRepository,
     PermissionsService,
+    GrantsRepository,
   ],
 })
 export class AccessApiModule {}

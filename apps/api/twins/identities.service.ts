@@ -1,3 +1,4 @@
+import { withRequestRuleBudget } from '../../../libs/domain/visibility/rule-variables.js';
 import { Injectable } from '@nestjs/common';
 import type { Caller, IdentityRow, TwinFacts } from '../../../libs/domain/model.js';
 import { badRequest, notFound } from '../../../libs/domain/errors.js';
@@ -79,7 +80,9 @@ export class IdentitiesService {
     });
   }
 
-  async list(caller: Caller, twin: string, filters: IdentityListFilters): Promise<ListedStoredIdentity[]> {
+  async list(principal: Caller, twin: string, filters: IdentityListFilters): Promise<ListedStoredIdentity[]> {
+    // Issue #10: every rule of one listing draws on one request budget (fail closed when spent).
+    const caller = withRequestRuleBudget(principal);
     const facts = await this.visibleTwin(caller, twin);
     const stored = await this.identities.listByTwin(twin, caller.account);
     const byRow = new Map<IdentityRow, StoredIdentity>();

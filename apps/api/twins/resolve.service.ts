@@ -6,7 +6,7 @@ import {
   resolveRows,
   visibleTwins,
 } from '../../../libs/domain/visibility/resolution.js';
-import { ruleNeedsTwinFacts } from '../../../libs/domain/visibility/rule-variables.js';
+import { ruleNeedsTwinFacts, withRequestRuleBudget } from '../../../libs/domain/visibility/rule-variables.js';
 import { isValid } from '../../../libs/domain/visibility/visibility.js';
 import {
   IdentityIndex,
@@ -65,12 +65,14 @@ export class ResolveService {
   }
 
   private async answer(
-    caller: Caller,
+    principal: Caller,
     rowsets: readonly IndexedIdentity[][],
     context: ResolveContext,
     details: boolean,
     nowTs: number,
   ): Promise<ResolveAnswer[]> {
+    // Issue #10: one rule budget for every rule this request evaluates, batch included (fail closed when spent).
+    const caller = withRequestRuleBudget(principal);
     const converted = rowsets.map((rows) => rows.map(toIdentityRow));
     const needed = twinsNeedingFacts(converted, caller, context, details, nowTs);
     const facts = needed.size > 0 ? await this.twins.twinFacts(Array.from(needed)) : NO_TWINS;

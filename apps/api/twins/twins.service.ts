@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '../../../libs/domain/model.js';
 import { badRequest, forbidden, notFound } from '../../../libs/domain/errors.js';
+import { ruleBudgetSpent, withRequestRuleBudget } from '../../../libs/domain/visibility/rule-variables.js';
 import { canSeeTwin } from '../../../libs/domain/visibility/visibility.js';
 import { type AuditActor, AuditLogRepository } from '../../../libs/store/audit-log.repository.js';
 import { Db, type Queryable } from '../../../libs/store/db.js';
@@ -107,8 +108,10 @@ export class TwinsService {
    * The twins the caller may see, in (updated_ts, uuid) order. Without a role twin_rule that is exactly the
    * caller's own twins — one index range; with one, every twin is examined against the rule.
    */
-  async scan(caller: Caller, request: TwinScanRequest): Promise<TwinScanPage> {
+  async scan(principal: Caller, request: TwinScanRequest): Promise<TwinScanPage> {
     const nowTs = nowSeconds();
+    // Issue #10: the twin_rule evaluations of one scan share one budget; when it is spent the page ends there.
+    const caller = withRequestRuleBudget(principal);
     const ownOnly = caller.twinRule === null;
     const batch = ownOnly ? request.count + 1 : SCAN_BATCH;
     const twins: IndexedTwin[] = [];
@@ -122,7 +125,10 @@ export class TwinsService {
         limit: batch,
       });
       for (const twin of rows) {
-        if (ownOnly || canSeeTwin(caller, twin, nowTs)) {
+        const visible = ownOnly || canSeeTwin(caller, twin, nowTs);
+        // A twin judged false only because the budget ran out is not skipped: the next page starts before it.
+        if (!visible && ruleBudgetSpent(caller)) return { twins, next: after };
+        if (visible) {
           // One visible twin beyond the page proves there is a next page.
           if (twins.length === request.count) return { twins, next: position(twins[twins.length - 1]) };
           twins.push(twin);

@@ -14,6 +14,7 @@ import { MAX_RULE_DEPTH, parseRule } from './rule-parser.js';
 import { compilePattern, RegexSyntaxError, REGEX_STEP_BUDGET } from './rule-regex.js';
 import {
   InvalidRuleError,
+  type RuleBudget,
   type CompiledRule,
   type RuleVariableName,
   type RuleVariables,
@@ -75,12 +76,24 @@ class Rule implements RuleProgram {
     this.state = newEvalState(stepBudget);
   }
 
-  evaluate(vars: RuleVariables): boolean {
+  evaluate(vars: RuleVariables, budget?: RuleBudget): boolean {
+    if (budget === undefined) {
+      try {
+        return truthy(this.run(vars, this.stepBudget));
+      } catch {
+        // Any failure — type error, budget, even a stack overflow — means "not visible" (semantics.md: fails closed).
+        return false;
+      }
+    }
+    // The request's budget is spent: fail closed without running anything.
+    if (budget.remaining <= 0) return false;
+    const spent = { steps: 0 };
     try {
-      return truthy(this.run(vars));
+      return truthy(this.run(vars, Math.min(this.stepBudget, budget.remaining), spent));
     } catch {
-      // Any failure — type error, budget, even a stack overflow — means "not visible" (semantics.md: fails closed).
       return false;
+    } finally {
+      budget.remaining -= spent.steps;
     }
   }
 
@@ -97,17 +110,19 @@ class Rule implements RuleProgram {
     }
   }
 
-  private run(vars: RuleVariables): unknown {
+  private run(vars: RuleVariables, limit: number, spent?: { steps: number }): unknown {
     // The shared state avoids an allocation per evaluation; a fresh one covers the (theoretical) reentrant call.
-    const state = this.busy ? newEvalState(this.stepBudget) : this.state;
+    const state = this.busy ? newEvalState(limit) : this.state;
     const owner = !this.busy;
     this.busy = true;
     state.vars = vars;
     state.steps = 0;
+    state.limit = limit;
     state.regexSteps = REGEX_STEP_BUDGET;
     try {
       return this.root(state);
     } finally {
+      if (spent !== undefined) spent.steps = state.steps;
       state.vars = EMPTY_VARIABLES;
       if (owner) this.busy = false;
     }

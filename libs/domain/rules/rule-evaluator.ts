@@ -2,14 +2,17 @@
  * Turns a checked syntax tree into a tree of closures once, at compile time; evaluation then only calls them.
  * This is not `eval`: no text is ever turned into code, each closure is one of the fixed functions below.
  *
- * Every closure charges one step, and work proportional to data (deep equality, scanning an array, regex
- * matching) charges more, so the total work of one evaluation is bounded whatever the variables hold.
+ * Every closure charges one step, and work proportional to data charges by its size: strings by length
+ * (concatenation, comparison, `in`, hashing a key, indexing a string), arrays and mappings by items, regex
+ * matching by its NFA steps. So the total work of one evaluation is bounded by its step limit whatever the rule
+ * text and the variables hold (a 63 KB description costs what scanning it costs).
  */
 import type { BinaryNode, RuleNode } from './rule-ast.js';
 import { cachedPattern, RegexSyntaxError, REGEX_STEP_BUDGET, type RulePattern } from './rule-regex.js';
 import type { RuleVariableName, RuleVariables } from './rule-types.js';
 import {
   charge,
+  chargeChars,
   deepEqual,
   fail,
   isMapping,
@@ -20,14 +23,21 @@ import {
   type Mapping,
 } from './rule-values.js';
 
-/** rules.md leaves the size to us; nothing a 2,048-character rule does over JSON-sized data needs more. */
+/**
+ * rules.md leaves the size to us; nothing a 2,048-character rule does over JSON-sized data needs more. Measured
+ * (rule-budget.spec.ts, 2 shared cores): an evaluation that spends the whole budget takes about 100 µs,
+ * whatever it spends it on (closures, 320,000 characters of string work, regex steps), at most ~0.3 ms.
+ */
 export const DEFAULT_STEP_BUDGET = 10_000;
+
+/** NFA steps (thread × input position) of the regex matcher that cost one evaluator step (measured likewise). */
+export const REGEX_STEPS_PER_STEP = 8;
 
 /** Mutable per-evaluation state; one instance is reused by every evaluation of a compiled rule. */
 export interface EvalState extends Budget {
   vars: RuleVariables;
   steps: number;
-  readonly limit: number;
+  limit: number;
   regexSteps: number;
 }
 
@@ -109,6 +119,7 @@ export function buildEvaluator(node: RuleNode): Evaluator {
         for (const [key, value] of entries) {
           const k = key(s);
           if (typeof k !== 'string') fail(`mapping keys must be strings, not ${typeName(k)}`);
+          chargeChars(s, k.length);
           out[k] = value(s);
         }
         return out;
@@ -131,7 +142,7 @@ export function buildEvaluator(node: RuleNode): Evaluator {
         const target = object(s);
         // Safe navigation skips the subscript entirely, so `null&[x.y]` cannot fail on `x.y`.
         if (safe && (target === null || target === undefined)) return null;
-        return item(target, index(s));
+        return item(target, index(s), s);
       };
     }
     case 'unary': {
@@ -206,29 +217,33 @@ function buildBinary(node: BinaryNode): Evaluator {
     case '<':
       return (s) => {
         tick(s);
-        return order(left(s), right(s)) < 0;
+        return order(left(s), right(s), s) < 0;
       };
     case '<=':
       return (s) => {
         tick(s);
-        return order(left(s), right(s)) <= 0;
+        return order(left(s), right(s), s) <= 0;
       };
     case '>':
       return (s) => {
         tick(s);
-        return order(left(s), right(s)) > 0;
+        return order(left(s), right(s), s) > 0;
       };
     case '>=':
       return (s) => {
         tick(s);
-        return order(left(s), right(s)) >= 0;
+        return order(left(s), right(s), s) >= 0;
       };
     case '+':
       return (s) => {
         tick(s);
         const a = left(s);
         const b = right(s);
-        if (typeof a === 'string' && typeof b === 'string') return a + b;
+        if (typeof a === 'string' && typeof b === 'string') {
+          // V8 joins lazily, but whatever reads the result later walks all of it: charge the result's length.
+          chargeChars(s, a.length + b.length);
+          return a + b;
+        }
         if (typeof a !== 'number' || typeof b !== 'number') operandError('+', a, b);
         return finite(a + b);
       };
@@ -301,17 +316,23 @@ function attribute(target: unknown, name: string, safe: boolean): unknown {
 }
 
 const SURROGATE = /[\uD800-\uDFFF]/;
+/** Array.from over a string, per character, in units of a scan (measured). */
+const ARRAY_FROM_COST = 16;
 
-function item(target: unknown, key: unknown): unknown {
+function item(target: unknown, key: unknown, s: EvalState): unknown {
   if (Array.isArray(target)) return target[position(target.length, key)] ?? null;
   if (typeof target === 'string') {
-    // Python indexes code points; only strings with astral characters need the slow path.
+    // Python indexes code points; only strings with astral characters need the slow path. The test scans the
+    // string; the slow path builds an array of its code points, several times the cost of a scan.
+    chargeChars(s, target.length);
     if (!SURROGATE.test(target)) return target[position(target.length, key)];
+    chargeChars(s, target.length * ARRAY_FROM_COST);
     const points = Array.from(target);
     return points[position(points.length, key)];
   }
   if (isMapping(target)) {
     if (typeof key !== 'string') fail(`mapping keys are strings, not ${typeName(key)}`);
+    chargeChars(s, key.length);
     return Object.hasOwn(target, key) ? (target[key] ?? null) : null;
   }
   if (target === null || target === undefined) fail('cannot index null');
@@ -338,6 +359,8 @@ function buildMembership(left: Evaluator, node: BinaryNode): Evaluator {
       return (s) => {
         tick(s);
         const v = left(s) ?? null;
+        // Set.has hashes a string the first time it sees it.
+        if (typeof v === 'string') chargeChars(s, v.length);
         const found = (v === null || typeof v !== 'object') && set.has(v);
         return found !== negate;
       };
@@ -359,16 +382,23 @@ function contains(container: unknown, needle: unknown, s: EvalState): boolean {
       for (let i = 0; i < items.length; i++) if (items[i] === null || items[i] === undefined) return true;
       return false;
     }
-    // `includes` would find NaN in [NaN]; `==` does not, as in Python.
+    // `includes` would find NaN in [NaN]; `==` does not, as in Python. A string needle may be compared in full
+    // with every item.
+    if (typeof needle === 'string') chargeChars(s, items.length * needle.length);
     if (typeof needle !== 'object') return needle === needle && items.includes(needle);
     for (let i = 0; i < items.length; i++) if (deepEqual(needle, items[i], s)) return true;
     return false;
   }
   if (typeof container === 'string') {
     if (typeof needle !== 'string') fail(`'in <string>' requires a string, not ${typeName(needle)}`);
+    chargeChars(s, container.length + needle.length);
     return container.includes(needle);
   }
-  if (isMapping(container)) return typeof needle === 'string' && Object.hasOwn(container as Mapping, needle);
+  if (isMapping(container)) {
+    if (typeof needle !== 'string') return false;
+    chargeChars(s, needle.length);
+    return Object.hasOwn(container as Mapping, needle);
+  }
   return fail(`cannot test membership in ${typeName(container)}`);
 }
 
@@ -378,7 +408,14 @@ function buildRegex(left: Evaluator, node: BinaryNode): Evaluator {
   const right = node.right;
   const match = (pattern: RulePattern, subject: unknown, s: EvalState): boolean => {
     if (typeof subject !== 'string') fail(`regex operators need a string, not ${typeName(subject)}`);
-    return (full ? pattern.fullMatch(subject, s) : pattern.search(subject, s)) !== negate;
+    // The matcher's own budget is what is left of this evaluation's steps, in NFA steps; what it used is charged.
+    const before = Math.min(s.regexSteps, (s.limit - s.steps) * REGEX_STEPS_PER_STEP);
+    s.regexSteps = before;
+    try {
+      return (full ? pattern.fullMatch(subject, s) : pattern.search(subject, s)) !== negate;
+    } finally {
+      charge(s, Math.ceil((before - s.regexSteps) / REGEX_STEPS_PER_STEP));
+    }
   };
   if (right.kind === 'literal' && typeof right.value === 'string') {
     // The compiler has already rejected invalid literal patterns, so this cannot throw.
@@ -394,6 +431,8 @@ function buildRegex(left: Evaluator, node: BinaryNode): Evaluator {
     const subject = left(s);
     const text = source(s);
     if (typeof text !== 'string') fail(`regex pattern must be a string, not ${typeName(text)}`);
+    // A pattern made at run time may have to be compiled (at most 256 characters): charged by length in full.
+    charge(s, text.length);
     let pattern: RulePattern;
     try {
       pattern = cachedPattern(text);

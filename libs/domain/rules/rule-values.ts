@@ -31,12 +31,26 @@ export type Mapping = Readonly<Record<string, unknown>>;
 /** Step accounting shared by one evaluation. Not reentrant: evaluation is synchronous and calls nothing external. */
 export interface Budget {
   steps: number;
-  readonly limit: number;
+  limit: number;
 }
 
 export function charge(budget: Budget, steps: number): void {
   budget.steps += steps;
   if (budget.steps > budget.limit) fail('step budget exceeded');
+}
+
+/**
+ * Characters of native string work (scanning, comparing for equality, hashing, copying) that cost one step.
+ * Calibrated with rule-budget.spec.ts's measurement: V8 does about 32 characters of such work in the time of an
+ * average evaluator step (a closure call, ~30 ns on the shared 2-core machine).
+ */
+export const CHARS_PER_STEP = 32;
+/** Ordering compares code points in a JS loop (compareStrings): measured ~7× slower per character than native. */
+const ORDER_COST = 8;
+
+/** Charges work proportional to `chars` characters; strings shorter than CHARS_PER_STEP ride on the node's step. */
+export function chargeChars(budget: Budget, chars: number): void {
+  if (chars >= CHARS_PER_STEP) charge(budget, Math.floor(chars / CHARS_PER_STEP));
 }
 
 /** Deep equality recurses; JSON from a header can be nested far deeper than any rule needs to compare. */
@@ -89,6 +103,11 @@ export function typeName(value: unknown): string {
  * rules should not depend on coercions), arrays and mappings compare deeply and order-insensitively for keys.
  */
 export function deepEqual(a: unknown, b: unknown, budget: Budget, depth = 0): boolean {
+  // Equal but distinct strings compare character by character.
+  if (typeof a === 'string' && typeof b === 'string') {
+    chargeChars(budget, Math.min(a.length, b.length));
+    return a === b;
+  }
   if (a === b) return true;
   const kind = kindOf(a);
   if (kind !== kindOf(b)) return false;
@@ -111,6 +130,7 @@ export function deepEqual(a: unknown, b: unknown, budget: Budget, depth = 0): bo
       if (!Object.hasOwn(x, key)) continue;
       count++;
       charge(budget, 1);
+      chargeChars(budget, key.length);
       if (!Object.hasOwn(y, key) || !deepEqual(x[key], y[key], budget, depth + 1)) return false;
     }
     for (const key in y) if (Object.hasOwn(y, key)) count--;
@@ -140,8 +160,11 @@ function codePointOrderKey(unit: number): number {
  * Three-way order for `< <= > >=`: negative, zero, positive, or NaN when unordered (a NaN operand), which makes
  * every ordering comparison false as in Python. Only number–number and string–string are ordered.
  */
-export function order(a: unknown, b: unknown): number {
+export function order(a: unknown, b: unknown, budget: Budget): number {
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : a === b ? 0 : NaN;
-  if (typeof a === 'string' && typeof b === 'string') return compareStrings(a, b);
+  if (typeof a === 'string' && typeof b === 'string') {
+    chargeChars(budget, Math.min(a.length, b.length) * ORDER_COST);
+    return compareStrings(a, b);
+  }
   fail(`cannot order ${typeName(a)} and ${typeName(b)}`);
 }

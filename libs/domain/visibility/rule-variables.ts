@@ -1,5 +1,11 @@
 import type { Caller, TwinFacts } from '../model.js';
-import type { CompiledRule, RuleVariableName, RuleVariables } from '../rules/rule-types.js';
+import {
+  type CompiledRule,
+  RuleBudget,
+  REQUEST_STEP_BUDGET,
+  type RuleVariableName,
+  type RuleVariables,
+} from '../rules/rule-types.js';
 
 /**
  * The variables of rules.md for one decision. `identity` is set for identity rules and visibility, null for twin
@@ -45,9 +51,9 @@ export function variablesFor(
  * True only for a rule that returns exactly `true`. The compiled-rule contract already fails closed; the catch
  * and the strict comparison are a second fence so that a bug in a rule implementation can never widen visibility.
  */
-export function evaluateRule(rule: CompiledRule, vars: RuleVariables): boolean {
+export function evaluateRule(rule: CompiledRule, vars: RuleVariables, budget?: RuleBudget): boolean {
   try {
-    return rule.evaluate(vars) === true;
+    return rule.evaluate(vars, budget) === true;
   } catch {
     return false;
   }
@@ -60,4 +66,18 @@ export function ruleNeedsTwinFacts(rule: CompiledRule | null): boolean {
   if (rule === null) return false;
   for (const name of TWIN_FACT_VARIABLES) if (rule.variables.has(name)) return true;
   return false;
+}
+
+/**
+ * The caller for one request's decisions, with a fresh request-wide rule budget (issue #10): every rule the
+ * request evaluates draws on it, and once it is spent every further rule is false (fail closed). A copy, because
+ * the principal itself is cached and shared between requests.
+ */
+export function withRequestRuleBudget<C extends Caller>(caller: C, steps = REQUEST_STEP_BUDGET): C {
+  return { ...caller, ruleBudget: new RuleBudget(steps) };
+}
+
+/** Whether the request's rule budget is spent, so answers from here on may be cut short by it. */
+export function ruleBudgetSpent(caller: Caller): boolean {
+  return caller.ruleBudget !== undefined && caller.ruleBudget.remaining <= 0;
 }

@@ -8,6 +8,7 @@ import type { Caller, IdentityRow, ResolveContext, TwinFacts } from '../model.js
 import type { CompiledRule, RuleVariableName, RuleVariables } from '../rules/rule-types.js';
 import { type IdentityListFilters, listIdentities } from './identity-filters.js';
 import { resolvedTwinIds, resolveRows, visibleTwins } from './resolution.js';
+import { twinRuleUnderSharing } from './twin-sharing.js';
 import { isValid } from './visibility.js';
 import { referenceListIdentities, referenceResolve } from './visibility.reference.js';
 
@@ -472,5 +473,31 @@ describe('the generated worlds are not vacuous', () => {
       }
     }
     for (const count of Object.values(seen)) expect(count).toBeGreaterThan(20);
+  });
+});
+
+describe('TWIN_SHARING', () => {
+  it('closed: details never show a foreign twin; the identity answer (details=false) is that of open', () => {
+    fc.assert(
+      fc.property(worldArb, (world) => {
+        forEveryQuestion(world, (caller, name, context, details) => {
+          const open = { ...caller, twinRule: twinRuleUnderSharing(caller.twinRule, 'open') };
+          const closed = { ...caller, twinRule: twinRuleUnderSharing(caller.twinRule, 'closed') };
+          expect(realResolve(world, world.rows, name, context, details, open)).toEqual(
+            realResolve(world, world.rows, name, context, details, caller),
+          );
+          const answer = realResolve(world, world.rows, name, context, details, closed);
+          if (!details) {
+            expect(answer).toEqual(realResolve(world, world.rows, name, context, false, open));
+            return;
+          }
+          for (const uuid of answer) expect(world.twins.get(uuid)?.owner).toBe(caller.account);
+          // Closed shows exactly the caller's own twins among those open would show.
+          const openTwins = realResolve(world, world.rows, name, context, true, open);
+          expect(answer).toEqual(openTwins.filter((uuid) => world.twins.get(uuid)?.owner === caller.account));
+        });
+      }),
+      RUNS,
+    );
   });
 });

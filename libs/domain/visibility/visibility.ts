@@ -5,7 +5,10 @@ import { evaluateRule, ruleVariables, variablesFor } from './rule-variables.js';
 /** semantics.md "Who may see a twin": own twins, or the role's twin_rule is true (null = no foreign twins). */
 export function canSeeTwin(caller: Caller, twin: TwinFacts, now: number): boolean {
   if (twin.owner === caller.account) return true;
-  return caller.twinRule !== null && evaluateRule(caller.twinRule, ruleVariables(caller, now, twin));
+  return (
+    caller.twinRule !== null &&
+    evaluateRule(caller.twinRule, ruleVariables(caller, now, twin), caller.ruleBudget)
+  );
 }
 
 /** Valid while validity_ts is null or strictly in the future; expired at the instant validity_ts == now. */
@@ -58,13 +61,22 @@ export function decideIdentity(
   if (row.grantee != null) {
     // A grant: its grantee alone may see it, only while valid; its visibility and ownership play no part.
     if (row.grantee !== caller.account || !isValid(row, now)) return false;
-    return caller.identityRule === null || evaluateRule(caller.identityRule, variables.forRow(row));
+    return (
+      caller.identityRule === null ||
+      evaluateRule(caller.identityRule, variables.forRow(row), caller.ruleBudget)
+    );
   }
   const personal = row.owner === caller.account;
   if (!isValid(row, now) && !(personal && allowExpiredPersonal)) return false;
-  if (!personal && (row.visibility === null || !evaluateRule(row.visibility, variables.forRow(row))))
+  if (
+    !personal &&
+    (row.visibility === null || !evaluateRule(row.visibility, variables.forRow(row), caller.ruleBudget))
+  )
     return false;
-  return caller.identityRule === null || evaluateRule(caller.identityRule, variables.forRow(row));
+  return (
+    caller.identityRule === null ||
+    evaluateRule(caller.identityRule, variables.forRow(row), caller.ruleBudget)
+  );
 }
 
 /** Variables for rows of one known twin (canSeeIdentity): built on first use, then reused. */

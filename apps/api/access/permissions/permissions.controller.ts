@@ -34,7 +34,11 @@ export class PermissionsController {
   @ApiOperation({ operationId: 'create_permission', summary: 'Create a named, assignable set of operations' })
   @ApiZodBody(createPermissionSchema)
   create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<PermissionView> {
-    return this.permissions.create(principalOf(req).account, parseInput(createPermissionSchema, body));
+    return this.permissions.create(
+      principalOf(req).account,
+      principalOf(req).allowed,
+      parseInput(createPermissionSchema, body),
+    );
   }
 
   @Get()
@@ -73,6 +77,7 @@ export class PermissionsController {
     const permission = permissionIdPath(id);
     return this.permissions.update(
       principalOf(req).account,
+      principalOf(req).allowed,
       permission,
       parseInput(updatePermissionSchema, body),
     );
@@ -109,7 +114,12 @@ export class PermissionsController {
   ): Promise<AssignmentView> {
     const permission = permissionIdPath(id);
     const input = parseInput(assignPermissionSchema, body);
-    return this.permissions.assign(principalOf(req).account, permission, input.identityId);
+    return this.permissions.assign(
+      principalOf(req).account,
+      principalOf(req).allowed,
+      permission,
+      input.identityId,
+    );
   }
 
   @Get(':id/assignments')

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuthService } from '../../../../libs/access/auth.service.js';
 import { decodePageToken, encodePageToken, type PagePosition } from '../../../../libs/access/page-token.js';
 import { generateAssignmentId, generatePermissionId } from '../../../../libs/access/permission-id.js';
+import { assertMayGrant, newlyGranted } from '../../../../libs/domain/access/grant-check.js';
 import { duplicateActions, invalidActions } from '../../../../libs/domain/access/permission-evaluation.js';
 import { badRequest, notFound } from '../../../../libs/domain/errors.js';
 import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
@@ -72,9 +73,15 @@ export class PermissionsService {
     private readonly auth: AuthService,
   ) {}
 
-  async create(account: string, input: CreatePermissionInput): Promise<PermissionView> {
+  /** `held`: the caller's effective actions; a permission may not carry anything beyond them. */
+  async create(
+    account: string,
+    held: ReadonlySet<string>,
+    input: CreatePermissionInput,
+  ): Promise<PermissionView> {
     assertFreeName(input.name, 'Permission', 100);
     assertOperations(input.operations);
+    assertMayGrant(held, input.operations, 'this permission');
     const now = Date.now() / 1000;
     const row = await this.permissions.insert({
       id: generatePermissionId(),
@@ -101,12 +108,20 @@ export class PermissionsService {
     return permissionView(row);
   }
 
-  async update(account: string, id: string, input: UpdatePermissionInput): Promise<PermissionView> {
+  async update(
+    account: string,
+    held: ReadonlySet<string>,
+    id: string,
+    input: UpdatePermissionInput,
+  ): Promise<PermissionView> {
     if (input.name !== undefined) assertFreeName(input.name, 'Permission', 100);
     if (input.operations !== undefined) assertOperations(input.operations);
     const row = await this.change(account, id, (current) => {
       if (current.is_immutable) throw immutable();
       if (current.is_archived) throw archived();
+      // Its holders get whatever is added; what it already carried is nothing new.
+      if (input.operations !== undefined)
+        assertMayGrant(held, newlyGranted(current.operations, input.operations), 'this permission');
       return {
         name: input.name ?? current.name,
         operations: input.operations ?? current.operations,
@@ -129,7 +144,12 @@ export class PermissionsService {
     return permissionView(row);
   }
 
-  async assign(account: string, id: string, identityId: string): Promise<AssignmentView> {
+  async assign(
+    account: string,
+    held: ReadonlySet<string>,
+    id: string,
+    identityId: string,
+  ): Promise<AssignmentView> {
     const user = normalizeUuid(identityId);
     const invalidUser = () => badRequest('invalid_user', 'identityId is not a user of this account');
     if (user === null) throw invalidUser();
@@ -138,6 +158,7 @@ export class PermissionsService {
       const permission = await this.permissions.find(account, id, tx, true);
       if (!permission) throw notFound('Permission');
       if (permission.is_archived) throw archived();
+      assertMayGrant(held, permission.operations, 'this permission');
       if (!(await this.permissions.userBelongsTo(account, user, tx))) throw invalidUser();
       const created = await this.permissions.assign(
         {

@@ -24,7 +24,11 @@ export class RolesController {
   })
   @ApiZodBody(createRoleSchema)
   create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<RoleView> {
-    return this.roles.create(principalOf(req).account, parseInput(createRoleSchema, body));
+    return this.roles.create(
+      principalOf(req).account,
+      principalOf(req).allowed,
+      parseInput(createRoleSchema, body),
+    );
   }
 
   @Get()
@@ -50,7 +54,12 @@ export class RolesController {
   @ApiZodBody(updateRoleSchema)
   update(@Req() req: FastifyRequest, @Param('role') role: string, @Body() body: unknown): Promise<RoleView> {
     const uuid = uuidPath(role, 'Role');
-    return this.roles.update(principalOf(req).account, uuid, parseInput(updateRoleSchema, body));
+    return this.roles.update(
+      principalOf(req).account,
+      principalOf(req).allowed,
+      uuid,
+      parseInput(updateRoleSchema, body),
+    );
   }
 
   @Delete(':role')

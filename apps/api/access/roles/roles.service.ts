@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuthService } from '../../../../libs/access/auth.service.js';
+import {
+  assertMayGrant,
+  effectiveActions,
+  newlyGranted,
+} from '../../../../libs/domain/access/grant-check.js';
 import { badRequest, notFound } from '../../../../libs/domain/errors.js';
 import { Db } from '../../../../libs/store/db.js';
 import type { CreateRoleInput, UpdateRoleInput } from './role-body.js';
@@ -29,11 +34,13 @@ export class RolesService {
     return roleView(row);
   }
 
-  async create(account: string, input: CreateRoleInput): Promise<RoleView> {
+  /** `held`: the caller's effective actions; a role may not allow anything beyond them (no escalation). */
+  async create(account: string, held: ReadonlySet<string>, input: CreateRoleInput): Promise<RoleView> {
     assertRoleName(input.name);
     // access.md: a role created without a statement allows every action, as on Trusted Twin.
     const statement = input.statement ?? { effect: 'deny' as const, actions: null };
     const actions = normalizeActions(statement.actions);
+    assertMayGrant(held, effectiveActions({ effect: statement.effect, actions }), 'this role');
     const twinRule = input.rules?.twin_rule ?? null;
     const identityRule = input.rules?.identity_rule ?? null;
     assertRuleCompiles(twinRule, 'twin_rule');
@@ -54,7 +61,12 @@ export class RolesService {
     return roleView(row);
   }
 
-  async update(account: string, uuid: string, input: UpdateRoleInput): Promise<RoleView> {
+  async update(
+    account: string,
+    held: ReadonlySet<string>,
+    uuid: string,
+    input: UpdateRoleInput,
+  ): Promise<RoleView> {
     if (input.name !== undefined) assertRoleName(input.name);
     const actions = input.statement ? normalizeActions(input.statement.actions) : undefined;
     assertRuleCompiles(input.rules?.twin_rule, 'twin_rule');
@@ -63,6 +75,12 @@ export class RolesService {
       const current = await this.roles.find(account, uuid, tx, true);
       if (!current) throw notFound('Role');
       if (current.is_immutable) throw immutable(current.name);
+      if (input.statement) {
+        // Only what the new statement adds is handed out: keeping a role's existing actions gives nobody more.
+        const before = effectiveActions({ effect: current.effect, actions: current.actions });
+        const after = effectiveActions({ effect: input.statement.effect, actions: actions ?? null });
+        assertMayGrant(held, newlyGranted(before, after), 'this role');
+      }
       return this.roles.update(
         account,
         uuid,

@@ -31,7 +31,7 @@ export class UserSecretsController {
   ): Promise<{ pin: string; validity_ts: number }> {
     const uuid = uuidPath(user, 'User');
     parseInput(createPinSchema, body ?? {});
-    return this.secrets.createPin(principalOf(req).account, uuid);
+    return this.secrets.createPin(principalOf(req).account, uuid, principalOf(req).allowed);
   }
 
   @Get()

@@ -12,9 +12,11 @@ import {
   PIN_MAX_FAILED_ATTEMPTS,
   PIN_VALIDITY_SECONDS,
 } from '../../../../libs/access/secret-pin.js';
+import { assertMayGrant, effectiveActions } from '../../../../libs/domain/access/grant-check.js';
 import { notFound, unauthorized } from '../../../../libs/domain/errors.js';
 import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
 import { Db, type Queryable } from '../../../../libs/store/db.js';
+import { GrantsRepository } from '../grants.repository.js';
 import { UsersRepository } from '../users/users.repository.js';
 import type { ExchangePinInput } from './secret-body.js';
 import { secretView, type SecretView } from './secret-view.js';
@@ -36,6 +38,7 @@ export class SecretsService {
     private readonly secrets: SecretsRepository,
     private readonly users: UsersRepository,
     private readonly auth: AuthService,
+    private readonly grants: GrantsRepository,
   ) {}
 
   /** Creates a secret for a user; the caller shows it once and forgets it. Used by account creation and the PIN flow. */
@@ -56,12 +59,29 @@ export class SecretsService {
     return { secret, fingerprint, validity_ts: validityTs };
   }
 
-  async createPin(account: string, user: string): Promise<{ pin: string; validity_ts: number }> {
+  /** `held`: the caller's effective actions. Whoever holds the PIN becomes the user, so it may not exceed them. */
+  async createPin(
+    account: string,
+    user: string,
+    held: ReadonlySet<string>,
+  ): Promise<{ pin: string; validity_ts: number }> {
     await this.assertUser(account, user);
+    await this.assertMayBecome(account, user, held);
     const pin = generatePin();
     const validityTs = Math.round(Date.now() + PIN_VALIDITY_SECONDS * 1000) / 1000;
     await this.secrets.replacePin(account, user, hashPin(user, pin), validityTs);
     return { pin, validity_ts: validityTs };
+  }
+
+  /** No privilege escalation through PINs: the caller must hold every action the user holds (role + permissions). */
+  async assertMayBecome(account: string, user: string, held: ReadonlySet<string>): Promise<void> {
+    const grants = await this.grants.userGrants(account, user);
+    if (!grants) throw notFound('User');
+    assertMayGrant(
+      held,
+      effectiveActions(grants.statement, [grants.permissionOperations]),
+      'a PIN for this user',
+    );
   }
 
   /**

@@ -21,7 +21,11 @@ export class UsersController {
   @ApiOperation({ operationId: 'create_user', summary: "Create a user holding one of the account's roles" })
   @ApiZodBody(createUserSchema)
   create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<UserView> {
-    return this.users.create(principalOf(req).account, parseInput(createUserSchema, body));
+    return this.users.create(
+      principalOf(req).account,
+      principalOf(req).allowed,
+      parseInput(createUserSchema, body),
+    );
   }
 
   @Get()
@@ -47,7 +51,12 @@ export class UsersController {
   @ApiZodBody(updateUserSchema)
   update(@Req() req: FastifyRequest, @Param('user') user: string, @Body() body: unknown): Promise<UserView> {
     const uuid = uuidPath(user, 'User');
-    return this.users.update(principalOf(req).account, uuid, parseInput(updateUserSchema, body));
+    return this.users.update(
+      principalOf(req).account,
+      principalOf(req).allowed,
+      uuid,
+      parseInput(updateUserSchema, body),
+    );
   }
 
   @Delete(':user')

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuthService } from '../../../../libs/access/auth.service.js';
+import { assertMayGrant, effectiveActions } from '../../../../libs/domain/access/grant-check.js';
 import { badRequest, notFound } from '../../../../libs/domain/errors.js';
 import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
-import { Db } from '../../../../libs/store/db.js';
+import { Db, type Queryable } from '../../../../libs/store/db.js';
+import { GrantsRepository } from '../grants.repository.js';
 import { assertFreeName, userDescription } from '../names.js';
 import type { CreateUserInput, UpdateUserInput } from './user-body.js';
 import { userView, type UserView } from './user-view.js';
@@ -24,6 +26,7 @@ export class UsersService {
     private readonly db: Db,
     private readonly users: UsersRepository,
     private readonly auth: AuthService,
+    private readonly grants: GrantsRepository,
   ) {}
 
   async list(account: string): Promise<UserView[]> {
@@ -36,15 +39,18 @@ export class UsersService {
     return userView(row);
   }
 
-  async create(account: string, input: CreateUserInput): Promise<UserView> {
+  /** `held`: the caller's effective actions; the user's role may not allow anything beyond them. */
+  async create(account: string, held: ReadonlySet<string>, input: CreateUserInput): Promise<UserView> {
     assertFreeName(input.name, 'User', 100);
     const description = input.description === undefined ? {} : userDescription(input.description);
+    const role = roleUuid(input.role);
+    await this.assertMayGiveRole(account, held, role);
     const now = Date.now() / 1000;
     const row = await this.users.insert({
       uuid: randomUUID(),
       account,
       name: input.name,
-      role: roleUuid(input.role),
+      role,
       description,
       status: input.status ?? 'active',
       created_ts: now,
@@ -54,7 +60,12 @@ export class UsersService {
     return userView(row);
   }
 
-  async update(account: string, uuid: string, input: UpdateUserInput): Promise<UserView> {
+  async update(
+    account: string,
+    held: ReadonlySet<string>,
+    uuid: string,
+    input: UpdateUserInput,
+  ): Promise<UserView> {
     if (input.name !== undefined) assertFreeName(input.name, 'User', 100);
     const description = input.description === undefined ? undefined : userDescription(input.description);
     const role = input.role === undefined ? undefined : roleUuid(input.role);
@@ -68,6 +79,7 @@ export class UsersService {
       ) {
         throw invalidRole();
       }
+      if (role !== undefined && role !== current.role) await this.assertMayGiveRole(account, held, role, tx);
       return this.users.update(
         account,
         uuid,
@@ -84,6 +96,18 @@ export class UsersService {
     // Status, role and description (USER in rules) all feed the cached principal.
     this.auth.invalidateAccount(account);
     return userView(row);
+  }
+
+  /** No privilege escalation: a role is given only by a caller holding every action it allows. */
+  private async assertMayGiveRole(
+    account: string,
+    held: ReadonlySet<string>,
+    role: string,
+    q?: Queryable,
+  ): Promise<void> {
+    const statement = await this.grants.roleStatement(account, role, q);
+    // A role of another account (or none) is left to the insert/update, which answers invalid_role.
+    if (statement) assertMayGrant(held, effectiveActions(statement), "the user's role");
   }
 
   async delete(account: string, uuid: string): Promise<UserView> {

@@ -1,0 +1,41 @@
+import { forbidden } from '../errors.js';
+import { isAction } from './action-catalogue.js';
+import { allowedActions, type Statement } from './permission-evaluation.js';
+
+/**
+ * Privilege escalation through user management (roles, users, PINs, permissions) is closed by one rule: a caller
+ * may hand out only actions it holds itself. "Hand out" is what a write makes someone able to do that they could
+ * not before; the caller's "held" actions are its effective set (role statement OR assigned permissions).
+ */
+
+/** The catalogue actions a role statement plus permission operations allow (the effective set, sorted). */
+export function effectiveActions(
+  statement: Statement,
+  permissionOperations: readonly (readonly string[])[] = [],
+): string[] {
+  return allowedActions(statement, permissionOperations);
+}
+
+/** The catalogue actions in `granted` that `held` lacks: each once, sorted. Empty = the grant is allowed. */
+export function actionsBeyond(held: ReadonlySet<string>, granted: Iterable<string>): string[] {
+  const beyond = new Set<string>();
+  for (const action of granted) if (isAction(action) && !held.has(action)) beyond.add(action);
+  return [...beyond].sort();
+}
+
+/** What `after` grants that `before` did not (keeping an existing grant gives nobody anything new). */
+export function newlyGranted(before: Iterable<string>, after: Iterable<string>): string[] {
+  const had = new Set(before);
+  return [...new Set(after)].filter((action) => !had.has(action));
+}
+
+/**
+ * Throws `403 forbidden` naming the actions the caller lacks, when `granted` holds any. `what` says what the
+ * write was ("the role", "user's role", …) for the description.
+ */
+export function assertMayGrant(held: ReadonlySet<string>, granted: Iterable<string>, what: string): void {
+  const missing = actionsBeyond(held, granted);
+  if (missing.length === 0) return;
+  const shown = missing.length > 10 ? [...missing.slice(0, 10), `… (${missing.length} in all)`] : missing;
+  throw forbidden(`Cannot grant ${what}: it allows action(s) the caller does not hold: ${shown.join(', ')}`);
+}
