@@ -88,7 +88,9 @@ describe('hostile tenant: rules cannot be a denial of service (point 1)', () => 
         `rule DoS (identity_rule, batch of 100): victim latency ${figures.map((f) => f.toFixed(1)).join(', ')} ms; attacker request up to ${attackMs.toFixed(0)} ms`,
       );
       // Generous for a loaded shared machine; before the fix every trial waited seconds.
-      expect(Math.min(...figures)).toBeLessThan(100);
+      // The median, bounded generously: a busy CI machine adds tens of ms to any request, while before the fix the
+      // median trial waited seconds (the best of them could still be quick, so the minimum proves nothing).
+      expect(median(figures)).toBeLessThan(1000);
     },
     LONG,
   );
@@ -118,7 +120,9 @@ describe('hostile tenant: rules cannot be a denial of service (point 1)', () => 
       console.log(
         `rule DoS (public visibility rule on 20 twins): victim context=system latency ${figures.map((f) => f.toFixed(1)).join(', ')} ms`,
       );
-      expect(Math.min(...figures)).toBeLessThan(100);
+      // The median, bounded generously: a busy CI machine adds tens of ms to any request, while before the fix the
+      // median trial waited seconds (the best of them could still be quick, so the minimum proves nothing).
+      expect(median(figures)).toBeLessThan(1000);
     },
     LONG,
   );
@@ -446,3 +450,8 @@ describe('hostile tenant: no privilege escalation through user management (point
     LONG,
   );
 });
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
