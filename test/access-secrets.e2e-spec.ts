@@ -84,8 +84,13 @@ describe('user secrets and the PIN flow', () => {
         validity_ts: null,
       });
       const who = await api.get('/whoami', { secret: issued.body.secret });
-      expect(who.body.user).toEqual({ uuid: user, name: 'reader' });
-      expect(who.body.secret).toEqual({ fingerprint: issued.body.fingerprint, validity_ts: null });
+      expect(who.body.user).toBe(user);
+      expect(who.body.names.user).toBe('reader');
+      expect(who.body.credential).toEqual({
+        type: 'secret',
+        fingerprint: issued.body.fingerprint,
+        validity_ts: null,
+      });
       // Only the hash is stored.
       const stored = await db.query('SELECT hash, fingerprint FROM secrets WHERE user_uuid = $1', [user]);
       expect(stored.rows).toHaveLength(1);
@@ -209,7 +214,7 @@ describe('user secrets and the PIN flow', () => {
       const extended = await api.patch(path, { secret: acme.secret, body: { validity_ts: future } });
       expect(extended.status).toBe(200);
       expect(extended.body).toMatchObject({ fingerprint: secret.slice(0, 12), validity_ts: future });
-      expect((await api.get('/whoami', { secret })).body.secret.validity_ts).toBe(future);
+      expect((await api.get('/whoami', { secret })).body.credential.validity_ts).toBe(future);
 
       const past = Date.now() / 1000 - 1;
       expect((await api.patch(path, { secret: acme.secret, body: { validity_ts: past } })).status).toBe(200);
