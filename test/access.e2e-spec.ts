@@ -563,7 +563,7 @@ describe('access control', () => {
       const users = await api.get('/users', { secret: other.secret });
       const permissions = await api.get('/permissions', { secret: other.secret });
       expect(JSON.stringify([roles.body, users.body, permissions.body])).not.toContain(acme.account);
-      expect(users.body.users.map((u: { account: string }) => u.account)).toEqual([other.account]);
+      expect(Object.values<any>(users.body.users).map((u) => u.account)).toEqual([other.account]);
     });
 
     it('cannot be given to users of this account (role, permission assignment)', async () => {
@@ -735,7 +735,13 @@ describe('access control', () => {
       const secrets = await api.get(`/users/${user.user}/secrets`, { secret: acme.secret });
       expect(secrets.body.secrets).toHaveLength(1);
       const [shown] = secrets.body.secrets;
-      expect(Object.keys(shown).sort()).toEqual(['created_ts', 'fingerprint', 'last_used_ts', 'validity_ts']);
+      expect(Object.keys(shown).sort()).toEqual([
+        'created_ts',
+        'fingerprint',
+        'last_used_ts',
+        'updated_ts',
+        'validity_ts',
+      ]);
       expect(shown.fingerprint).toBe(user.secret.slice(0, 12));
       expect(shown.last_used_ts === null || typeof shown.last_used_ts === 'number').toBe(true);
     });

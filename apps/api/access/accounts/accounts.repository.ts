@@ -18,7 +18,7 @@ export class AccountsRepository {
   /** Undefined when an account with this uuid exists already. */
   async insert(account: AccountRow, q: Queryable): Promise<AccountRow | undefined> {
     const rows = await q.query<AccountRow>(
-      `INSERT INTO accounts (${COLUMNS}) VALUES ($1, $2, $3, $4) ON CONFLICT (uuid) DO NOTHING RETURNING ${COLUMNS}`,
+      `INSERT INTO accounts (uuid, name, created_ts, updated_ts) VALUES ($1, $2, $3, $4) ON CONFLICT (uuid) DO NOTHING RETURNING ${COLUMNS}`,
       [account.uuid, account.name, account.created_ts, account.updated_ts],
     );
     return rows[0];
