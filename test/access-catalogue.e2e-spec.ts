@@ -66,6 +66,8 @@ const CALLS: Record<Action, Call> = {
     body: { validity_ts: null },
   },
   delete_user_secret: { method: 'DELETE', path: `/users/${X}/secrets/twx_abcdEFGH` },
+  create_user_token: { method: 'POST', path: '/token', body: NOTHING },
+  refresh_user_token: { method: 'POST', path: '/token/refresh', body: NOTHING },
   create_permission: { method: 'POST', path: '/permissions', body: NOTHING },
   get_permission: { method: 'GET', path: `/permissions/${PM}` },
   get_permissions: { method: 'GET', path: '/permissions' },
@@ -271,7 +273,7 @@ describe('route declarations', () => {
       'archive_permission',
       'assign_permission',
       'update_account',
-      'create_user_secret',
+      'create_user_secret_with_body',
       'create_account',
     ]) {
       expect({ action, body: byId.get(action)?.requestBody !== undefined }).toEqual({ action, body: true });

@@ -15,6 +15,8 @@ import { SecretsService } from './secrets/secrets.service.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersRepository } from './users/users.repository.js';
 import { UsersService } from './users/users.service.js';
+import { TokensController } from './tokens/tokens.controller.js';
+import { TokensService } from './tokens/tokens.service.js';
 import { WhoAmIController } from './whoami/whoami.controller.js';
 
 /**
@@ -32,6 +34,7 @@ import { WhoAmIController } from './whoami/whoami.controller.js';
     SecretExchangeController,
     PermissionsController,
     WhoAmIController,
+    TokensController,
   ],
   providers: [
     AccountsRepository,
@@ -44,6 +47,7 @@ import { WhoAmIController } from './whoami/whoami.controller.js';
     SecretsService,
     PermissionsRepository,
     PermissionsService,
+    TokensService,
   ],
 })
 export class AccessApiModule {}
