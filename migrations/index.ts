@@ -1,6 +1,14 @@
 import { InitialSchema1763900000000 } from './1763900000000-initial-schema.js';
 import { Sync1763990000000 } from './1763990000000-sync.js';
 import { Imports1764000000000 } from './1764000000000-imports.js';
+import { TrustedTwinCompat1764100000000 } from './1764100000000-trusted-twin-compat.js';
+import { TokenActions1764100000001 } from './1764100000001-token-actions.js';
 
 /** Every migration, oldest first. Listed explicitly so ts (tests) and compiled js (dist) load the same set. */
-export const migrations = [InitialSchema1763900000000, Sync1763990000000, Imports1764000000000];
+export const migrations = [
+  InitialSchema1763900000000,
+  Sync1763990000000,
+  Imports1764000000000,
+  TrustedTwinCompat1764100000000,
+  TokenActions1764100000001,
+];

@@ -66,6 +66,8 @@ const CALLS: Record<Action, Call> = {
     body: { validity_ts: null },
   },
   delete_user_secret: { method: 'DELETE', path: `/users/${X}/secrets/twx_abcdEFGH` },
+  create_user_token: { method: 'POST', path: '/token', body: NOTHING },
+  refresh_user_token: { method: 'POST', path: '/token/refresh', body: NOTHING },
   create_permission: { method: 'POST', path: '/permissions', body: NOTHING },
   get_permission: { method: 'GET', path: `/permissions/${PM}` },
   get_permissions: { method: 'GET', path: '/permissions' },
@@ -134,10 +136,10 @@ describe('every action of the catalogue is allowed and denied as the role says',
       secret: admin.secret,
       body: { name: `${effect} ${action}`, role: role.body.uuid },
     });
-    const pin = await api.post(`/users/${user.body.uuid}/secrets/pin`, { secret: admin.secret });
-    const secret = await api.post('/secrets', {
-      body: { account: admin.account, user: user.body.uuid, pin: pin.body.pin },
-    });
+    if (user.status !== 201) throw new Error(`no user for ${effect} ${action}: ${user.status} ${user.text}`);
+    const pin = await api.post(`/users/${user.body.uuid}/secrets`, { secret: admin.secret });
+    if (pin.status !== 201) throw new Error(`no PIN for ${effect} ${action}: ${pin.status} ${pin.text}`);
+    const secret = await api.post(`/secrets/${admin.account}/${pin.body.pin}`);
     if (secret.status !== 201) throw new Error(`no secret for ${effect} ${action}: ${secret.text}`);
     return secret.body.secret;
   }
@@ -250,7 +252,7 @@ describe('route declarations', () => {
     expect(open).toEqual(expect.arrayContaining(['POST /secrets public', 'POST /accounts own-credential']));
     for (const route of open)
       expect(route).toMatch(
-        /^(GET \/health\/|GET \/metrics|POST \/secrets |POST \/accounts |POST \/sync\/sources\/:\w+\/webhook )/,
+        /^(GET \/health\/|GET \/metrics|POST \/secrets |POST \/secrets\/:account\/:pin |POST \/accounts |POST \/sync\/sources\/:\w+\/webhook )/,
       );
   });
 
@@ -271,7 +273,7 @@ describe('route declarations', () => {
       'archive_permission',
       'assign_permission',
       'update_account',
-      'create_user_secret',
+      'create_user_secret_with_body',
       'create_account',
     ]) {
       expect({ action, body: byId.get(action)?.requestBody !== undefined }).toEqual({ action, body: true });

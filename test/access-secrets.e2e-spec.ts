@@ -8,8 +8,8 @@ function expectStatus(res: HttpResponse, status: number): void {
   if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.text}`);
 }
 
-/** A six-digit PIN guaranteed to differ from `pin`. */
-const wrongPin = (pin: string) => String((Number(pin) + 1) % 1_000_000).padStart(6, '0');
+/** A PIN of the right form guaranteed to differ from `pin`. */
+const wrongPin = (pin: string) => (pin[0] === 'A' ? 'B' : 'A') + pin.slice(1);
 
 describe('user secrets and the PIN flow', () => {
   let api: TestApi;
@@ -43,7 +43,8 @@ describe('user secrets and the PIN flow', () => {
   async function expectRefused(res: HttpResponse): Promise<void> {
     expectErrorShape(res, 401, 'unauthorized');
     const reference = await api.post('/secrets', {
-      body: { account: acme.account, user: randomUUID(), pin: '000000' },
+      // An unknown account: a wrong try for acme would count against acme's live PINs (access.md).
+      body: { account: randomUUID(), user: randomUUID(), pin: '000000' },
     });
     expect(res.body.description).toBe(reference.body.description);
   }
@@ -66,13 +67,13 @@ describe('user secrets and the PIN flow', () => {
   });
 
   describe('PIN flow', () => {
-    it('issues a six-digit PIN valid for 10 minutes, exchanged once for a working secret', async () => {
+    it('issues a [A-Z0-9]{6} PIN valid for 10 minutes, exchanged once for a working secret', async () => {
       const user = await aUser();
       const before = Date.now() / 1000;
       const pin = await api.post(`/users/${user}/secrets/pin`, { secret: acme.secret });
       expect(pin.status).toBe(201);
       expect(Object.keys(pin.body).sort()).toEqual(['pin', 'validity_ts']);
-      expect(pin.body.pin).toMatch(/^[0-9]{6}$/);
+      expect(pin.body.pin).toMatch(/^[A-Z0-9]{6}$/);
       expect(pin.body.validity_ts).toBeGreaterThanOrEqual(before + 600 - 1);
       expect(pin.body.validity_ts).toBeLessThanOrEqual(Date.now() / 1000 + 600 + 1);
 
@@ -84,8 +85,13 @@ describe('user secrets and the PIN flow', () => {
         validity_ts: null,
       });
       const who = await api.get('/whoami', { secret: issued.body.secret });
-      expect(who.body.user).toEqual({ uuid: user, name: 'reader' });
-      expect(who.body.secret).toEqual({ fingerprint: issued.body.fingerprint, validity_ts: null });
+      expect(who.body.user).toBe(user);
+      expect(who.body.names.user).toBe('reader');
+      expect(who.body.credential).toEqual({
+        type: 'secret',
+        fingerprint: issued.body.fingerprint,
+        validity_ts: null,
+      });
       // Only the hash is stored.
       const stored = await db.query('SELECT hash, fingerprint FROM secrets WHERE user_uuid = $1', [user]);
       expect(stored.rows).toHaveLength(1);
@@ -193,7 +199,13 @@ describe('user secrets and the PIN flow', () => {
         [a.slice(0, 12), b.slice(0, 12)].sort(),
       );
       for (const s of list.body.secrets) {
-        expect(Object.keys(s).sort()).toEqual(['created_ts', 'fingerprint', 'last_used_ts', 'validity_ts']);
+        expect(Object.keys(s).sort()).toEqual([
+          'created_ts',
+          'fingerprint',
+          'last_used_ts',
+          'updated_ts',
+          'validity_ts',
+        ]);
       }
       expect(list.text).not.toContain(a);
       expect(list.text).not.toContain(b);
@@ -209,7 +221,7 @@ describe('user secrets and the PIN flow', () => {
       const extended = await api.patch(path, { secret: acme.secret, body: { validity_ts: future } });
       expect(extended.status).toBe(200);
       expect(extended.body).toMatchObject({ fingerprint: secret.slice(0, 12), validity_ts: future });
-      expect((await api.get('/whoami', { secret })).body.secret.validity_ts).toBe(future);
+      expect((await api.get('/whoami', { secret })).body.credential.validity_ts).toBe(future);
 
       const past = Date.now() / 1000 - 1;
       expect((await api.patch(path, { secret: acme.secret, body: { validity_ts: past } })).status).toBe(200);

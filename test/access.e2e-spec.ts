@@ -57,6 +57,7 @@ describe('access control', () => {
       expect(res.body.account).toEqual({
         uuid: expect.stringMatching(/^[0-9a-f-]{36}$/),
         name: 'Gate Co',
+        resource_access_log: {},
         created_ts: expect.any(Number),
         updated_ts: expect.any(Number),
       });
@@ -70,18 +71,19 @@ describe('access control', () => {
 
       const roles = await api.get('/roles', { secret: res.body.secret });
       expect(roles.status).toBe(200);
-      expect(roles.body.roles.map((r: { name: string }) => r.name)).toEqual([
+      expect(Object.values(roles.body.roles).map((r: any) => r.name)).toEqual([
         'Admin',
         'Operator',
         'ReadOnly',
       ]);
       for (const builtIn of BUILT_IN_ROLES) {
-        const role = roles.body.roles.find((r: { name: string }) => r.name === builtIn.name);
+        const role = Object.values<any>(roles.body.roles).find((r) => r.name === builtIn.name);
         expect(role).toMatchObject({
           is_immutable: true,
           statement: { effect: builtIn.statement.effect, actions: [...builtIn.statement.actions] },
-          rules: { twin_rule: null, identity_rule: null },
+          rules: { twin_rule: null, entry_rule: null, identity_rule: null },
         });
+        expect(roles.body.roles[role.uuid]).toBe(role);
       }
     });
 
@@ -148,17 +150,18 @@ describe('access control', () => {
       });
       expect(renamed.body.updated_ts).toBeGreaterThanOrEqual(got.body.updated_ts);
       // Read-your-writes: the cached principal is evicted before the answer.
-      expect((await api.get('/whoami', { secret })).body.account.name).toBe('after');
+      expect((await api.get('/whoami', { secret })).body.names.account).toBe('after');
     });
 
     it('describes the caller in whoami, with every action for the admin, sorted', async () => {
       const res = await api.get('/whoami', { secret: acme.secret });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({
-        account: { uuid: acme.account, name: 'acme' },
-        user: { uuid: acme.user, name: 'admin' },
-        role: { uuid: acme.role, name: 'Admin' },
-        secret: { fingerprint: acme.secret.slice(0, 12), validity_ts: null },
+        account: acme.account,
+        user: acme.user,
+        role: acme.role,
+        names: { account: 'acme', user: 'admin', role: 'Admin' },
+        credential: { type: 'secret', fingerprint: acme.secret.slice(0, 12), validity_ts: null },
         actions: [...ACTIONS].sort(),
       });
     });
@@ -185,9 +188,10 @@ describe('access control', () => {
       expect(created.status).toBe(201);
       expect(created.body).toEqual({
         uuid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        account: acme.account,
         name: 'Gate reader',
         statement: { effect: 'allow', actions: ['resolve_twin_identity', 'get_twin_identities'] },
-        rules: { twin_rule: 'TWIN.kind == "pallet"', identity_rule: null },
+        rules: { twin_rule: 'TWIN.kind == "pallet"', entry_rule: null, identity_rule: null },
         is_immutable: false,
         created_ts: expect.any(Number),
         updated_ts: created.body.created_ts,
@@ -195,7 +199,7 @@ describe('access control', () => {
       const uuid = created.body.uuid;
       expect((await api.get(`/roles/${uuid}`, { secret: acme.secret })).body).toEqual(created.body);
       const list = await api.get('/roles', { secret: acme.secret });
-      expect(list.body.roles.map((r: { uuid: string }) => r.uuid)).toContain(uuid);
+      expect(list.body.roles[uuid]).toEqual(created.body);
 
       // Attributes given replace, the others stay; inside rules, each rule given replaces that rule only.
       const updated = await api.patch(`/roles/${uuid}`, {
@@ -323,7 +327,7 @@ describe('access control', () => {
     });
 
     it('keeps built-in roles immutable (400 immutable on update and delete)', async () => {
-      const roles = (await api.get('/roles', { secret: acme.secret })).body.roles as {
+      const roles = Object.values((await api.get('/roles', { secret: acme.secret })).body.roles) as {
         uuid: string;
         name: string;
       }[];
@@ -346,8 +350,8 @@ describe('access control', () => {
       const role = await aRole({ statement: { effect: 'allow', actions: ['who_am_i'] } });
       const user = await aUser(role.uuid);
       expectErrorShape(await api.delete(`/roles/${role.uuid}`, { secret: acme.secret }), 400, 'in_use');
-      const readOnly = (await api.get('/roles', { secret: acme.secret })).body.roles.find(
-        (r: { name: string }) => r.name === 'ReadOnly',
+      const readOnly = Object.values<any>((await api.get('/roles', { secret: acme.secret })).body.roles).find(
+        (r) => r.name === 'ReadOnly',
       );
       await api.patch(`/users/${user.user}`, { secret: acme.secret, body: { role: readOnly.uuid } });
       expect((await api.delete(`/roles/${role.uuid}`, { secret: acme.secret })).status).toBe(200);
@@ -368,6 +372,7 @@ describe('access control', () => {
         name: 'Gate 7',
         role: role.uuid,
         description: { site: 'WAW-1', gates: [7] },
+        activity: null,
         status: 'active',
         created_ts: expect.any(Number),
         updated_ts: created.body.created_ts,
@@ -375,9 +380,8 @@ describe('access control', () => {
       const uuid = created.body.uuid;
       expect((await api.get(`/users/${uuid}`, { secret: acme.secret })).body).toEqual(created.body);
       const list = await api.get('/users', { secret: acme.secret });
-      expect(list.body.users.map((u: { uuid: string }) => u.uuid)).toEqual(
-        expect.arrayContaining([acme.user, uuid]),
-      );
+      expect(Object.keys(list.body.users)).toEqual(expect.arrayContaining([acme.user, uuid]));
+      expect(list.body.users[uuid]).toEqual(created.body);
 
       const updated = await api.patch(`/users/${uuid}`, {
         secret: acme.secret,
@@ -559,7 +563,7 @@ describe('access control', () => {
       const users = await api.get('/users', { secret: other.secret });
       const permissions = await api.get('/permissions', { secret: other.secret });
       expect(JSON.stringify([roles.body, users.body, permissions.body])).not.toContain(acme.account);
-      expect(users.body.users.map((u: { account: string }) => u.account)).toEqual([other.account]);
+      expect(Object.values<any>(users.body.users).map((u) => u.account)).toEqual([other.account]);
     });
 
     it('cannot be given to users of this account (role, permission assignment)', async () => {
@@ -731,7 +735,13 @@ describe('access control', () => {
       const secrets = await api.get(`/users/${user.user}/secrets`, { secret: acme.secret });
       expect(secrets.body.secrets).toHaveLength(1);
       const [shown] = secrets.body.secrets;
-      expect(Object.keys(shown).sort()).toEqual(['created_ts', 'fingerprint', 'last_used_ts', 'validity_ts']);
+      expect(Object.keys(shown).sort()).toEqual([
+        'created_ts',
+        'fingerprint',
+        'last_used_ts',
+        'updated_ts',
+        'validity_ts',
+      ]);
       expect(shown.fingerprint).toBe(user.secret.slice(0, 12));
       expect(shown.last_used_ts === null || typeof shown.last_used_ts === 'number').toBe(true);
     });

@@ -261,6 +261,8 @@ describe('twins', () => {
       const log = await api.get('/log', { secret: frank.secret });
       expectStatus(log, 200);
       expect(log.body.cursor).toBeNull();
+      expect(log.body.fragment).toBeNull();
+      expect(log.body.messages).toHaveLength(log.body.entries.length);
       expect(log.body.entries).toEqual(
         [
           ['terminate_twin', terminated],
@@ -273,6 +275,7 @@ describe('twins', () => {
           target_type: 'twin',
           target: uuid,
           trace: (res as { headers: Headers }).headers.get('x-request-id'),
+          created_ts: expect.any(Number),
           ts: expect.any(Number),
         })),
       );

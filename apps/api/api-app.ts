@@ -13,6 +13,7 @@ import {
 } from 'fastify';
 import { type TwindexConfig } from '../../libs/config/index.js';
 import { AppModule } from './app.module.js';
+import { treatEmptyBodiesAsAbsent } from './http/absent-body.js';
 import './http/fastify-augment.js';
 import { flushLog, formatRequestLine, logDestination } from './http/request-log.js';
 import { assertWellFormedBody } from './http/well-formed-text.js';
@@ -81,6 +82,7 @@ export async function createApiApp(
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  treatEmptyBodiesAsAbsent(app, BODY_LIMIT_BYTES);
 
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);

@@ -9,7 +9,7 @@ import {
   isPermissionId,
   PERMISSION_ID_PATTERN,
 } from './permission-id.js';
-import { checkPin, hashPin, PIN_MAX_FAILED_ATTEMPTS } from './secret-pin.js';
+import { checkPin, generatePin, hashPin, PIN_MAX_FAILED_ATTEMPTS, PIN_PATTERN } from './secret-pin.js';
 
 describe('permission and assignment ids', () => {
   it('are random lowercase base36 in the DFNS layout', () => {
@@ -59,30 +59,33 @@ describe('page tokens', () => {
 });
 
 describe('PINs', () => {
-  const user = '3b1d6c4e-8f2a-4c1b-9d3e-5a6b7c8d9e0f';
+  const account = '3b1d6c4e-8f2a-4c1b-9d3e-5a6b7c8d9e0f';
   const row = (over: Partial<{ validity_ts: number; failed_attempts: number }> = {}) => ({
-    pin_hash: hashPin(user, '123456'),
     validity_ts: 1000,
     failed_attempts: 0,
     ...over,
   });
 
-  it('accepts the right PIN before expiry only', () => {
-    expect(checkPin(row(), user, '123456', 999)).toBe('ok');
-    expect(checkPin(row(), user, '123457', 999)).toBe('wrong');
-    expect(checkPin(row(), user, '123456', 1000)).toBe('expired');
+  it('are six characters of [A-Z0-9]', () => {
+    const pins = Array.from({ length: 200 }, generatePin);
+    for (const pin of pins) expect(pin).toMatch(PIN_PATTERN);
+    expect(new Set(pins).size).toBeGreaterThan(190);
   });
 
-  it('is burnt after the maximum of failed tries, even for the right PIN', () => {
-    expect(checkPin(row({ failed_attempts: PIN_MAX_FAILED_ATTEMPTS - 1 }), user, '123456', 0)).toBe('ok');
-    expect(checkPin(row({ failed_attempts: PIN_MAX_FAILED_ATTEMPTS }), user, '123456', 0)).toBe('burnt');
+  it('may be redeemed before expiry only', () => {
+    expect(checkPin(row(), 999)).toBe('ok');
+    expect(checkPin(row(), 1000)).toBe('expired');
   });
 
-  it('salts the hash with the user, so equal PINs of two users differ', () => {
-    expect(hashPin(user, '000000').equals(hashPin('00000000-0000-0000-0000-000000000000', '000000'))).toBe(
-      false,
-    );
-    expect(checkPin(row(), '00000000-0000-0000-0000-000000000000', '123456', 0)).toBe('wrong');
+  it('is burnt after the maximum of failed tries', () => {
+    expect(checkPin(row({ failed_attempts: PIN_MAX_FAILED_ATTEMPTS - 1 }), 0)).toBe('ok');
+    expect(checkPin(row({ failed_attempts: PIN_MAX_FAILED_ATTEMPTS }), 0)).toBe('burnt');
+  });
+
+  it('salts the hash with the account, so equal PINs of two accounts differ', () => {
+    const other = '00000000-0000-0000-0000-000000000000';
+    expect(hashPin(account, 'AB12CD').equals(hashPin(other, 'AB12CD'))).toBe(false);
+    expect(hashPin(account, 'AB12CD').equals(hashPin(account.toUpperCase(), 'AB12CD'))).toBe(true);
   });
 });
 

@@ -3,12 +3,13 @@ import { ChangeFeed } from '../cache/change-feed.js';
 import { CoherentCache } from '../cache/coherent-cache.js';
 import { CONFIG, type TwindexConfig } from '../config/index.js';
 import { allowedActions } from '../domain/access/permission-evaluation.js';
-import { forbidden, unauthorized } from '../domain/errors.js';
+import { forbidden, TwindexError, unauthorized } from '../domain/errors.js';
 import { compileRuleCached } from '../domain/rules/index.js';
 import { type TwinSharing, twinRuleUnderSharing } from '../domain/visibility/twin-sharing.js';
 import { type Principal } from './principal.js';
 import { PrincipalRepository, type PrincipalRow } from './principal.repository.js';
 import { hashSecret, isWellFormedSecret, SECRET_LENGTH, secretFromHeader } from './secret-token.js';
+import { looksLikeUserToken, type UserTokenClaims, UserTokenCodec } from './user-token.js';
 
 const TOUCH_EVERY_MS = 60_000;
 const EMPTY_DICT: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
@@ -25,6 +26,8 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
   private readonly pendingTouches = new Map<string, Buffer>();
   private touchTimer: NodeJS.Timeout | undefined;
   private readonly twinSharing: TwinSharing;
+  /** Absent without TWINDEX_SECRET_KEY: then no token verifies and none can be minted. */
+  private readonly tokens: UserTokenCodec | undefined;
 
   constructor(
     @Inject(CONFIG) config: TwindexConfig,
@@ -32,6 +35,7 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
     private readonly feed: ChangeFeed,
   ) {
     this.twinSharing = config.TWIN_SHARING;
+    this.tokens = config.TWINDEX_SECRET_KEY ? new UserTokenCodec(config.TWINDEX_SECRET_KEY) : undefined;
     this.cache = new CoherentCache({
       maxEntries: config.PRINCIPAL_CACHE_MAX_ENTRIES,
       maxBytes: config.PRINCIPAL_CACHE_MAX_ENTRIES * 4096,
@@ -65,6 +69,7 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
   /** Synchronous when the key is cached, so the hot path pays no promise for auth. */
   authenticate(header: string | undefined, nowMs = Date.now()): Principal | Promise<Principal> {
     const secret = secretFromHeader(header);
+    if (secret && looksLikeUserToken(secret)) return this.authenticateToken(secret, nowMs);
     if (!secret || secret.length !== SECRET_LENGTH) throw unauthorized();
     const hash = hashSecret(secret);
     const key = hash.toString('hex');
@@ -77,6 +82,57 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
     return found instanceof Promise
       ? found.then((p) => this.admit(p, hash, nowMs))
       : this.admit(found, hash, nowMs);
+  }
+
+  /** Signs a user token; 503 when TWINDEX_SECRET_KEY is not configured. */
+  signUserToken(claims: UserTokenClaims): Promise<string> {
+    if (!this.tokens) {
+      throw new TwindexError(
+        'unavailable',
+        'tokens_not_configured',
+        'TWINDEX_SECRET_KEY is not set: user tokens are unavailable',
+      );
+    }
+    return this.tokens.sign(claims);
+  }
+
+  /**
+   * A user token is checked by its signature alone; the state it depends on — the user (active, role, permissions)
+   * and the secret it descends from — is the principal of that secret, cached and evicted like any other, keyed by
+   * (user, fingerprint). Disabling or deleting the user or revoking the secret therefore ends the token within the
+   * cache bound, with no database round trip while nothing changed.
+   */
+  private async authenticateToken(token: string, nowMs: number): Promise<Principal> {
+    if (!this.tokens || token.length > 16_384) throw unauthorized();
+    let claims: UserTokenClaims;
+    try {
+      claims = await this.tokens.verify(token, nowMs);
+    } catch {
+      throw unauthorized();
+    }
+    const key = `t:${claims.user}:${claims.fingerprint}`;
+    const base = await this.cache.get(
+      key,
+      () => this.loadByFingerprint(claims.user, claims.fingerprint, key),
+      nowMs,
+    );
+    if (base.account !== claims.account) throw unauthorized();
+    if (base.secretValidityTs !== null && base.secretValidityTs * 1000 <= nowMs) throw unauthorized();
+    return {
+      ...base,
+      dict: claims.secretDict,
+      token: { validityTs: claims.validityTs, options: claims.options, secretDict: claims.secretDict },
+    };
+  }
+
+  private async loadByFingerprint(
+    user: string,
+    fingerprint: string,
+    key: string,
+  ): Promise<Principal & { hashHex: string }> {
+    const row = await this.repo.findBySecretFingerprint(user, fingerprint);
+    if (!row || row.user_status !== 'active') throw unauthorized();
+    return toPrincipal(row, key, this.twinSharing);
   }
 
   authorize(principal: Principal, action: string): void {

@@ -35,12 +35,27 @@ const LOAD_PRINCIPAL = `
     JOIN accounts a ON a.uuid = u.account
    WHERE s.hash = $1`;
 
+// A user token names its secret by (user, fingerprint): the secrets' unique index on those columns.
+const LOAD_PRINCIPAL_BY_FINGERPRINT = LOAD_PRINCIPAL.replace(
+  'WHERE s.hash = $1',
+  'WHERE s.user_uuid = $1 AND s.fingerprint = $2',
+);
+
 @Injectable()
 export class PrincipalRepository {
   constructor(private readonly db: Db) {}
 
   async findBySecretHash(hash: Buffer): Promise<PrincipalRow | undefined> {
     const rows = await this.db.prepared<PrincipalRow>('load_principal', LOAD_PRINCIPAL, [hash]);
+    return rows[0];
+  }
+
+  async findBySecretFingerprint(user: string, fingerprint: string): Promise<PrincipalRow | undefined> {
+    const rows = await this.db.prepared<PrincipalRow>(
+      'load_principal_by_fingerprint',
+      LOAD_PRINCIPAL_BY_FINGERPRINT,
+      [user, fingerprint],
+    );
     return rows[0];
   }
 

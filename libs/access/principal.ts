@@ -14,4 +14,13 @@ export interface Principal extends Caller {
   allowed: ReadonlySet<string>;
   fingerprint: string;
   secretValidityTs: number | null;
+  /** Set when the request came with a user token (access.md) rather than the secret it was minted from. */
+  token?: PrincipalToken;
+}
+
+/** What a verified user token adds to its principal. */
+export interface PrincipalToken {
+  validityTs: number;
+  options: ReadonlyArray<'create' | 'refresh'>;
+  secretDict: Readonly<Record<string, unknown>>;
 }

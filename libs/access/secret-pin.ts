@@ -1,33 +1,32 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 
-/** access.md: a PIN expires after 10 minutes and is burnt by the 5th wrong try. */
+/** access.md: a PIN expires after 10 minutes and is burnt once its account has seen 5 wrong tries. */
 export const PIN_VALIDITY_SECONDS = 600;
 export const PIN_MAX_FAILED_ATTEMPTS = 5;
+export const PIN_PATTERN = /^[A-Z0-9]{6}$/;
+
+const PIN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/** Six characters of [A-Z0-9], as Trusted Twin's PINs are (36^6 ≈ 2.2e9). */
+export function generatePin(): string {
+  let pin = '';
+  for (let i = 0; i < 6; i++) pin += PIN_ALPHABET[randomInt(PIN_ALPHABET.length)];
+  return pin;
+}
 
 /**
- * SHA-256 of the PIN salted with its user's UUID, so one precomputed table of the million six-digit PINs
- * does not open every row at once. Only this hash is stored.
+ * The PIN names its user (`POST /secrets/{account}/{pin}`), so it is looked up by (account, hash). The hash is
+ * salted with the account so that one precomputed table does not open every account's PINs at once. Only it is stored.
  */
-export function hashPin(userUuid: string, pin: string): Buffer {
-  return createHash('sha256').update(`${userUuid.toLowerCase()}:${pin}`, 'utf8').digest();
+export function hashPin(account: string, pin: string): Buffer {
+  return createHash('sha256').update(`${account.toLowerCase()}:${pin}`, 'utf8').digest();
 }
 
-/** Constant-time comparison of a presented PIN against the stored hash. */
-export function pinMatches(userUuid: string, pin: string, storedHash: Buffer): boolean {
-  const presented = hashPin(userUuid, pin);
-  return presented.length === storedHash.length && timingSafeEqual(presented, storedHash);
-}
+export type PinCheck = 'ok' | 'expired' | 'burnt';
 
-export type PinCheck = 'ok' | 'wrong' | 'expired' | 'burnt';
-
-/** The PIN state machine in one pure function: expiry and burning are checked before the PIN itself. */
-export function checkPin(
-  row: { pin_hash: Buffer; validity_ts: number; failed_attempts: number },
-  userUuid: string,
-  pin: string,
-  nowTs: number,
-): PinCheck {
+/** The state of a found PIN: burning and expiry are checked before it may be redeemed. */
+export function checkPin(row: { validity_ts: number; failed_attempts: number }, nowTs: number): PinCheck {
   if (row.failed_attempts >= PIN_MAX_FAILED_ATTEMPTS) return 'burnt';
   if (row.validity_ts <= nowTs) return 'expired';
-  return pinMatches(userUuid, pin, row.pin_hash) ? 'ok' : 'wrong';
+  return 'ok';
 }

@@ -54,11 +54,6 @@ export function sameHash(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Six-digit PIN for the Trusted Twin PIN flow; short-lived, single-use, burnt after five wrong tries. */
-export function generatePin(): string {
-  return String(randomBytes(4).readUInt32BE() % 1_000_000).padStart(6, '0');
-}
-
 /** Extracts the secret from `Authorization: <secret>` or `Authorization: Bearer <secret>`. */
 export function secretFromHeader(header: string | undefined): string | undefined {
   if (!header) return undefined;

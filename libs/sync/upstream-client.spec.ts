@@ -55,7 +55,7 @@ describe('UpstreamClient', () => {
     const page = await client().scanTwins({ pageSize: 50, cursor: 'c1', updatedSince: 12.5 });
     expect(page).toEqual({ twins: ['a'], cursor: null });
     expect(seen).toEqual([
-      '/api/twins?details=true&count=50&limit=50&cursor=c1&updated_since=12.500 the-secret',
+      '/api/twins?details=True&count=50&limit=50&cursor=c1&updated_since=12.500 the-secret',
     ]);
   });
 

@@ -83,10 +83,11 @@ export class UpstreamClient {
     this.base = options.baseUrl.replace(/\/+$/, '');
   }
 
-  /** One page of `GET /twins?details=true`; the page size goes as both `count` and `limit`. */
+  /** One page of `GET /twins?details=True`; the page size goes as both `count` and `limit`. */
   async scanTwins(request: ScanRequest): Promise<UpstreamTwinsPage> {
     const query: Record<string, string> = {
-      details: 'true',
+      // Booleans as Trusted Twin's own client writes them (Python's True/False); Twindex takes any case.
+      details: 'True',
       count: String(request.pageSize),
       limit: String(request.pageSize),
     };
@@ -107,7 +108,7 @@ export class UpstreamClient {
   async getIdentities(twin: string, includeForeign: boolean): Promise<UpstreamIdentities | null> {
     const out = await this.call(
       `/twins/${encodeURIComponent(twin)}/identities`,
-      { show_personal: 'true', show_expired: 'true', show_foreign: includeForeign ? 'true' : 'false' },
+      { show_personal: 'True', show_expired: 'True', show_foreign: includeForeign ? 'True' : 'False' },
       identitiesSchema,
       true,
     );

@@ -57,11 +57,10 @@ export class Fixtures {
       },
     });
     expectStatus(user, 201);
-    const pin = await this.api.post(`/users/${user.body.uuid}/secrets/pin`, { secret });
+    // The PIN flow on Trusted Twin's paths: the PIN names the user.
+    const pin = await this.api.post(`/users/${user.body.uuid}/secrets`, { secret });
     expectStatus(pin, 201);
-    const exchanged = await this.api.post('/secrets', {
-      body: { account: admin.account, user: user.body.uuid, pin: pin.body.pin },
-    });
+    const exchanged = await this.api.post(`/secrets/${admin.account}/${pin.body.pin}`);
     expectStatus(exchanged, 201);
     return {
       account: admin.account,

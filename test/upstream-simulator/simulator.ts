@@ -227,7 +227,11 @@ export class UpstreamSimulator {
     }
     if (parts.length === 3 && parts[0] === 'twins' && parts[2] === 'identities') {
       if (!twin) return send(res, 404, { subcode: 'not_found' });
-      return send(res, 200, identitiesOf(twin, account, url.searchParams.get('show_foreign') === 'true'));
+      return send(
+        res,
+        200,
+        identitiesOf(twin, account, url.searchParams.get('show_foreign')?.toLowerCase() === 'true'),
+      );
     }
     return send(res, 404, { subcode: 'not_found' });
   }

@@ -16,6 +16,8 @@ import { SecretsService } from './secrets/secrets.service.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersRepository } from './users/users.repository.js';
 import { UsersService } from './users/users.service.js';
+import { TokensController } from './tokens/tokens.controller.js';
+import { TokensService } from './tokens/tokens.service.js';
 import { WhoAmIController } from './whoami/whoami.controller.js';
 
 /**
@@ -33,6 +35,7 @@ import { WhoAmIController } from './whoami/whoami.controller.js';
     SecretExchangeController,
     PermissionsController,
     WhoAmIController,
+    TokensController,
   ],
   providers: [
     AccountsRepository,
@@ -46,6 +49,7 @@ import { WhoAmIController } from './whoami/whoami.controller.js';
     PermissionsRepository,
     PermissionsService,
     GrantsRepository,
+    TokensService,
   ],
 })
 export class AccessApiModule {}

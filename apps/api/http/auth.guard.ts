@@ -40,7 +40,9 @@ export function authenticateRequest(
   const finish = (p: Principal): Principal => {
     auth.authorize(p, action);
     const header = request.headers['x-trustedtwin'];
-    return header === undefined ? p : { ...p, dict: parseTrustedTwinHeader(header) };
+    if (header === undefined) return p;
+    // rules.md: a token's signed secret_dict is merged over the header's dictionary; the signed values win.
+    return { ...p, dict: { ...parseTrustedTwinHeader(header), ...(p.token?.secretDict ?? {}) } };
   };
   return found instanceof Promise ? found.then(finish) : finish(found);
 }

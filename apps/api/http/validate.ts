@@ -9,6 +9,8 @@ export function parseInput<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
+  // api.md: an empty body is an absent one; where a body is required that is its own subcode.
+  if (input === undefined) throw badRequest('missing_body', 'This request needs a JSON body');
   const issue = result.error.issues[0];
   if (issue.code === 'unrecognized_keys') {
     return fail('unknown_attribute', `Unknown attribute(s): ${issue.keys.join(', ')}`, issue.path);

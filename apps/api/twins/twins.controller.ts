@@ -5,6 +5,7 @@ import { badRequest, notFound } from '../../../libs/domain/errors.js';
 import { assertValidDescription } from '../../../libs/domain/identity/description.js';
 import { normalizeUuid } from '../../../libs/domain/identity/uuid.js';
 import { parseDetails } from '../../../libs/domain/visibility/resolve-context.js';
+import { parseBooleanParameter } from '../../../libs/domain/visibility/query-parameters.js';
 import { ApiZodBody } from '../access/openapi-body.js';
 import { RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
@@ -79,8 +80,22 @@ export class TwinsController {
   @RequiresAction('get_twin')
   @ApiOperation({ operationId: 'get_twin', summary: 'A twin the caller may see' })
   @ApiParam({ name: 'twin', description: 'twin UUID' })
-  async get(@Caller() caller: RequestCaller, @Param('twin') twin: string): Promise<TwinResponse> {
-    return twinResponse(await this.twins.get(caller.principal, twinParam(twin)));
+  @ApiQuery({
+    name: 'show_terminated',
+    required: false,
+    description: 'default true; false → a terminated twin is 404',
+  })
+  async get(
+    @Caller() caller: RequestCaller,
+    @Param('twin') twin: string,
+    @Query('show_terminated') showTerminatedRaw: unknown,
+  ): Promise<TwinResponse> {
+    const uuid = twinParam(twin);
+    const showTerminated = parseBooleanParameter('show_terminated', showTerminatedRaw, true);
+    const found = await this.twins.get(caller.principal, uuid);
+    // Trusted Twin's get_twin: with show_terminated=False a terminated twin is as good as absent.
+    if (!showTerminated && found.status === 'terminated') throw notFound('Twin');
+    return twinResponse(found);
   }
 
   @Patch(':twin')

@@ -17,6 +17,7 @@ export const ACTION_GROUPS = {
   roles: ['create_user_role', 'get_user_role', 'get_user_roles', 'update_user_role', 'delete_user_role'],
   users: ['create_user', 'get_user', 'get_users', 'update_user', 'delete_user'],
   secrets: ['create_user_secret_pin', 'get_user_secret', 'update_user_secret', 'delete_user_secret'],
+  tokens: ['create_user_token', 'refresh_user_token'],
   permissions: [
     'create_permission',
     'get_permission',

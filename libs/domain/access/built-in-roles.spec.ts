@@ -55,6 +55,13 @@ const MATRIX: {
     readOnly: false,
   },
   {
+    row: 'mint and refresh user tokens for themselves',
+    actions: ['create_user_token', 'refresh_user_token'],
+    admin: true,
+    operator: true,
+    readOnly: true,
+  },
+  {
     row: 'read sync sources, sync runs, imports',
     actions: ['get_sync_source', 'get_sync_sources', 'get_sync_runs', 'get_import', 'get_imports'],
     admin: true,
@@ -115,6 +122,7 @@ describe('built-in roles', () => {
     expect(builtInRole('ReadOnly').statement).toEqual({
       effect: 'allow',
       actions: [
+        'create_user_token',
         'get_account',
         'get_import',
         'get_imports',
@@ -124,6 +132,7 @@ describe('built-in roles', () => {
         'get_twin',
         'get_twin_identities',
         'get_twin_identity',
+        'refresh_user_token',
         'resolve_twin_identity',
         'scan_twins',
         'who_am_i',
@@ -136,6 +145,7 @@ describe('built-in roles', () => {
         ...ACTION_GROUPS.identities,
         ...ACTION_GROUPS.sync,
         ...ACTION_GROUPS.imports,
+        ...ACTION_GROUPS.tokens,
         'get_account',
         'get_log',
         'who_am_i',

@@ -22,6 +22,9 @@ const READ_INDEX: readonly Action[] = [
   'who_am_i',
 ];
 
+/** "mint and refresh user tokens for themselves": every built-in role. */
+const TOKENS: readonly Action[] = ACTION_GROUPS.tokens;
+
 /** "read sync sources, sync runs, imports". */
 const READ_SYNC: readonly Action[] = [
   'get_sync_source',
@@ -38,7 +41,7 @@ const READ_SYNC: readonly Action[] = [
  * - `get_log` denied: the audit trail names users, actions and targets of every write in the account — oversight data
  *   beyond what a read-only index token needs.
  */
-const READ_ONLY_ACTIONS: readonly Action[] = [...READ_INDEX, ...READ_SYNC, 'get_account'];
+const READ_ONLY_ACTIONS: readonly Action[] = [...READ_INDEX, ...TOKENS, ...READ_SYNC, 'get_account'];
 
 /**
  * Operator: every catalogue action except the account/users/roles/secrets/permissions/assignments writes and the reads
@@ -54,6 +57,7 @@ const OPERATOR_ACTIONS: readonly Action[] = [
   ...identities,
   ...sync,
   ...imports,
+  ...TOKENS,
   'get_account',
   'get_log',
   'who_am_i',

@@ -8,6 +8,11 @@ export const createAccountSchema = z.strictObject({
 
 export const updateAccountSchema = z.strictObject({
   name: z.string().optional(),
+  /**
+   * Trusted Twin's Resource Access Log configuration (a dictionary keyed by rule): stored and returned as given,
+   * without effect, since Twindex keeps no timeseries tables. `null` clears it; absent leaves it.
+   */
+  resource_access_log: z.record(z.string(), z.unknown()).nullable().optional(),
 });
 
 export type CreateAccountInput = z.output<typeof createAccountSchema>;

@@ -6,9 +6,10 @@ export interface AccountRow {
   name: string;
   created_ts: number;
   updated_ts: number;
+  resource_access_log?: Record<string, unknown> | null;
 }
 
-const COLUMNS = 'uuid, name, created_ts, updated_ts';
+const COLUMNS = 'uuid, name, created_ts, updated_ts, resource_access_log';
 
 @Injectable()
 export class AccountsRepository {
@@ -17,7 +18,7 @@ export class AccountsRepository {
   /** Undefined when an account with this uuid exists already. */
   async insert(account: AccountRow, q: Queryable): Promise<AccountRow | undefined> {
     const rows = await q.query<AccountRow>(
-      `INSERT INTO accounts (${COLUMNS}) VALUES ($1, $2, $3, $4) ON CONFLICT (uuid) DO NOTHING RETURNING ${COLUMNS}`,
+      `INSERT INTO accounts (uuid, name, created_ts, updated_ts) VALUES ($1, $2, $3, $4) ON CONFLICT (uuid) DO NOTHING RETURNING ${COLUMNS}`,
       [account.uuid, account.name, account.created_ts, account.updated_ts],
     );
     return rows[0];
@@ -28,10 +29,15 @@ export class AccountsRepository {
     return rows[0];
   }
 
-  async rename(uuid: string, name: string, updatedTs: number): Promise<AccountRow | undefined> {
+  async update(
+    uuid: string,
+    changes: { name: string; resource_access_log: Record<string, unknown> | null },
+    updatedTs: number,
+  ): Promise<AccountRow | undefined> {
+    const log = changes.resource_access_log === null ? null : JSON.stringify(changes.resource_access_log);
     const rows = await this.db.query<AccountRow>(
-      `UPDATE accounts SET name = $2, updated_ts = $3 WHERE uuid = $1 RETURNING ${COLUMNS}`,
-      [uuid, name, updatedTs],
+      `UPDATE accounts SET name = $2, resource_access_log = $3::jsonb, updated_ts = $4 WHERE uuid = $1 RETURNING ${COLUMNS}`,
+      [uuid, changes.name, log, updatedTs],
     );
     return rows[0];
   }

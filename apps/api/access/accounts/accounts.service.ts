@@ -17,6 +17,8 @@ import { type AccountRow, AccountsRepository } from './accounts.repository.js';
 export interface AccountView {
   uuid: string;
   name: string;
+  /** Stored for Trusted Twin clients, no other effect; `{}` when none is set, so its type never changes. */
+  resource_access_log: Record<string, unknown>;
   created_ts: number;
   updated_ts: number;
 }
@@ -32,6 +34,7 @@ export interface CreatedAccount {
 const accountView = (row: AccountRow): AccountView => ({
   uuid: row.uuid,
   name: row.name,
+  resource_access_log: row.resource_access_log ?? {},
   created_ts: row.created_ts,
   updated_ts: row.updated_ts,
 });
@@ -112,9 +115,21 @@ export class AccountsService {
   }
 
   async update(uuid: string, input: UpdateAccountInput): Promise<AccountView> {
-    if (input.name === undefined) return this.get(uuid);
-    assertFreeName(input.name, 'Account', 100);
-    const row = await this.accounts.rename(uuid, input.name, Date.now() / 1000);
+    if (input.name === undefined && input.resource_access_log === undefined) return this.get(uuid);
+    if (input.name !== undefined) assertFreeName(input.name, 'Account', 100);
+    const current = await this.accounts.find(uuid);
+    if (!current) throw notFound('Account');
+    const row = await this.accounts.update(
+      uuid,
+      {
+        name: input.name ?? current.name,
+        resource_access_log:
+          input.resource_access_log === undefined
+            ? (current.resource_access_log ?? null)
+            : input.resource_access_log,
+      },
+      Date.now() / 1000,
+    );
     if (!row) throw notFound('Account');
     // whoami shows the account's name from the cached principal.
     this.auth.invalidateAccount(uuid);

@@ -14,6 +14,8 @@ export const statementSchema = z.strictObject({
 export const roleRulesSchema = z.strictObject({
   twin_rule: z.string().nullable().optional(),
   identity_rule: z.string().nullable().optional(),
+  /** Trusted Twin's rule over ledger entries: compiled and stored, never applied (Twindex keeps no ledgers). */
+  entry_rule: z.string().nullable().optional(),
 });
 
 export const createRoleSchema = z.strictObject({

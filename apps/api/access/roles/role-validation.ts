@@ -32,7 +32,7 @@ export function normalizeActions(actions: readonly string[] | null | undefined):
 /** Rules are compiled when written so that a role never holds a rule that cannot run (rules.md). */
 export function assertRuleCompiles(
   text: string | null | undefined,
-  attribute: 'twin_rule' | 'identity_rule',
+  attribute: 'twin_rule' | 'identity_rule' | 'entry_rule',
 ): void {
   if (text === null || text === undefined) return;
   // PostgreSQL text cannot hold NUL; no rule needs it.

@@ -3,9 +3,10 @@ import type { RoleRow } from './roles.repository.js';
 /** The role resource of api.md/access.md. */
 export interface RoleView {
   uuid: string;
+  account: string;
   name: string;
   statement: { effect: 'allow' | 'deny'; actions: string[] | null };
-  rules: { twin_rule: string | null; identity_rule: string | null };
+  rules: { twin_rule: string | null; entry_rule: string | null; identity_rule: string | null };
   is_immutable: boolean;
   created_ts: number;
   updated_ts: number;
@@ -14,11 +15,19 @@ export interface RoleView {
 export function roleView(row: RoleRow): RoleView {
   return {
     uuid: row.uuid,
+    account: row.account,
     name: row.name,
     statement: { effect: row.effect, actions: row.actions },
-    rules: { twin_rule: row.twin_rule, identity_rule: row.identity_rule },
+    rules: { twin_rule: row.twin_rule, entry_rule: row.entry_rule, identity_rule: row.identity_rule },
     is_immutable: row.is_immutable,
     created_ts: row.created_ts,
     updated_ts: row.updated_ts,
   };
+}
+
+/** Trusted Twin answers lists of roles as a dictionary keyed by UUID; insertion order keeps ours (built-ins first). */
+export function rolesByUuid(views: RoleView[]): Record<string, RoleView> {
+  const out: Record<string, RoleView> = {};
+  for (const v of views) out[v.uuid] = v;
+  return out;
 }

@@ -7,7 +7,7 @@ import { ApiZodBody } from '../openapi-body.js';
 import { uuidPath } from '../path-params.js';
 import { principalOf } from '../request-principal.js';
 import { createRoleSchema, updateRoleSchema } from './role-body.js';
-import { type RoleView } from './role-view.js';
+import { rolesByUuid, type RoleView } from './role-view.js';
 import { RolesService } from './roles.service.js';
 
 @ApiTags('roles')
@@ -34,8 +34,8 @@ export class RolesController {
   @Get()
   @RequiresAction('get_user_roles')
   @ApiOperation({ operationId: 'get_user_roles', summary: "The account's roles, built-ins first" })
-  async list(@Req() req: FastifyRequest): Promise<{ roles: RoleView[] }> {
-    return { roles: await this.roles.list(principalOf(req).account) };
+  async list(@Req() req: FastifyRequest): Promise<{ roles: Record<string, RoleView> }> {
+    return { roles: rolesByUuid(await this.roles.list(principalOf(req).account)) };
   }
 
   @Get(':role')

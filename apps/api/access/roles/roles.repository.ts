@@ -9,19 +9,21 @@ export interface RoleRow {
   actions: string[] | null;
   twin_rule: string | null;
   identity_rule: string | null;
+  /** Stored and returned for Trusted Twin clients; never applied. Absent (null) for built-ins. */
+  entry_rule: string | null;
   is_immutable: boolean;
   created_ts: number;
   updated_ts: number;
 }
 
-export type NewRole = RoleRow;
+export type NewRole = Omit<RoleRow, 'entry_rule'> & { entry_rule?: string | null };
 export type RoleChanges = Pick<
   RoleRow,
-  'name' | 'effect' | 'actions' | 'twin_rule' | 'identity_rule' | 'updated_ts'
+  'name' | 'effect' | 'actions' | 'twin_rule' | 'identity_rule' | 'entry_rule' | 'updated_ts'
 >;
 
 const COLUMNS =
-  'uuid, account, name, effect, actions, twin_rule, identity_rule, is_immutable, created_ts, updated_ts';
+  'uuid, account, name, effect, actions, twin_rule, identity_rule, is_immutable, created_ts, updated_ts, entry_rule';
 
 @Injectable()
 export class RolesRepository {
@@ -29,7 +31,7 @@ export class RolesRepository {
 
   async insert(role: NewRole, q: Queryable = this.db): Promise<RoleRow> {
     const rows = await q.query<RoleRow>(
-      `INSERT INTO roles (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
+      `INSERT INTO roles (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
       [
         role.uuid,
         role.account,
@@ -41,6 +43,7 @@ export class RolesRepository {
         role.is_immutable,
         role.created_ts,
         role.updated_ts,
+        role.entry_rule ?? null,
       ],
     );
     return rows[0];
@@ -69,7 +72,7 @@ export class RolesRepository {
 
   async update(account: string, uuid: string, changes: RoleChanges, q: Queryable): Promise<RoleRow> {
     const rows = await q.query<RoleRow>(
-      `UPDATE roles SET name = $3, effect = $4, actions = $5, twin_rule = $6, identity_rule = $7, updated_ts = $8
+      `UPDATE roles SET name = $3, effect = $4, actions = $5, twin_rule = $6, identity_rule = $7, updated_ts = $8, entry_rule = $9
         WHERE uuid = $1 AND account = $2 RETURNING ${COLUMNS}`,
       [
         uuid,
@@ -80,6 +83,7 @@ export class RolesRepository {
         changes.twin_rule,
         changes.identity_rule,
         changes.updated_ts,
+        changes.entry_rule,
       ],
     );
     return rows[0];

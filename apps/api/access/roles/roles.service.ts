@@ -45,6 +45,8 @@ export class RolesService {
     const identityRule = input.rules?.identity_rule ?? null;
     assertRuleCompiles(twinRule, 'twin_rule');
     assertRuleCompiles(identityRule, 'identity_rule');
+    const entryRule = input.rules?.entry_rule ?? null;
+    assertRuleCompiles(entryRule, 'entry_rule');
     const now = Date.now() / 1000;
     const row = await this.roles.insert({
       uuid: randomUUID(),
@@ -54,6 +56,7 @@ export class RolesService {
       actions,
       twin_rule: twinRule,
       identity_rule: identityRule,
+      entry_rule: entryRule,
       is_immutable: false,
       created_ts: now,
       updated_ts: now,
@@ -71,6 +74,7 @@ export class RolesService {
     const actions = input.statement ? normalizeActions(input.statement.actions) : undefined;
     assertRuleCompiles(input.rules?.twin_rule, 'twin_rule');
     assertRuleCompiles(input.rules?.identity_rule, 'identity_rule');
+    assertRuleCompiles(input.rules?.entry_rule, 'entry_rule');
     const row = await this.db.transaction(async (tx) => {
       const current = await this.roles.find(account, uuid, tx, true);
       if (!current) throw notFound('Role');
@@ -91,6 +95,7 @@ export class RolesService {
           twin_rule: input.rules?.twin_rule === undefined ? current.twin_rule : input.rules.twin_rule,
           identity_rule:
             input.rules?.identity_rule === undefined ? current.identity_rule : input.rules.identity_rule,
+          entry_rule: input.rules?.entry_rule === undefined ? current.entry_rule : input.rules.entry_rule,
           updated_ts: Date.now() / 1000,
         },
         tx,

@@ -5,14 +5,14 @@ export const validityTs = z.number().finite().min(0).nullable();
 
 export const updateSecretSchema = z.strictObject({ validity_ts: validityTs });
 
-/** The public PIN exchange; ids are checked by the service so that every mismatch is the same 401. */
+/** `create_user_secret_pin`: body optional; `validity_ts` is the expiry of the secret the PIN will create. */
+export const createPinSchema = z.strictObject({ validity_ts: validityTs.optional() });
+
+/** The first Twindex form of the PIN exchange (alias of `POST /secrets/{account}/{pin}`). */
 export const exchangePinSchema = z.strictObject({
   account: z.string().max(100),
   user: z.string().max(100),
   pin: z.string().max(100),
 });
-
-/** The PIN request takes no attributes; an absent body is the same as `{}`. */
-export const createPinSchema = z.strictObject({});
 
 export type ExchangePinInput = z.output<typeof exchangePinSchema>;

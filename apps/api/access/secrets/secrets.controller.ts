@@ -7,48 +7,105 @@ import { ApiZodBody } from '../openapi-body.js';
 import { fingerprintPath, uuidPath } from '../path-params.js';
 import { principalOf } from '../request-principal.js';
 import { createPinSchema, updateSecretSchema } from './secret-body.js';
-import { type SecretView } from './secret-view.js';
-import { SecretsService } from './secrets.service.js';
+import { type SecretView, type UserSecretView } from './secret-view.js';
+import { type CreatedPin, SecretsService } from './secrets.service.js';
 
+/**
+ * A user's secrets on Trusted Twin's paths: the collection `/users/{user}/secrets` is Trusted Twin's one secret
+ * (newest shown, all updated or revoked); `/users/{user}/secrets/{fingerprint}` acts on one (rotation).
+ */
 @ApiTags('secrets')
 @ApiSecurity('secret')
 @Controller('users/:user/secrets')
 export class UserSecretsController {
   constructor(private readonly secrets: SecretsService) {}
 
-  @Post('pin')
+  @Post()
   @RequiresAction('create_user_secret_pin')
   @ApiOperation({
     operationId: 'create_user_secret_pin',
     summary:
-      'A single-use PIN (10 minutes, 5 tries) the user exchanges at POST /secrets; replaces any previous PIN',
+      'A single-use PIN (10 minutes) the user redeems at POST /secrets/{account}/{pin}; replaces any previous PIN',
   })
   @ApiZodBody(createPinSchema, undefined, false)
   createPin(
     @Req() req: FastifyRequest,
     @Param('user') user: string,
     @Body() body: unknown,
+  ): Promise<CreatedPin> {
+    const uuid = uuidPath(user, 'User');
+    const input = parseInput(createPinSchema, body ?? {});
+    return this.secrets.createPin(
+      principalOf(req).account,
+      uuid,
+      principalOf(req).allowed,
+      input.validity_ts ?? null,
+    );
+  }
+
+  /** The first Twindex form (alias): same PIN, answered as `{pin, validity_ts}` with the PIN's own expiry. */
+  @Post('pin')
+  @RequiresAction('create_user_secret_pin')
+  @ApiOperation({
+    operationId: 'create_user_secret_pin_alias',
+    summary: 'Alias of POST /users/{user}/secrets',
+  })
+  @ApiZodBody(createPinSchema, undefined, false)
+  async createPinAlias(
+    @Req() req: FastifyRequest,
+    @Param('user') user: string,
+    @Body() body: unknown,
   ): Promise<{ pin: string; validity_ts: number }> {
     const uuid = uuidPath(user, 'User');
-    parseInput(createPinSchema, body ?? {});
-    return this.secrets.createPin(principalOf(req).account, uuid, principalOf(req).allowed);
+    const input = parseInput(createPinSchema, body ?? {});
+    const created = await this.secrets.createPin(
+      principalOf(req).account,
+      uuid,
+      principalOf(req).allowed,
+      input.validity_ts ?? null,
+    );
+    return { pin: created.pin, validity_ts: created.pin_validity_ts };
   }
 
   @Get()
   @RequiresAction('get_user_secret')
   @ApiOperation({
     operationId: 'get_user_secret',
-    summary: "The user's secrets by fingerprint — never the secret",
+    summary: "The user's newest secret, with all of them listed (never the secret); 404 when none",
   })
-  async list(@Req() req: FastifyRequest, @Param('user') user: string): Promise<{ secrets: SecretView[] }> {
-    return { secrets: await this.secrets.list(principalOf(req).account, uuidPath(user, 'User')) };
+  get(@Req() req: FastifyRequest, @Param('user') user: string): Promise<UserSecretView> {
+    return this.secrets.getAll(principalOf(req).account, uuidPath(user, 'User'));
+  }
+
+  @Patch()
+  @RequiresAction('update_user_secret')
+  @ApiOperation({ operationId: 'update_user_secret', summary: "Set validity_ts on all the user's secrets" })
+  @ApiZodBody(updateSecretSchema)
+  updateAll(
+    @Req() req: FastifyRequest,
+    @Param('user') user: string,
+    @Body() body: unknown,
+  ): Promise<UserSecretView> {
+    const uuid = uuidPath(user, 'User');
+    const input = parseInput(updateSecretSchema, body);
+    return this.secrets.updateAllValidity(principalOf(req).account, uuid, input.validity_ts);
+  }
+
+  @Delete()
+  @RequiresAction('delete_user_secret')
+  @ApiOperation({
+    operationId: 'delete_user_secret',
+    summary: "Revoke all the user's secrets; answers what was revoked",
+  })
+  deleteAll(@Req() req: FastifyRequest, @Param('user') user: string): Promise<UserSecretView> {
+    return this.secrets.deleteAll(principalOf(req).account, uuidPath(user, 'User'));
   }
 
   @Patch(':fingerprint')
   @RequiresAction('update_user_secret')
   @ApiOperation({
-    operationId: 'update_user_secret',
-    summary: "Set a secret's validity_ts (null: never expires)",
+    operationId: 'update_one_user_secret',
+    summary: "Set one secret's validity_ts (null: never expires)",
   })
   @ApiZodBody(updateSecretSchema)
   update(
@@ -65,7 +122,10 @@ export class UserSecretsController {
 
   @Delete(':fingerprint')
   @RequiresAction('delete_user_secret')
-  @ApiOperation({ operationId: 'delete_user_secret', summary: 'Revoke a secret; answers what was revoked' })
+  @ApiOperation({
+    operationId: 'delete_one_user_secret',
+    summary: 'Revoke one secret; answers what was revoked',
+  })
   delete(
     @Req() req: FastifyRequest,
     @Param('user') user: string,

@@ -1,35 +1,43 @@
 import { Injectable } from '@nestjs/common';
 import { AuthService } from '../../../../libs/access/auth.service.js';
 import {
-  fingerprintOf,
-  generatePin,
-  generateSecret,
-  hashSecret,
-} from '../../../../libs/access/secret-token.js';
-import {
   checkPin,
+  generatePin,
   hashPin,
-  PIN_MAX_FAILED_ATTEMPTS,
+  PIN_PATTERN,
   PIN_VALIDITY_SECONDS,
 } from '../../../../libs/access/secret-pin.js';
+import { fingerprintOf, generateSecret, hashSecret } from '../../../../libs/access/secret-token.js';
 import { assertMayGrant, effectiveActions } from '../../../../libs/domain/access/grant-check.js';
 import { notFound, unauthorized } from '../../../../libs/domain/errors.js';
 import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
 import { Db, type Queryable } from '../../../../libs/store/db.js';
 import { GrantsRepository } from '../grants.repository.js';
 import { UsersRepository } from '../users/users.repository.js';
-import type { ExchangePinInput } from './secret-body.js';
-import { secretView, type SecretView } from './secret-view.js';
+import { secretView, type SecretView, userSecretView, type UserSecretView } from './secret-view.js';
 import { SecretsRepository } from './secrets.repository.js';
 
+/** `create_user_secret`'s answer (Trusted Twin's shape): the secret is shown here once. */
 export interface IssuedSecret {
+  account: string;
+  user: string;
   secret: string;
   fingerprint: string;
   validity_ts: number | null;
+  created_ts: number;
+  updated_ts: number;
 }
 
-/** One answer for every failed exchange, so that it tells nothing about users, accounts or PINs. */
-const refused = () => unauthorized('Unknown user, or wrong, expired or used PIN');
+export interface CreatedPin {
+  pin: string;
+  pin_validity_ts: number;
+}
+
+/** One answer for every failed redemption, so that it tells nothing about users, accounts or PINs. */
+const refused = () => unauthorized('Unknown account, or wrong, expired or used PIN');
+/** A PIN never collides in practice (36^6 values); this only bounds the loop. */
+const PIN_DRAWS = 5;
+const NIL_ACCOUNT = '00000000-0000-0000-0000-000000000000';
 
 @Injectable()
 export class SecretsService {
@@ -45,32 +53,36 @@ export class SecretsService {
   async issue(account: string, user: string, validityTs: number | null, q: Queryable): Promise<IssuedSecret> {
     const secret = generateSecret();
     const fingerprint = fingerprintOf(secret);
+    const now = Math.round(Date.now()) / 1000;
     await this.secrets.insert(
-      {
-        hash: hashSecret(secret),
-        fingerprint,
-        account,
-        user,
-        validity_ts: validityTs,
-        created_ts: Date.now() / 1000,
-      },
+      { hash: hashSecret(secret), fingerprint, account, user, validity_ts: validityTs, created_ts: now },
       q,
     );
-    return { secret, fingerprint, validity_ts: validityTs };
+    return { account, user, secret, fingerprint, validity_ts: validityTs, created_ts: now, updated_ts: now };
   }
 
-  /** `held`: the caller's effective actions. Whoever holds the PIN becomes the user, so it may not exceed them. */
+  /**
+   * `create_user_secret_pin`: replaces the user's previous PIN; `secretValidityTs` is the future secret's expiry.
+   * `held`: the caller's effective actions. Whoever holds the PIN becomes the user, so it may not exceed them.
+   */
   async createPin(
     account: string,
     user: string,
     held: ReadonlySet<string>,
-  ): Promise<{ pin: string; validity_ts: number }> {
+    secretValidityTs: number | null,
+  ): Promise<CreatedPin> {
     await this.assertUser(account, user);
     await this.assertMayBecome(account, user, held);
-    const pin = generatePin();
-    const validityTs = Math.round(Date.now() + PIN_VALIDITY_SECONDS * 1000) / 1000;
-    await this.secrets.replacePin(account, user, hashPin(user, pin), validityTs);
-    return { pin, validity_ts: validityTs };
+    const pinValidityTs = Math.round(Date.now() + PIN_VALIDITY_SECONDS * 1000) / 1000;
+    for (let draw = 0; draw < PIN_DRAWS; draw++) {
+      const pin = generatePin();
+      if (
+        await this.secrets.replacePin(account, user, hashPin(account, pin), pinValidityTs, secretValidityTs)
+      ) {
+        return { pin, pin_validity_ts: pinValidityTs };
+      }
+    }
+    throw new Error('no free PIN after several draws');
   }
 
   /** No privilege escalation through PINs: the caller must hold every action the user holds (role + permissions). */
@@ -85,35 +97,51 @@ export class SecretsService {
   }
 
   /**
-   * The public half of the PIN flow. Single use: a matching PIN is deleted in the same transaction that stores
-   * the secret. A wrong PIN (or one presented with the wrong account) counts a try, and the fifth burns it.
-   * Tries are committed even though the answer is a 401, so the outcome is decided inside and thrown outside.
+   * `create_user_secret` (public): the PIN names its user. Single use — a matching PIN is deleted in the same
+   * transaction that stores the secret. A PIN that matches nothing counts a wrong try against every live PIN of the
+   * account; the fifth burns them. Every failure is the same 401, and every path hashes and queries once, so
+   * failures also take the same time. This is the one place a PIN is redeemed: rate limiting hooks in here.
+   * `expectedUser` serves the first Twindex form, which also named the user: a mismatch is a wrong try.
    */
-  async exchangePin(input: ExchangePinInput): Promise<IssuedSecret> {
-    const account = normalizeUuid(input.account);
-    const user = normalizeUuid(input.user);
-    if (account === null || user === null) throw refused();
+  async redeemPin(accountText: string, pin: string, expectedUser?: string | null): Promise<IssuedSecret> {
+    const account = normalizeUuid(accountText);
+    const wellFormed = account !== null && PIN_PATTERN.test(pin) && expectedUser !== null;
+    const pinHash = hashPin(account ?? NIL_ACCOUNT, pin);
+    if (!wellFormed) {
+      if (account !== null) await this.db.transaction((tx) => this.secrets.recordFailedPin(account, tx));
+      throw refused();
+    }
     const issued = await this.db.transaction(async (tx): Promise<IssuedSecret | null> => {
-      const row = await this.secrets.lockPin(user, tx);
-      if (!row) return null;
-      const check = row.account === account ? checkPin(row, user, input.pin, Date.now() / 1000) : 'wrong';
-      if (check === 'wrong') {
-        const failed = await this.secrets.recordFailedPin(user, tx);
-        if (failed >= PIN_MAX_FAILED_ATTEMPTS) await this.secrets.deletePin(user, tx);
+      const row = await this.secrets.lockPin(account, pinHash, tx);
+      if (!row || (expectedUser !== undefined && row.user_uuid !== expectedUser)) {
+        await this.secrets.recordFailedPin(account, tx);
         return null;
       }
-      // Expired or burnt PINs are cleared on sight; a disabled user cannot obtain a secret.
-      await this.secrets.deletePin(user, tx);
-      if (check !== 'ok' || row.user_status !== 'active') return null;
-      return this.issue(account, user, null, tx);
+      // Used, expired or burnt PINs are cleared on sight; a disabled user cannot obtain a secret.
+      await this.secrets.deletePin(row.user_uuid, tx);
+      if (checkPin(row, Date.now() / 1000) !== 'ok' || row.user_status !== 'active') return null;
+      return this.issue(account, row.user_uuid, row.secret_validity_ts, tx);
     });
     if (!issued) throw refused();
     return issued;
   }
 
-  async list(account: string, user: string): Promise<SecretView[]> {
+  /** The user's secrets as Trusted Twin's one secret (newest first); 404 when the user has none. */
+  async getAll(account: string, user: string): Promise<UserSecretView> {
     await this.assertUser(account, user);
-    return (await this.secrets.list(account, user)).map(secretView);
+    return oneSecret(await this.secrets.list(account, user));
+  }
+
+  async updateAllValidity(account: string, user: string, validityTs: number | null): Promise<UserSecretView> {
+    const rows = await this.secrets.updateValidity(account, user, null, validityTs);
+    this.auth.invalidateAccount(account);
+    return oneSecret(rows);
+  }
+
+  async deleteAll(account: string, user: string): Promise<UserSecretView> {
+    const rows = await this.secrets.delete(account, user, null);
+    this.auth.invalidateAccount(account);
+    return oneSecret(rows);
   }
 
   async updateValidity(
@@ -122,14 +150,14 @@ export class SecretsService {
     fingerprint: string,
     validityTs: number | null,
   ): Promise<SecretView> {
-    const row = await this.secrets.updateValidity(account, user, fingerprint, validityTs);
+    const [row] = await this.secrets.updateValidity(account, user, fingerprint, validityTs);
     if (!row) throw notFound('Secret');
     this.auth.invalidateAccount(account);
     return secretView(row);
   }
 
   async delete(account: string, user: string, fingerprint: string): Promise<SecretView> {
-    const row = await this.secrets.delete(account, user, fingerprint);
+    const [row] = await this.secrets.delete(account, user, fingerprint);
     if (!row) throw notFound('Secret');
     this.auth.invalidateAccount(account);
     return secretView(row);
@@ -138,4 +166,9 @@ export class SecretsService {
   private async assertUser(account: string, user: string): Promise<void> {
     if (!(await this.users.find(account, user))) throw notFound('User');
   }
+}
+
+function oneSecret(rows: Parameters<typeof userSecretView>[0]): UserSecretView {
+  if (rows.length === 0) throw notFound('Secret');
+  return userSecretView(rows);
 }

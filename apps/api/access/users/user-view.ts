@@ -7,6 +7,7 @@ export interface UserView {
   name: string;
   role: string;
   description: Record<string, unknown>;
+  activity: Record<string, unknown> | null;
   status: 'active' | 'disabled';
   created_ts: number;
   updated_ts: number;
@@ -19,8 +20,16 @@ export function userView(row: UserRow): UserView {
     name: row.name,
     role: row.role,
     description: row.description,
+    activity: row.activity ?? null,
     status: row.status,
     created_ts: row.created_ts,
     updated_ts: row.updated_ts,
   };
+}
+
+/** Trusted Twin answers lists of users as a dictionary keyed by UUID. */
+export function usersByUuid(views: UserView[]): Record<string, UserView> {
+  const out: Record<string, UserView> = {};
+  for (const v of views) out[v.uuid] = v;
+  return out;
 }

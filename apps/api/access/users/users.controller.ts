@@ -7,7 +7,7 @@ import { ApiZodBody } from '../openapi-body.js';
 import { uuidPath } from '../path-params.js';
 import { principalOf } from '../request-principal.js';
 import { createUserSchema, updateUserSchema } from './user-body.js';
-import { type UserView } from './user-view.js';
+import { usersByUuid, type UserView } from './user-view.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('users')
@@ -31,8 +31,8 @@ export class UsersController {
   @Get()
   @RequiresAction('get_users')
   @ApiOperation({ operationId: 'get_users', summary: "The account's users, oldest first" })
-  async list(@Req() req: FastifyRequest): Promise<{ users: UserView[] }> {
-    return { users: await this.users.list(principalOf(req).account) };
+  async list(@Req() req: FastifyRequest): Promise<{ users: Record<string, UserView> }> {
+    return { users: usersByUuid(await this.users.list(principalOf(req).account)) };
   }
 
   @Get(':user')

@@ -7,12 +7,13 @@ export interface UserRow {
   name: string;
   role: string;
   description: Record<string, unknown>;
+  activity?: Record<string, unknown> | null;
   status: 'active' | 'disabled';
   created_ts: number;
   updated_ts: number;
 }
 
-const COLUMNS = 'uuid, account, name, role, description, status, created_ts, updated_ts';
+const COLUMNS = 'uuid, account, name, role, description, status, created_ts, updated_ts, activity';
 
 @Injectable()
 export class UsersRepository {
@@ -25,7 +26,7 @@ export class UsersRepository {
   async insert(user: UserRow, q: Queryable = this.db): Promise<UserRow | undefined> {
     const rows = await q.query<UserRow>(
       `INSERT INTO users (${COLUMNS})
-       SELECT $1, $2, $3, r.uuid, $5, $6, $7, $8 FROM roles r WHERE r.uuid = $4 AND r.account = $2
+       SELECT $1, $2, $3, r.uuid, $5, $6, $7, $8, $9::jsonb FROM roles r WHERE r.uuid = $4 AND r.account = $2
        RETURNING ${COLUMNS}`,
       [
         user.uuid,
@@ -36,6 +37,7 @@ export class UsersRepository {
         user.status,
         user.created_ts,
         user.updated_ts,
+        user.activity == null ? null : JSON.stringify(user.activity),
       ],
     );
     return rows[0];
@@ -73,11 +75,11 @@ export class UsersRepository {
   async update(
     account: string,
     uuid: string,
-    changes: Pick<UserRow, 'name' | 'role' | 'description' | 'status' | 'updated_ts'>,
+    changes: Pick<UserRow, 'name' | 'role' | 'description' | 'status' | 'updated_ts' | 'activity'>,
     q: Queryable,
   ): Promise<UserRow> {
     const rows = await q.query<UserRow>(
-      `UPDATE users SET name = $3, role = $4, description = $5, status = $6, updated_ts = $7
+      `UPDATE users SET name = $3, role = $4, description = $5, status = $6, updated_ts = $7, activity = $8::jsonb
         WHERE uuid = $1 AND account = $2 RETURNING ${COLUMNS}`,
       [
         uuid,
@@ -87,6 +89,7 @@ export class UsersRepository {
         JSON.stringify(changes.description),
         changes.status,
         changes.updated_ts,
+        changes.activity == null ? null : JSON.stringify(changes.activity),
       ],
     );
     return rows[0];

@@ -4,11 +4,14 @@ import type { FastifyRequest } from 'fastify';
 import { RequiresAction } from '../../http/action.decorator.js';
 import { principalOf } from '../request-principal.js';
 
+/** Trusted Twin's who_am_i (UUID strings), with Twindex's extras beside them (api.md). */
 export interface WhoAmI {
-  account: { uuid: string; name: string };
-  user: { uuid: string; name: string };
-  role: { uuid: string; name: string };
-  secret: { fingerprint: string; validity_ts: number | null };
+  account: string;
+  user: string;
+  role: string;
+  names: { account: string; user: string; role: string };
+  /** The credential this request came with; for a token, `fingerprint` names the secret it was minted from. */
+  credential: { type: 'secret' | 'token'; fingerprint: string; validity_ts: number | null };
   /** Every catalogue action the caller may run (role statement OR active permissions), sorted. */
   actions: string[];
 }
@@ -22,15 +25,18 @@ export class WhoAmIController {
   @RequiresAction('who_am_i')
   @ApiOperation({
     operationId: 'who_am_i',
-    summary: 'The caller: account, user, role, secret and allowed actions',
+    summary: 'The caller: account, user and role UUIDs, their names, the credential and allowed actions',
   })
   whoami(@Req() req: FastifyRequest): WhoAmI {
     const p = principalOf(req);
     return {
-      account: { uuid: p.account, name: p.accountName },
-      user: { uuid: p.user, name: p.userName },
-      role: { uuid: p.role, name: p.roleName },
-      secret: { fingerprint: p.fingerprint, validity_ts: p.secretValidityTs },
+      account: p.account,
+      user: p.user,
+      role: p.role,
+      names: { account: p.accountName, user: p.userName, role: p.roleName },
+      credential: p.token
+        ? { type: 'token', fingerprint: p.fingerprint, validity_ts: p.token.validityTs }
+        : { type: 'secret', fingerprint: p.fingerprint, validity_ts: p.secretValidityTs },
       actions: [...p.allowed].sort(),
     };
   }
