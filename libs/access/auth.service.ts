@@ -8,9 +8,10 @@ import { compileRuleCached } from '../domain/rules/index.js';
 import { type Principal } from './principal.js';
 import { PrincipalRepository, type PrincipalRow } from './principal.repository.js';
 import { hashSecret, isWellFormedSecret, SECRET_LENGTH, secretFromHeader } from './secret-token.js';
+import { nowSeconds } from '../store/clock.js';
 
 const TOUCH_EVERY_MS = 60_000;
-const EMPTY_DICT: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const EMPTY_DICT: Record<string, unknown> = Object.freeze({});
 
 /**
  * Turns an Authorization header into a Principal and checks actions against it.
@@ -106,7 +107,7 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
     const hashes = [...this.pendingTouches.values()];
     this.pendingTouches.clear();
     if (this.lastTouched.size > 100_000) this.lastTouched.clear();
-    await this.repo.touch(hashes, Date.now() / 1000).catch(() => undefined);
+    await this.repo.touch(hashes, nowSeconds()).catch(() => undefined);
   }
 }
 

@@ -5,7 +5,7 @@ import { badRequest, notFound } from '../../../libs/domain/errors.js';
 import { assertValidDescription } from '../../../libs/domain/identity/description.js';
 import { normalizeUuid } from '../../../libs/domain/identity/uuid.js';
 import { parseDetails } from '../../../libs/domain/visibility/resolve-context.js';
-import { ApiZodBody } from '../access/openapi-body.js';
+import { ApiZodBody } from '../access/index.js';
 import { RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
 import {

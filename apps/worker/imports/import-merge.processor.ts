@@ -4,7 +4,7 @@ import type { Job } from 'bullmq';
 import { ImportMergeService, type MergeOutcome } from '../../../libs/imports/import-merge.service.js';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
 import { type JobPayloads, QUEUES } from '../../../libs/queue/queue-names.js';
-import { WORKER_LOCKS } from '../sync/worker-locks.js';
+import { WORKER_LOCKS } from '../sync/index.js';
 
 /**
  * `import-merge` jobs: one import each, merged batch by batch. A retried or stalled-and-resumed job starts the

@@ -8,17 +8,7 @@
 import type { BinaryNode, RuleNode } from './rule-ast.js';
 import { cachedPattern, RegexSyntaxError, REGEX_STEP_BUDGET, type RulePattern } from './rule-regex.js';
 import type { RuleVariableName, RuleVariables } from './rule-types.js';
-import {
-  charge,
-  deepEqual,
-  fail,
-  isMapping,
-  order,
-  truthy,
-  typeName,
-  type Budget,
-  type Mapping,
-} from './rule-values.js';
+import { charge, deepEqual, fail, isMapping, order, truthy, typeName, type Budget } from './rule-values.js';
 
 /** rules.md leaves the size to us; nothing a 2,048-character rule does over JSON-sized data needs more. */
 export const DEFAULT_STEP_BUDGET = 10_000;
@@ -276,7 +266,7 @@ function buildBinary(node: BinaryNode): Evaluator {
         return finite(a ** b);
       };
     default:
-      throw new Error(`unreachable: operator ${node.op}`);
+      throw new Error(`unreachable: operator ${JSON.stringify(node)}`);
   }
 }
 
@@ -368,7 +358,7 @@ function contains(container: unknown, needle: unknown, s: EvalState): boolean {
     if (typeof needle !== 'string') fail(`'in <string>' requires a string, not ${typeName(needle)}`);
     return container.includes(needle);
   }
-  if (isMapping(container)) return typeof needle === 'string' && Object.hasOwn(container as Mapping, needle);
+  if (isMapping(container)) return typeof needle === 'string' && Object.hasOwn(container, needle);
   return fail(`cannot test membership in ${typeName(container)}`);
 }
 

@@ -15,6 +15,7 @@ import {
   permissionView,
 } from './permission-view.js';
 import { type PermissionRow, PermissionsRepository } from './permissions.repository.js';
+import { nowSeconds } from '../../../../libs/store/clock.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 
@@ -75,7 +76,7 @@ export class PermissionsService {
   async create(account: string, input: CreatePermissionInput): Promise<PermissionView> {
     assertFreeName(input.name, 'Permission', 100);
     assertOperations(input.operations);
-    const now = Date.now() / 1000;
+    const now = nowSeconds();
     const row = await this.permissions.insert({
       id: generatePermissionId(),
       account,
@@ -145,7 +146,7 @@ export class PermissionsService {
           permission_id: id,
           user_uuid: user,
           account,
-          created_ts: Date.now() / 1000,
+          created_ts: nowSeconds(),
         },
         tx,
       );
@@ -180,9 +181,7 @@ export class PermissionsService {
       const current = await this.permissions.find(account, id, tx, true);
       if (!current) throw notFound('Permission');
       const next = decide(current);
-      return next === null
-        ? current
-        : this.permissions.update(id, { ...next, updated_ts: Date.now() / 1000 }, tx);
+      return next === null ? current : this.permissions.update(id, { ...next, updated_ts: nowSeconds() }, tx);
     });
   }
 }

@@ -7,6 +7,7 @@ import type { CreateRoleInput, UpdateRoleInput } from './role-body.js';
 import { assertRoleName, assertRuleCompiles, normalizeActions } from './role-validation.js';
 import { roleView, type RoleView } from './role-view.js';
 import { RolesRepository } from './roles.repository.js';
+import { nowSeconds } from '../../../../libs/store/clock.js';
 
 // PostgreSQL foreign_key_violation: a user was given the role between our check and the delete.
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -38,7 +39,7 @@ export class RolesService {
     const identityRule = input.rules?.identity_rule ?? null;
     assertRuleCompiles(twinRule, 'twin_rule');
     assertRuleCompiles(identityRule, 'identity_rule');
-    const now = Date.now() / 1000;
+    const now = nowSeconds();
     const row = await this.roles.insert({
       uuid: randomUUID(),
       account,
@@ -73,7 +74,7 @@ export class RolesService {
           twin_rule: input.rules?.twin_rule === undefined ? current.twin_rule : input.rules.twin_rule,
           identity_rule:
             input.rules?.identity_rule === undefined ? current.identity_rule : input.rules.identity_rule,
-          updated_ts: Date.now() / 1000,
+          updated_ts: nowSeconds(),
         },
         tx,
       );

@@ -19,6 +19,7 @@ import { UsersRepository } from '../users/users.repository.js';
 import type { ExchangePinInput } from './secret-body.js';
 import { secretView, type SecretView } from './secret-view.js';
 import { SecretsRepository } from './secrets.repository.js';
+import { nowSeconds } from '../../../../libs/store/clock.js';
 
 export interface IssuedSecret {
   secret: string;
@@ -49,7 +50,7 @@ export class SecretsService {
         account,
         user,
         validity_ts: validityTs,
-        created_ts: Date.now() / 1000,
+        created_ts: nowSeconds(),
       },
       q,
     );
@@ -76,7 +77,7 @@ export class SecretsService {
     const issued = await this.db.transaction(async (tx): Promise<IssuedSecret | null> => {
       const row = await this.secrets.lockPin(user, tx);
       if (!row) return null;
-      const check = row.account === account ? checkPin(row, user, input.pin, Date.now() / 1000) : 'wrong';
+      const check = row.account === account ? checkPin(row, user, input.pin, nowSeconds()) : 'wrong';
       if (check === 'wrong') {
         const failed = await this.secrets.recordFailedPin(user, tx);
         if (failed >= PIN_MAX_FAILED_ATTEMPTS) await this.secrets.deletePin(user, tx);

@@ -8,6 +8,7 @@ import { assertFreeName, userDescription } from '../names.js';
 import type { CreateUserInput, UpdateUserInput } from './user-body.js';
 import { userView, type UserView } from './user-view.js';
 import { type UserRow, UsersRepository } from './users.repository.js';
+import { nowSeconds } from '../../../../libs/store/clock.js';
 
 const invalidRole = () => badRequest('invalid_role', "Role is not one of this account's roles");
 
@@ -39,7 +40,7 @@ export class UsersService {
   async create(account: string, input: CreateUserInput): Promise<UserView> {
     assertFreeName(input.name, 'User', 100);
     const description = input.description === undefined ? {} : userDescription(input.description);
-    const now = Date.now() / 1000;
+    const now = nowSeconds();
     const row = await this.users.insert({
       uuid: randomUUID(),
       account,
@@ -76,7 +77,7 @@ export class UsersService {
           role: role ?? current.role,
           description: description ?? current.description,
           status: input.status ?? current.status,
-          updated_ts: Date.now() / 1000,
+          updated_ts: nowSeconds(),
         },
         tx,
       );
