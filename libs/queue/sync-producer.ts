@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
 import { throttledErrorLog } from './error-log.js';
-import { type JobPayloads, QUEUES, type SyncMode } from './queue-names.js';
+import { JOBS, type JobPayloads, type SyncMode } from './queue-names.js';
 
 /** Twin syncs: retried with backoff, and kept when they fail for good so the reason stays visible. */
 const TWIN_JOB_OPTIONS: JobsOptions = {
@@ -40,8 +40,8 @@ export function schedulerId(sourceId: string): string {
 @Injectable()
 export class SyncProducer {
   constructor(
-    @InjectQueue(QUEUES.sync) readonly sources: Queue<JobPayloads['sync-source']>,
-    @InjectQueue(QUEUES.syncTwins) readonly twins: Queue<JobPayloads['sync-twin']>,
+    @InjectQueue(JOBS['sync-source'].queue) readonly sources: Queue<JobPayloads['sync-source']>,
+    @InjectQueue(JOBS['sync-twin'].queue) readonly twins: Queue<JobPayloads['sync-twin']>,
   ) {
     const log = throttledErrorLog('sync queues');
     sources.on('error', log);
@@ -59,7 +59,6 @@ export class SyncProducer {
 
   async enqueueTwins(
     sourceId: string,
-    runId: string | null,
     twins: readonly string[],
     options: { delayMs?: number } = {},
   ): Promise<void> {
@@ -67,7 +66,7 @@ export class SyncProducer {
     await this.twins.addBulk(
       twins.map((twin) => ({
         name: 'sync-twin',
-        data: { sourceId, runId, twin },
+        data: { sourceId, twin },
         opts: {
           ...TWIN_JOB_OPTIONS,
           delay: options.delayMs,

@@ -160,7 +160,7 @@ export class SyncSourcesService {
       );
     }
     if (!stored.enabled) return { queued: 0 };
-    await this.queue(this.producer.enqueueTwins(uuid, null, twins, { delayMs: WEBHOOK_DEBOUNCE_MS }));
+    await this.queue(this.producer.enqueueTwins(uuid, twins, { delayMs: WEBHOOK_DEBOUNCE_MS }));
     return { queued: twins.length };
   }
 
