@@ -100,12 +100,12 @@ export async function importBench(
 }
 
 /** The worker serves no HTTP; started as a plain child process (pinned like the API), stopped like a server. */
-async function startWorker(worker: string, env: Record<string, string>): Promise<Server> {
+function startWorker(worker: string, env: Record<string, string>): Promise<Server> {
   const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, worker], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  return {
+  return Promise.resolve({
     url: '',
     process: child,
     rssMiB: () => 0,
@@ -115,5 +115,5 @@ async function startWorker(worker: string, env: Record<string, string>): Promise
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
-  };
+  });
 }

@@ -5,6 +5,7 @@ import { BENCH_OPERATOR_KEY, nameOf, seed, type Seeded } from './support/seed.js
 import { median, percentile, printTable } from './support/stats.js';
 import { importBench } from './import-bench.js';
 import { syncBench } from './sync-bench.js';
+import { regexBench } from './regex-bench.js';
 
 /**
  * `npm run bench [name…]`: every bench measures its baseline in the same run, interleaved round by round, and prints
@@ -25,6 +26,7 @@ const ALL = [
   'memory',
   'import',
   'sync',
+  'regex',
 ] as const;
 type BenchName = (typeof ALL)[number];
 
@@ -279,7 +281,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `# Twindex benchmarks — ${ROUNDS} interleaved rounds of ${SECONDS}s, ${IDENTITIES} identities\n`,
   );
-  if (which.some((w) => w !== 'sync')) {
+  // regex needs no database; sync brings its own (bench/sync-bench.ts).
+  if (which.some((w) => w !== 'sync' && w !== 'regex')) {
     await dropDatabase(DATABASE_URL);
     await ensureDatabase(DATABASE_URL);
     const seeded = await withServers([startServer(API, 8100, apiEnv())], ([api]) =>
@@ -296,6 +299,7 @@ async function main(): Promise<void> {
   }
   // Its own database and worker process; see bench/sync-bench.ts.
   if (which.includes('sync')) await syncBench();
+  if (which.includes('regex')) regexBench();
 }
 
 main().catch((e: unknown) => {

@@ -177,7 +177,7 @@ const write: fc.Arbitrary<Write> = fc
     },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const) }) },
   )
-  .chain((w) => target.map((t) => ({ ...w, ...t }) as Write));
+  .chain((w) => target.map((t) => ({ ...w, ...t })));
 
 const context: fc.Arbitrary<ContextSpec> = fc.oneof(
   fc.constant({ kind: 'default' as const }),

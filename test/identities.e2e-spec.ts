@@ -351,7 +351,7 @@ describe('identities', () => {
       expired: boolean;
       public: boolean;
       private: boolean;
-      foreign: 'none' | 'all' | string;
+      foreign: string; // 'none', 'all' or an account UUID
     }): Record<string, string[]> {
       const out: Record<string, string[]> = {};
       for (const i of world) {

@@ -381,7 +381,7 @@ describe('fuzz: bad input never yields 500', () => {
       fc.asyncProperty(filters, fc.boolean(), async (query, asBob) => {
         const res = await api.get(`/twins/${twin}/identities`, {
           secret: (asBob ? bob : alice).secret,
-          query: query as Record<string, string | string[] | undefined>,
+          query: query,
         });
         expectSane(res, query);
       }),
@@ -439,8 +439,7 @@ describe('fuzz: bad input never yields 500', () => {
           res = await api.post('/twins', { secret: alice.secret, body: { description: a.d } });
         else if (a.kind === 'update')
           res = await api.patch(`/twins/${twin}`, { secret: alice.secret, body: { description: a.d } });
-        else if (a.kind === 'scan')
-          res = await api.get('/twins', { secret: bob.secret, query: a.q as Record<string, string> });
+        else if (a.kind === 'scan') res = await api.get('/twins', { secret: bob.secret, query: a.q });
         else res = await api.get(`/twins/${a.seg}`, { secret: alice.secret });
         expectSane(res, a);
       }),

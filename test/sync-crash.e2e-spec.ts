@@ -25,7 +25,7 @@ describe('sync worker crash and shutdown', () => {
   let worker: WorkerProcess | undefined;
 
   const count = async (sql: string, params: unknown[] = []) =>
-    ((await db.query<{ n: number }>(sql, params)).rows[0] as { n: number }).n;
+    (await db.query<{ n: number }>(sql, params)).rows[0].n;
 
   beforeAll(async () => {
     api = await TestApi.start();

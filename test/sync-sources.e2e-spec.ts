@@ -228,7 +228,7 @@ describe('sync sources API', () => {
       expect(again.status).toBe(202);
       const jobs = (await twinJobs.getJobs(['delayed', 'waiting'])).filter((j) => j.data.twin === twin);
       expect(jobs).toHaveLength(1);
-      expect(jobs[0].data).toEqual({ sourceId: source, runId: null, twin });
+      expect(jobs[0].data).toEqual({ sourceId: source, twin });
     });
 
     it('answers 401 to a wrong or missing token, and to an unknown source', async () => {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '../../libs/config/index.js';
-import { prepareDatabase } from '../../scripts/prepare-database.js';
+import { prepareDatabase } from '../../libs/store/prepare-database.js';
 import { createApiApp } from './api-app.js';
 
 async function main(): Promise<void> {

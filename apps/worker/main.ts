@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { ConsoleLogger, type LogLevel, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit, type TwindexConfig } from '../../libs/config/index.js';
-import { prepareDatabase } from '../../scripts/prepare-database.js';
+import { prepareDatabase } from '../../libs/store/prepare-database.js';
 import { WorkerModule } from './worker.module.js';
 
 /** SIGTERM must end the process with 0 within 30 s (sync.md); jobs still running by then are recovered as stalled. */

@@ -57,13 +57,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   }
   args.push(target);
   const out = await capture('taskset', ['-c', LOAD_CPU, process.execPath, ...args]);
-  return summarize(JSON.parse(out));
+  return summarize(JSON.parse(out) as AutocannonJson);
 }
 
 async function runProgrammatic(o: LoadOptions): Promise<LoadResult> {
   const driver = new URL('./load-driver.js', import.meta.url).pathname;
   const out = await capture('taskset', ['-c', LOAD_CPU, process.execPath, driver, JSON.stringify(o)]);
-  return summarize(JSON.parse(out));
+  return summarize(JSON.parse(out) as AutocannonJson);
 }
 
 interface AutocannonJson {

@@ -10,9 +10,10 @@ import { type Principal } from './principal.js';
 import { PrincipalRepository, type PrincipalRow } from './principal.repository.js';
 import { hashSecret, isWellFormedSecret, SECRET_LENGTH, secretFromHeader } from './secret-token.js';
 import { looksLikeUserToken, type UserTokenClaims, UserTokenCodec } from './user-token.js';
+import { nowSeconds } from '../store/clock.js';
 
 const TOUCH_EVERY_MS = 60_000;
-const EMPTY_DICT: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const EMPTY_DICT: Record<string, unknown> = Object.freeze({});
 
 /**
  * Turns an Authorization header into a Principal and checks actions against it.
@@ -165,7 +166,7 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
     const hashes = [...this.pendingTouches.values()];
     this.pendingTouches.clear();
     if (this.lastTouched.size > 100_000) this.lastTouched.clear();
-    await this.repo.touch(hashes, Date.now() / 1000).catch(() => undefined);
+    await this.repo.touch(hashes, nowSeconds()).catch(() => undefined);
   }
 }
 

@@ -35,7 +35,7 @@ export class CachedTwinFactsIndex extends TwinFactsIndex {
       sizeOf: (e) => ('absent' in e ? 64 : 400 + JSON.stringify(e.description).length * 2),
     });
     this.batcher = new MissBatcher<Entry>(
-      (uuids) => this.inner.twinFacts(uuids) as Promise<Map<string, Entry>>,
+      (uuids) => this.inner.twinFacts(uuids),
       () => ABSENT,
     );
     this.cache.follow(feed, 't');

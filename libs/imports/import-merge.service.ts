@@ -9,6 +9,7 @@ import {
   parseImportLine,
 } from './import-line-parser.js';
 import { ImportsRepository } from './imports.repository.js';
+import { nowSeconds } from '../store/clock.js';
 
 /** Staged lines read and merged per transaction. */
 export const MERGE_BATCH_LINES = 25_000;
@@ -18,8 +19,6 @@ export interface MergeOutcome {
   imported: number;
   skipped: number;
 }
-
-const nowSeconds = () => Date.now() / 1000;
 
 const MISSING_HEADER: LineError = {
   line: 1,

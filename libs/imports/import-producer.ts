@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
 import { throttledErrorLog } from '../queue/error-log.js';
-import { type JobPayloads, QUEUES } from '../queue/queue-names.js';
+import { JOBS, type JobPayloads } from '../queue/queue-names.js';
 
 const MERGE_JOB_OPTIONS: JobsOptions = {
   attempts: 3,
@@ -14,7 +14,7 @@ const MERGE_JOB_OPTIONS: JobsOptions = {
 /** Enqueues the merge of a stored import; the job id derives from the import, so it is queued once. */
 @Injectable()
 export class ImportProducer {
-  constructor(@InjectQueue(QUEUES.imports) readonly queue: Queue<JobPayloads['import-merge']>) {
+  constructor(@InjectQueue(JOBS['import-merge'].queue) readonly queue: Queue<JobPayloads['import-merge']>) {
     queue.on('error', throttledErrorLog('imports queue'));
   }
 

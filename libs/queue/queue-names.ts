@@ -1,6 +1,11 @@
+import { UnrecoverableError } from 'bullmq';
+import { z } from 'zod';
+
 /**
- * Queue and job names, and the payload of each job, in one place so producers (api) and processors (worker)
- * cannot disagree.
+ * The job catalogue: every queue, every job name, which queue each job goes on and the schema of its payload, in
+ * one place so producers (api) and processors (worker) cannot disagree. Processors read payloads through
+ * `readPayload`, so a malformed job (an old payload after a deploy, a hand-edited job) fails with a reason
+ * instead of crashing half-way through.
  */
 export const QUEUES = {
   /** `sync-source` scans, created by the API, by job schedulers (one per scheduled source) and on worker start. */
@@ -10,22 +15,52 @@ export const QUEUES = {
   imports: 'imports',
 } as const;
 
-export type SyncMode = 'full' | 'incremental';
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
-export interface JobPayloads {
+const SyncMode = z.enum(['full', 'incremental']);
+export type SyncMode = z.infer<typeof SyncMode>;
+
+const id = z.string().min(1);
+
+export const JOBS = {
   /**
    * A run's scan. `runId` is null for scheduled runs: the job creates its run and stores its id (and its scan
    * position) back into the job data, so a retried or resumed scan continues the same run.
    */
   'sync-source': {
-    sourceId: string;
-    runId: string | null;
-    mode: SyncMode;
-    cursor?: string | null;
-    pages?: number;
-  };
-  'sync-twin': { sourceId: string; runId: string | null; twin: string };
-  'import-merge': { importId: string };
-}
+    queue: QUEUES.sync,
+    payload: z.object({
+      sourceId: id,
+      runId: id.nullable(),
+      mode: SyncMode,
+      cursor: z.string().nullish(),
+      pages: z.number().int().nonnegative().optional(),
+    }),
+  },
+  /** One twin's reconcile; which runs it counts for is found by (source, twin) at the end, not carried here. */
+  'sync-twin': { queue: QUEUES.syncTwins, payload: z.object({ sourceId: id, twin: id }) },
+  'import-merge': { queue: QUEUES.imports, payload: z.object({ importId: id }) },
+} as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 
-export type JobName = keyof JobPayloads;
+export type JobName = keyof typeof JOBS;
+export type JobPayloads = { [N in JobName]: z.infer<(typeof JOBS)[N]['payload']> };
+
+/**
+ * The payload of a job as its processor reads it. A job of another name, or whose data does not match the
+ * catalogue, fails for good (no retry can mend it) with a reason naming what is wrong.
+ */
+export function readPayload<N extends JobName>(
+  name: N,
+  job: { name: string; data: unknown; queueName?: string },
+): JobPayloads[N] {
+  if (job.name !== name)
+    throw new UnrecoverableError(`job '${job.name}' has no processor on queue '${JOBS[name].queue}'`);
+  const parsed = JOBS[name].payload.safeParse(job.data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`)
+      .join('; ');
+    throw new UnrecoverableError(`malformed ${name} payload (${issues})`);
+  }
+  return parsed.data as JobPayloads[N];
+}

@@ -3,7 +3,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
 import { CONFIG, type TwindexConfig } from '../config/index.js';
 import { throttledErrorLog } from './error-log.js';
-import { type JobPayloads, QUEUES, type SyncMode } from './queue-names.js';
+import { JOBS, type JobPayloads, type SyncMode } from './queue-names.js';
 
 /**
  * Twin syncs: retried with backoff long enough to ride out a minute's outage (SYNC_TWIN_ATTEMPTS/_BACKOFF_MS), and
@@ -48,8 +48,8 @@ export class SyncProducer {
   private readonly twinJobOptions: JobsOptions;
 
   constructor(
-    @InjectQueue(QUEUES.sync) readonly sources: Queue<JobPayloads['sync-source']>,
-    @InjectQueue(QUEUES.syncTwins) readonly twins: Queue<JobPayloads['sync-twin']>,
+    @InjectQueue(JOBS['sync-source'].queue) readonly sources: Queue<JobPayloads['sync-source']>,
+    @InjectQueue(JOBS['sync-twin'].queue) readonly twins: Queue<JobPayloads['sync-twin']>,
     @Inject(CONFIG) config: TwindexConfig,
   ) {
     this.twinJobOptions = twinJobOptions(config);
@@ -69,7 +69,6 @@ export class SyncProducer {
 
   async enqueueTwins(
     sourceId: string,
-    runId: string | null,
     twins: readonly string[],
     options: { delayMs?: number } = {},
   ): Promise<void> {
@@ -77,7 +76,7 @@ export class SyncProducer {
     await this.twins.addBulk(
       twins.map((twin) => ({
         name: 'sync-twin',
-        data: { sourceId, runId, twin },
+        data: { sourceId, twin },
         opts: {
           ...this.twinJobOptions,
           delay: options.delayMs,

@@ -104,7 +104,7 @@ export class SourceScanService {
         }
         const list = [...twins];
         await this.runs.addTwins(runId, list, await databaseNow(this.db));
-        await this.producer.enqueueTwins(source.uuid, runId, list);
+        await this.producer.enqueueTwins(source.uuid, list);
         const next = page.cursor ? page.cursor : null;
         if (next !== null && next === (state.cursor ?? null)) {
           throw new UpstreamError(

@@ -48,9 +48,10 @@ export async function startTwoInstances(overrides: Record<string, string> = {}):
  * Returns the function that lets them through again.
  */
 export function holdNotifications(api: TestApi): () => void {
-  const feed = api.app.get(ChangeFeed) as unknown as {
-    client?: { connection?: { stream?: { pause(): void; resume(): void } } };
-  };
+  const feed = api.app.get<
+    ChangeFeed,
+    { client?: { connection?: { stream?: { pause(): void; resume(): void } } } }
+  >(ChangeFeed);
   const stream = feed.client?.connection?.stream;
   if (!stream) throw new Error('the change feed has no connection to hold');
   stream.pause();

@@ -122,7 +122,8 @@ export function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-const line = (...parts: unknown[]) => parts.map((p) => (p === null ? '-' : String(p))).join(' ');
+const line = (...parts: (string | number | boolean | null | undefined)[]) =>
+  parts.map((p) => (p === null ? '-' : String(p))).join(' ');
 
 /** The rows a source holds, as sorted lines. */
 export async function indexSnapshot(db: Client, source: string): Promise<IndexSnapshot> {

@@ -11,7 +11,7 @@ import { ImportsRepository } from '../../../libs/imports/imports.repository.js';
 import { Db } from '../../../libs/store/db.js';
 import { authenticateRequest } from '../http/auth.guard.js';
 import { sendError } from '../http/send-error.js';
-import { nowSeconds } from '../twins/twins.service.js';
+import { nowSeconds } from '../../../libs/store/clock.js';
 
 export const IMPORT_ROUTE_PATH = '/imports';
 

@@ -6,7 +6,7 @@ import { normalizeUuid } from '../../../libs/domain/identity/uuid.js';
 import { InvalidParameterError } from '../../../libs/domain/visibility/query-parameters.js';
 import { importView, ImportsRepository, type ImportView } from '../../../libs/imports/imports.repository.js';
 import { RequiresAction } from '../http/action.decorator.js';
-import { accountOf } from '../sync/sync-request.js';
+import { accountOf } from '../sync/index.js';
 
 /** Import reports (sync.md "Bulk imports"); `POST /imports` is the lean route in import.route.ts. */
 @ApiTags('imports')

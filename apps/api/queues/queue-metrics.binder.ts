@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
-import { ApiMetrics, QUEUE_STATES, type QueueState } from '../metrics/metrics.registry.js';
+import { ApiMetrics, QUEUE_STATES, type QueueState } from '../metrics/index.js';
 import { knownQueues } from './known-queues.js';
 
 /** A scrape waits at most this long for Redis; a queue that has not answered by then is skipped. */

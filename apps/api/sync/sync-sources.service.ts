@@ -11,13 +11,13 @@ import { SyncRunsRepository } from '../../../libs/sync/sync-runs.repository.js';
 import { type SyncSource, SyncSourcesRepository } from '../../../libs/sync/sync-sources.repository.js';
 import type { CreateSourceInput, UpdateSourceInput } from './source-body.js';
 import { type RunView, runView, type SourceView, sourceView } from './sync-views.js';
+import { nowSeconds } from '../../../libs/store/clock.js';
 
 /** Queue calls made inside a request give up after this; the request answers 503. */
 const QUEUE_TIMEOUT_MS = 5_000;
 const DEFAULT_MAX_CONCURRENCY = 8;
 const DEFAULT_MAX_RATE = 100;
 
-const nowTs = () => Date.now() / 1000;
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 @Injectable()
@@ -50,8 +50,8 @@ export class SyncSourcesService {
         enabled: input.enabled ?? true,
         maxConcurrency: input.max_concurrency ?? DEFAULT_MAX_CONCURRENCY,
         maxRate: input.max_rate ?? DEFAULT_MAX_RATE,
-        createdTs: nowTs(),
-        updatedTs: nowTs(),
+        createdTs: nowSeconds(),
+        updatedTs: nowSeconds(),
         secretEncrypted: box.seal(input.secret, uuid),
         webhookTokenHash: sha256(webhookToken),
       });
@@ -87,7 +87,7 @@ export class SyncSourcesService {
           maxConcurrency: input.max_concurrency,
           maxRate: input.max_rate,
         },
-        nowTs(),
+        nowSeconds(),
       );
       if (!updated) throw notFound('Sync source');
       await this.applySchedule(updated);
@@ -117,7 +117,7 @@ export class SyncSourcesService {
       account,
       mode,
       trigger: 'api',
-      nowTs: nowTs(),
+      nowTs: nowSeconds(),
     });
     // After the commit: a worker may pick the job up at once and must find the run.
     try {
@@ -160,7 +160,7 @@ export class SyncSourcesService {
       );
     }
     if (!stored.enabled) return { queued: 0 };
-    await this.queue(this.producer.enqueueTwins(uuid, null, twins, { delayMs: WEBHOOK_DEBOUNCE_MS }));
+    await this.queue(this.producer.enqueueTwins(uuid, twins, { delayMs: WEBHOOK_DEBOUNCE_MS }));
     return { queued: twins.length };
   }
 

@@ -5,7 +5,7 @@ import { badRequest } from '../../../libs/domain/errors.js';
 import { assertValidIdentityName } from '../../../libs/domain/identity/identity-name.js';
 import { parseIdentityListFilters } from '../../../libs/domain/visibility/identity-filters.js';
 import type { IdentityChanges, NewIdentity } from '../../../libs/store/identity.repository.js';
-import { ApiZodBody } from '../access/openapi-body.js';
+import { ApiZodBody } from '../access/index.js';
 import { RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
 import { IdentitiesService } from './identities.service.js';

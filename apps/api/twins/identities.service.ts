@@ -19,7 +19,7 @@ import {
 import { IdentityIndex } from '../../../libs/store/identity-index.js';
 import { TwinRepository } from '../../../libs/store/twin.repository.js';
 import { storedRule } from './rule-text.js';
-import { nowSeconds } from './twins.service.js';
+import { nowSeconds } from '../../../libs/store/clock.js';
 
 export interface ListedStoredIdentity {
   identity: StoredIdentity;
@@ -138,7 +138,8 @@ export class IdentitiesService {
     work: (tx: Queryable) => Promise<T>,
   ): Promise<T> {
     const written = await this.db.transaction(work);
-    this.index.invalidate((Array.isArray(written) ? written : [written]).map((i) => i.name));
+    const rows: StoredIdentity[] = Array.isArray(written) ? written : [written];
+    this.index.invalidate(rows.map((i) => i.name));
     return written;
   }
 

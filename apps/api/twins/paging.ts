@@ -1,24 +1,14 @@
 import { InvalidParameterError } from '../../../libs/domain/visibility/query-parameters.js';
+import { decodeCursor as decodeParts, encodeCursor } from '../../../libs/store/cursor-codec.js';
 
-/**
- * Opaque cursors: base64url of a small JSON array. Clients must not build them; a cursor that does not decode to
- * the expected shape is `400 invalid_parameter`, never a 500.
- */
-export function encodeCursor(parts: readonly (string | number)[]): string {
-  return Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
-}
+export { encodeCursor };
 
+/** A cursor query parameter (libs/store/cursor-codec.ts); one that does not decode is `400 invalid_parameter`. */
 export function decodeCursor(raw: unknown, parameter = 'cursor'): unknown[] | undefined {
   if (raw === undefined) return undefined;
-  const value = single(raw, parameter);
-  if (value.length > 512 || !/^[A-Za-z0-9_-]+$/.test(value)) throw badCursor(parameter);
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed)) return parsed as unknown[];
-  } catch {
-    // fall through
-  }
-  throw badCursor(parameter);
+  const parts = decodeParts(single(raw, parameter), 512);
+  if (parts === null) throw badCursor(parameter);
+  return parts;
 }
 
 export function badCursor(parameter = 'cursor'): InvalidParameterError {

@@ -6,13 +6,13 @@ import {
   isValidIdentityName,
 } from '../../../libs/domain/identity/identity-name.js';
 import { parseResolveContext } from '../../../libs/domain/visibility/resolve-context.js';
-import { ApiZodBody } from '../access/openapi-body.js';
+import { ApiZodBody } from '../access/index.js';
 import { RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
 import { Caller, type RequestCaller } from './request-caller.js';
 import { type ResolveResult, renderResolveAnswer } from './resolve-answer.js';
 import { ResolveService } from './resolve.service.js';
-import { nowSeconds } from './twins.service.js';
+import { nowSeconds } from '../../../libs/store/clock.js';
 
 /** api.md: a batch names at most 1,000 identities. */
 export const MAX_BATCH_IDENTITIES = 1000;

@@ -8,7 +8,7 @@ import { authenticateRequest } from '../http/auth.guard.js';
 import { sendError } from '../http/send-error.js';
 import { ResolveService } from './resolve.service.js';
 import { renderResolveAnswer } from './resolve-answer.js';
-import { nowSeconds } from './twins.service.js';
+import { nowSeconds } from '../../../libs/store/clock.js';
 
 export const RESOLVE_ROUTE_PATH = '/resolve/:identity';
 

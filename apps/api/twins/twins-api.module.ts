@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CacheMetricsBinder } from '../metrics/cache-metrics.binder.js';
+import { CacheMetricsBinder } from '../metrics/index.js';
 import { AuditLogRepository } from '../../../libs/store/audit-log.repository.js';
 import { INDEX_CACHE_PROVIDERS } from '../../../libs/cache/index-cache.providers.js';
 import { IdentityIndex, TwinFactsIndex } from '../../../libs/store/identity-index.js';

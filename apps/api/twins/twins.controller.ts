@@ -6,7 +6,7 @@ import { assertValidDescription } from '../../../libs/domain/identity/descriptio
 import { normalizeUuid } from '../../../libs/domain/identity/uuid.js';
 import { parseDetails } from '../../../libs/domain/visibility/resolve-context.js';
 import { parseBooleanParameter } from '../../../libs/domain/visibility/query-parameters.js';
-import { ApiZodBody } from '../access/openapi-body.js';
+import { ApiZodBody } from '../access/index.js';
 import { RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
 import {

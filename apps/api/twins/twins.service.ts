@@ -8,6 +8,7 @@ import { type AuditActor, AuditLogRepository } from '../../../libs/store/audit-l
 import { Db, type Queryable } from '../../../libs/store/db.js';
 import { type IndexedTwin, TwinFactsIndex } from '../../../libs/store/identity-index.js';
 import { TwinRepository, type TwinScanPosition } from '../../../libs/store/twin.repository.js';
+import { nowSeconds } from '../../../libs/store/clock.js';
 
 export interface TwinScanRequest {
   count: number;
@@ -151,8 +152,4 @@ function ownedTwin(caller: Caller, twin: IndexedTwin | undefined, nowTs: number,
 
 function position(twin: IndexedTwin): TwinScanPosition {
   return { updatedTs: twin.updatedTs, uuid: twin.uuid };
-}
-
-export function nowSeconds(): number {
-  return Date.now() / 1000;
 }

@@ -3,14 +3,14 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { ImportMergeService, type MergeOutcome } from '../../../libs/imports/import-merge.service.js';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
-import { type JobPayloads, QUEUES } from '../../../libs/queue/queue-names.js';
-import { WORKER_LOCKS } from '../sync/worker-locks.js';
+import { JOBS, readPayload } from '../../../libs/queue/queue-names.js';
+import { WORKER_LOCKS } from '../sync/index.js';
 
 /**
  * `import-merge` jobs: one import each, merged batch by batch. A retried or stalled-and-resumed job starts the
  * merge over from the first line; the upserts make that safe.
  */
-@Processor(QUEUES.imports, { concurrency: 2, ...WORKER_LOCKS })
+@Processor(JOBS['import-merge'].queue, { concurrency: 2, ...WORKER_LOCKS })
 export class ImportMergeProcessor extends WorkerHost implements BeforeApplicationShutdown {
   private readonly logger = new Logger('import-merge');
 
@@ -18,8 +18,8 @@ export class ImportMergeProcessor extends WorkerHost implements BeforeApplicatio
     super();
   }
 
-  async process(job: Job<JobPayloads['import-merge']>): Promise<MergeOutcome> {
-    const { importId } = job.data;
+  async process(job: Job<unknown>): Promise<MergeOutcome> {
+    const { importId } = readPayload('import-merge', job);
     try {
       return await this.merger.merge(importId, async (processed) => {
         await job.updateProgress(processed);

@@ -2,7 +2,7 @@ import { type BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
-import { type JobPayloads, QUEUES } from '../../../libs/queue/queue-names.js';
+import { JOBS, readPayload } from '../../../libs/queue/queue-names.js';
 import { ScanFailure, SourceScanService } from '../../../libs/sync/source-scan.service.js';
 import { WORKER_LOCKS } from './worker-locks.js';
 
@@ -10,7 +10,7 @@ import { WORKER_LOCKS } from './worker-locks.js';
  * `sync-source` jobs (API runs and schedules). A scan can be long: on shutdown it stops between pages and goes
  * back to the queue with its position saved, so SIGTERM never waits for a whole scan and no page is lost.
  */
-@Processor(QUEUES.sync, { concurrency: 2, ...WORKER_LOCKS })
+@Processor(JOBS['sync-source'].queue, { concurrency: 2, ...WORKER_LOCKS })
 export class SourceScanProcessor extends WorkerHost implements BeforeApplicationShutdown {
   private readonly logger = new Logger('sync-source');
   private stopping = false;
@@ -19,9 +19,9 @@ export class SourceScanProcessor extends WorkerHost implements BeforeApplication
     super();
   }
 
-  async process(job: Job<JobPayloads['sync-source']>, token?: string): Promise<{ result: string }> {
+  async process(job: Job<unknown>, token?: string): Promise<{ result: string }> {
     try {
-      const result = await this.scans.scan(job.data, {
+      const result = await this.scans.scan(readPayload('sync-source', job), {
         save: (state) => job.updateData(state),
         stopping: () => this.stopping,
         progress: (pages) => job.updateProgress(pages),

@@ -83,7 +83,7 @@ export class SyncRunReaper implements OnApplicationBootstrap, OnApplicationShutd
       const lost = pending.length ? await this.producer.twinsWithoutJob(run.source, pending) : [];
       if (lost.length) {
         this.logger.warn(`sync run ${run.uuid}: ${lost.length} twin job(s) lost; queueing them again`);
-        await this.producer.enqueueTwins(run.source, run.uuid, lost);
+        await this.producer.enqueueTwins(run.source, lost);
       }
     }
     await this.twins.finishRuns(runs.filter((r) => r.scanDone).map((r) => r.uuid));

@@ -3,7 +3,7 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
-import { type JobPayloads, QUEUES } from '../../../libs/queue/queue-names.js';
+import { JOBS, readPayload } from '../../../libs/queue/queue-names.js';
 import { TwinSyncFailure, TwinSyncService } from '../../../libs/sync/twin-sync.service.js';
 import { WORKER_LOCKS } from './worker-locks.js';
 
@@ -14,7 +14,7 @@ export interface TwinJobResult {
 }
 
 /** `sync-twin` jobs: payload in, TwinSyncService call, outcome out; final failures land in the run report. */
-@Processor(QUEUES.syncTwins, { concurrency: 8, ...WORKER_LOCKS })
+@Processor(JOBS['sync-twin'].queue, { concurrency: 8, ...WORKER_LOCKS })
 export class TwinSyncProcessor
   extends WorkerHost
   implements OnApplicationBootstrap, BeforeApplicationShutdown
@@ -32,8 +32,8 @@ export class TwinSyncProcessor
     this.worker.concurrency = this.config.WORKER_CONCURRENCY;
   }
 
-  async process(job: Job<JobPayloads['sync-twin']>): Promise<TwinJobResult> {
-    const { sourceId, twin } = job.data;
+  async process(job: Job<unknown>): Promise<TwinJobResult> {
+    const { sourceId, twin } = readPayload('sync-twin', job);
     try {
       const outcome = await this.twins.sync(sourceId, twin, job.attemptsMade);
       return { result: outcome.result, upserted: outcome.upserted, deleted: outcome.deleted };

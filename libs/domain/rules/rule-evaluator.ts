@@ -291,7 +291,7 @@ function buildBinary(node: BinaryNode): Evaluator {
         return finite(a ** b);
       };
     default:
-      throw new Error(`unreachable: operator ${node.op}`);
+      throw new Error(`unreachable: operator ${JSON.stringify(node)}`);
   }
 }
 

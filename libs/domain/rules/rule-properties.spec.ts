@@ -104,7 +104,7 @@ const jsonValue = fc.jsonValue({ maxDepth: 3 });
 const anyVariables: fc.Arbitrary<RuleVariables> = fc.record(
   Object.fromEntries(RULE_VARIABLE_NAMES.map((name) => [name, fc.anything({ maxDepth: 3 })])),
   { requiredKeys: [] },
-) as fc.Arbitrary<RuleVariables>;
+);
 
 const jsonVariables: fc.Arbitrary<RuleVariables> = fc.record({
   account: fc.oneof(fc.uuid(), fc.constant(null)),

@@ -769,7 +769,7 @@ class CompiledPattern implements RulePattern {
     const marks = scratch.marks;
     const generation = scratch.generation;
     // Most targets are consuming instructions: no closure to follow, so skip the stack.
-    if (this.ops[pc] <= Op.Class) {
+    if (this.ops[pc] <= (Op.Class as number)) {
       if (marks[pc] !== generation) {
         marks[pc] = generation;
         this.steps++;
@@ -794,7 +794,7 @@ class CompiledPattern implements RulePattern {
           stack[top++] = this.argA[at];
           break;
         case Op.Assert:
-          if (this.holds(this.argA[at] as Assertion, pos)) stack[top++] = at + 1;
+          if (this.holds(this.argA[at], pos)) stack[top++] = at + 1;
           break;
         case Op.Match:
           this.matched = true;

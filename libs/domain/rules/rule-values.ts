@@ -21,6 +21,7 @@ export class RuleEvaluationError {
 }
 
 export function fail(message: string): never {
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- deliberately not an Error (see above)
   throw new RuleEvaluationError(message);
 }
 

@@ -44,7 +44,7 @@ export function parseDetails(raw: unknown): boolean {
 
 function asStringList(raw: unknown): readonly string[] {
   if (typeof raw === 'string') return [raw];
-  if (Array.isArray(raw) && raw.length > 0 && raw.every((v) => typeof v === 'string')) return raw as string[];
+  if (Array.isArray(raw) && raw.length > 0 && raw.every((v) => typeof v === 'string')) return raw;
   throw new InvalidParameterError(
     'context',
     'must be personal, system, an account UUID or a non-empty list of them',

@@ -13,6 +13,7 @@ import { userView, type UserView } from '../users/user-view.js';
 import { UsersRepository } from '../users/users.repository.js';
 import type { CreateAccountInput, UpdateAccountInput } from './account-body.js';
 import { type AccountRow, AccountsRepository } from './accounts.repository.js';
+import { nowSeconds } from '../../../../libs/store/clock.js';
 
 export interface AccountView {
   uuid: string;
@@ -55,7 +56,7 @@ export class AccountsService {
     assertFreeName(input.name, 'Account', 100);
     const uuid = input.uuid === undefined ? randomUUID() : normalizeUuid(input.uuid);
     if (uuid === null) throw badRequest('invalid_uuid', 'uuid must be a UUID');
-    const now = Date.now() / 1000;
+    const now = nowSeconds();
     return this.db.transaction(async (tx) => {
       const account = await this.accounts.insert(
         { uuid, name: input.name, created_ts: now, updated_ts: now },
@@ -128,7 +129,7 @@ export class AccountsService {
             ? (current.resource_access_log ?? null)
             : input.resource_access_log,
       },
-      Date.now() / 1000,
+      nowSeconds(),
     );
     if (!row) throw notFound('Account');
     // whoami shows the account's name from the cached principal.

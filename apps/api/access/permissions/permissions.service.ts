@@ -16,6 +16,7 @@ import {
   permissionView,
 } from './permission-view.js';
 import { type PermissionRow, PermissionsRepository } from './permissions.repository.js';
+import { nowSeconds } from '../../../../libs/store/clock.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 
@@ -82,7 +83,7 @@ export class PermissionsService {
     assertFreeName(input.name, 'Permission', 100);
     assertOperations(input.operations);
     assertMayGrant(held, input.operations, 'this permission');
-    const now = Date.now() / 1000;
+    const now = nowSeconds();
     const row = await this.permissions.insert({
       id: generatePermissionId(),
       account,
@@ -166,7 +167,7 @@ export class PermissionsService {
           permission_id: id,
           user_uuid: user,
           account,
-          created_ts: Date.now() / 1000,
+          created_ts: nowSeconds(),
         },
         tx,
       );
@@ -201,9 +202,7 @@ export class PermissionsService {
       const current = await this.permissions.find(account, id, tx, true);
       if (!current) throw notFound('Permission');
       const next = decide(current);
-      return next === null
-        ? current
-        : this.permissions.update(id, { ...next, updated_ts: Date.now() / 1000 }, tx);
+      return next === null ? current : this.permissions.update(id, { ...next, updated_ts: nowSeconds() }, tx);
     });
   }
 }

@@ -12,6 +12,7 @@ import type { CreateRoleInput, UpdateRoleInput } from './role-body.js';
 import { assertRoleName, assertRuleCompiles, normalizeActions } from './role-validation.js';
 import { roleView, type RoleView } from './role-view.js';
 import { RolesRepository } from './roles.repository.js';
+import { nowSeconds } from '../../../../libs/store/clock.js';
 
 // PostgreSQL foreign_key_violation: a user was given the role between our check and the delete.
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -47,7 +48,7 @@ export class RolesService {
     assertRuleCompiles(identityRule, 'identity_rule');
     const entryRule = input.rules?.entry_rule ?? null;
     assertRuleCompiles(entryRule, 'entry_rule');
-    const now = Date.now() / 1000;
+    const now = nowSeconds();
     const row = await this.roles.insert({
       uuid: randomUUID(),
       account,
@@ -96,7 +97,7 @@ export class RolesService {
           identity_rule:
             input.rules?.identity_rule === undefined ? current.identity_rule : input.rules.identity_rule,
           entry_rule: input.rules?.entry_rule === undefined ? current.entry_rule : input.rules.entry_rule,
-          updated_ts: Date.now() / 1000,
+          updated_ts: nowSeconds(),
         },
         tx,
       );

@@ -10,6 +10,7 @@ import { assertFreeName, userDescription } from '../names.js';
 import type { CreateUserInput, UpdateUserInput } from './user-body.js';
 import { userView, type UserView } from './user-view.js';
 import { type UserRow, UsersRepository } from './users.repository.js';
+import { nowSeconds } from '../../../../libs/store/clock.js';
 
 const invalidRole = () => badRequest('invalid_role', "Role is not one of this account's roles");
 
@@ -45,7 +46,7 @@ export class UsersService {
     const description = input.description === undefined ? {} : userDescription(input.description);
     const role = roleUuid(input.role);
     await this.assertMayGiveRole(account, held, role);
-    const now = Date.now() / 1000;
+    const now = nowSeconds();
     const row = await this.users.insert({
       uuid: randomUUID(),
       account,
@@ -90,7 +91,7 @@ export class UsersService {
           description: description ?? current.description,
           status: input.status ?? current.status,
           activity: input.activity === undefined ? (current.activity ?? null) : input.activity,
-          updated_ts: Date.now() / 1000,
+          updated_ts: nowSeconds(),
         },
         tx,
       );

@@ -1,6 +1,6 @@
 import { type LoggerService } from '@nestjs/common';
-import { type TwindexConfig } from '../libs/config/index.js';
-import { ensureDatabase, runMigrations } from '../libs/store/database-setup.js';
+import { type TwindexConfig } from '../config/index.js';
+import { ensureDatabase, runMigrations } from './database-setup.js';
 
 /**
  * Creates the database if missing and applies migrations, retrying with backoff while PostgreSQL is unreachable,
