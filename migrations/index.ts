@@ -1,6 +1,12 @@
 import { InitialSchema1763900000000 } from './1763900000000-initial-schema.js';
 import { Sync1763990000000 } from './1763990000000-sync.js';
 import { Imports1764000000000 } from './1764000000000-imports.js';
+import { ImportRows1764200000000 } from './1764200000000-import-rows.js';
 
 /** Every migration, oldest first. Listed explicitly so ts (tests) and compiled js (dist) load the same set. */
-export const migrations = [InitialSchema1763900000000, Sync1763990000000, Imports1764000000000];
+export const migrations = [
+  InitialSchema1763900000000,
+  Sync1763990000000,
+  Imports1764000000000,
+  ImportRows1764200000000,
+];

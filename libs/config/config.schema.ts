@@ -30,6 +30,12 @@ export const configSchema = z.object({
   WORKER_CONCURRENCY: positiveInt(8),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_TOKEN: z.string().min(16).optional(),
+  IMPORT_POOL_SIZE: positiveInt(2),
+  IMPORT_MAX_CONCURRENT: positiveInt(4),
+  IMPORT_MAX_CONCURRENT_PER_ACCOUNT: positiveInt(2),
+  IMPORT_MIN_UPLOAD_BYTES: positiveInt(16 * 1024),
+  IMPORT_UPLOAD_WINDOW_MS: positiveInt(10_000),
+  IMPORT_SPOOL_DIR: z.string().min(1).optional(),
   MIGRATIONS_RUN: z
     .enum(['true', 'false'])
     .default('true')
