@@ -19,10 +19,10 @@ const nowSeconds = () => Date.now() / 1000;
 // deleted until the batch commits.
 const OWN_TWINS = `
   own AS (
-    SELECT uuid FROM twins
-     WHERE uuid IN (SELECT twin FROM import_rows WHERE import = $1 AND line > $2 AND line <= $3)
-       AND owner = $4 AND status = 'alive'
-     FOR KEY SHARE)`;
+    SELECT t.uuid FROM (SELECT DISTINCT twin FROM import_rows WHERE import = $1 AND line > $2 AND line <= $3) AS b
+      JOIN twins t ON t.uuid = b.twin
+     WHERE t.owner = $4 AND t.status = 'alive'
+     FOR KEY SHARE OF t)`;
 
 // Lines whose twin is not one of those: skipped with their numbers (the first 1,000 of the batch), and counted.
 const UNKNOWN_TWIN_LINES = `
@@ -72,6 +72,9 @@ export class ImportMergeService {
       });
       return { status: 'failed', imported: 0, skipped };
     }
+    // Fresh statistics of the staging table (it just grew by a whole import), so the batches are planned as hash
+    // joins rather than nested loops over a table the planner believes empty.
+    await this.db.query('ANALYZE import_rows');
     let imported = 0;
     let processed = skipped;
     let after = 0;
