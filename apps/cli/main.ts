@@ -92,7 +92,7 @@ program
       parseFormat,
     ),
   )
-  .addOption(new Option('--url <url>', 'the Twindex API').env('TWINDEX_URL').default('http://localhost:8080'))
+  .addOption(new Option('--url <url>', 'the Twindex API').env('TWINDEX_URL').default('http://127.0.0.1:8080'))
   .addOption(new Option('--secret <secret>', 'an API secret (better: the environment)').env('TWINDEX_SECRET'))
   .action(async (file: string, opts: { format?: 'ndjson' | 'csv'; url: string; secret?: string }) => {
     if (!opts.secret) {
