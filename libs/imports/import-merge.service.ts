@@ -15,14 +15,14 @@ export interface MergeOutcome {
 
 const nowSeconds = () => Date.now() / 1000;
 
-// The batch's rows on twins the importing account owns and that are alive. KEY SHARE keeps those twins from being
-// deleted until the batch commits.
+// The batch's rows on twins the importing account owns and that are alive. No row lock here: the foreign key of
+// identities already locks each referenced twin (KEY SHARE) as the row is written, and a second lock per twin
+// would write every twin's tuple header once more.
 const OWN_TWINS = `
   own AS (
     SELECT t.uuid FROM (SELECT DISTINCT twin FROM import_rows WHERE import = $1 AND line > $2 AND line <= $3) AS b
       JOIN twins t ON t.uuid = b.twin
-     WHERE t.owner = $4 AND t.status = 'alive'
-     FOR KEY SHARE OF t)`;
+     WHERE t.owner = $4 AND t.status = 'alive')`;
 
 // Lines whose twin is not one of those: skipped with their numbers (the first 1,000 of the batch), and counted.
 const UNKNOWN_TWIN_LINES = `

@@ -23,7 +23,9 @@ export class StageTally {
 
   bad(line: number, subcode: string, description: string): void {
     this.skipped++;
-    if (this.errors.length < MAX_IMPORT_ERRORS) this.errors.push({ line, subcode, description });
+    // A description may quote the bad input; PostgreSQL's jsonb cannot hold a NUL, so it is shown escaped.
+    if (this.errors.length < MAX_IMPORT_ERRORS)
+      this.errors.push({ line, subcode, description: description.replaceAll('\u0000', '\\u0000') });
   }
 }
 
