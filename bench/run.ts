@@ -34,7 +34,7 @@ function apiEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
     DATABASE_URL,
     TWINDEX_OPERATOR_KEY: BENCH_OPERATOR_KEY,
-    REDIS_PREFIX: 'twindex_bench',
+    REDIS_PREFIX: process.env.BENCH_REDIS_PREFIX ?? 'twindex_bench',
     LOG_LEVEL: 'info',
     NODE_ENV: 'production',
     ...extra,
@@ -294,7 +294,8 @@ async function main(): Promise<void> {
     if (which.includes('resolve-batch')) await resolveBatch(seeded, hotRps);
     if (which.includes('invalidation')) await invalidation(seeded);
     if (which.includes('memory')) await memory(seeded);
-    if (which.includes('import')) await importBench(seeded, DATABASE_URL, API, WORKER, apiEnv(), IDENTITIES);
+    if (which.includes('import'))
+      await importBench(seeded, DATABASE_URL, API, WORKER, apiEnv(), IDENTITIES, ROUNDS);
     await dropDatabase(DATABASE_URL);
   }
   // Its own database and worker process; see bench/sync-bench.ts.

@@ -3,6 +3,7 @@ import { Sync1763990000000 } from './1763990000000-sync.js';
 import { Imports1764000000000 } from './1764000000000-imports.js';
 import { TrustedTwinCompat1764100000000 } from './1764100000000-trusted-twin-compat.js';
 import { TokenActions1764100000001 } from './1764100000001-token-actions.js';
+import { ImportRows1764200000000 } from './1764200000000-import-rows.js';
 
 /** Every migration, oldest first. Listed explicitly so ts (tests) and compiled js (dist) load the same set. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Imports1764000000000,
   TrustedTwinCompat1764100000000,
   TokenActions1764100000001,
+  ImportRows1764200000000,
 ];

@@ -259,11 +259,13 @@ describe('Bulk imports', () => {
     expect(Number(count[0].n)).toBe(24_999);
   }, 90_000);
 
-  it('fails a CSV import without its header', async () => {
-    const id = await submit(alice.secret, `${twinA},${aName()},,\n`, CSV);
-    const report = await finished(alice.secret, id);
-    expect(report.status).toBe('failed');
-    expect(report.errors).toEqual([expect.objectContaining({ line: 1, subcode: 'invalid_csv' })]);
+  it('refuses a CSV import without its header before accepting it (400)', async () => {
+    const res = await api.post('/imports', {
+      secret: alice.secret,
+      raw: `${twinA},${aName()},,\n`,
+      headers: CSV,
+    });
+    expectErrorShape(res, 400, 'invalid_csv_header');
   });
 
   it('resolve sees imported identities', async () => {

@@ -1,7 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '../../libs/config/index.js';
 import { prepareDatabase } from '../../libs/store/prepare-database.js';
+import { Db } from '../../libs/store/db.js';
 import { createApiApp } from './api-app.js';
+
+const FIRST_ACCOUNT_HINT =
+  'No account yet: create the first with `npx twindex account create <name>` (prints its admin secret once)';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -11,6 +15,15 @@ async function main(): Promise<void> {
   app.enableShutdownHooks();
   await app.listen({ port: config.PORT, host: config.HOST });
   logger.log(`listening on ${config.HOST}:${config.PORT}`);
+  await hintFirstAccount(app.get(Db), logger);
+}
+
+/** A fresh installation has no account and (usually) no operator key: say how to get the first one. */
+async function hintFirstAccount(db: Db, logger: Logger): Promise<void> {
+  const [row] = await db
+    .query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM accounts) AS any')
+    .catch(() => []);
+  if (row && !row.any) logger.log(FIRST_ACCOUNT_HINT);
 }
 
 void main();

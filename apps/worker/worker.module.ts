@@ -2,7 +2,6 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { ConfigModule, type TwindexConfig } from '../../libs/config/index.js';
 import { bullConnection } from '../../libs/queue/bull-connection.js';
-import { QUEUES } from '../../libs/queue/queue-names.js';
 import { RedisModule } from '../../libs/queue/redis.module.js';
 import { StoreModule } from '../../libs/store/store.module.js';
 import type { SyncOptions } from '../../libs/sync/sync-options.js';
@@ -25,8 +24,8 @@ export class WorkerModule {
         StoreModule.forRoot('worker'),
         RedisModule,
         BullModule.forRoot({ prefix: config.REDIS_PREFIX, connection: bullConnection(config) }),
-        // The sync queues are registered by SyncWorkerModule (libs/queue/sync-queue.module.ts).
-        BullModule.registerQueue({ name: QUEUES.imports }),
+        // The sync queues are registered by SyncWorkerModule (libs/queue/sync-queue.module.ts), the imports queue by
+        // ImportsWorkerModule.
         SyncWorkerModule.forRoot(options.sync),
         ImportsWorkerModule,
       ],

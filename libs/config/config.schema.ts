@@ -45,6 +45,12 @@ export const configSchema = z.object({
   METRICS_TOKEN: z.string().min(16).optional(),
   /** open: a role's twin_rule may see every account's twins (Trusted Twin); closed: own twins only. */
   TWIN_SHARING: z.enum(['open', 'closed']).default('open'),
+  IMPORT_POOL_SIZE: positiveInt(2),
+  IMPORT_MAX_CONCURRENT: positiveInt(4),
+  IMPORT_MAX_CONCURRENT_PER_ACCOUNT: positiveInt(2),
+  IMPORT_MIN_UPLOAD_BYTES: positiveInt(16 * 1024),
+  IMPORT_UPLOAD_WINDOW_MS: positiveInt(10_000),
+  IMPORT_SPOOL_DIR: z.string().min(1).optional(),
   MIGRATIONS_RUN: z
     .enum(['true', 'false'])
     .default('true')

@@ -101,6 +101,16 @@ function parseCsvRecord(fields: string[]): ImportRecord {
       `expected 2 to 4 fields (${CSV_HEADER.join(',')}), got ${fields.length}`,
     );
   const [twin, identity, visibility = '', validity = ''] = fields;
+  return parseCsvFields(twin, identity, visibility, validity);
+}
+
+/** Validates the fields of one CSV record (an empty visibility or validity_ts is absent); throws LineProblem. */
+export function parseCsvFields(
+  twin: string,
+  identity: string,
+  visibility: string,
+  validity: string,
+): ImportRecord {
   let validityTs: number | null = null;
   if (validity.trim() !== '') {
     validityTs = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(validity) ? Number(validity) : NaN;

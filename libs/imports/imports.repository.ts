@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Db, type Queryable } from '../store/db.js';
-import type { ImportFormat, ReceivedLine } from './import-lines.js';
+import type { ImportFormat } from './import-lines.js';
 import type { LineError } from './import-line-parser.js';
 
 export type ImportStatus = 'queued' | 'running' | 'completed' | 'failed';
 
-/** At most this many bad lines are kept in a report. */
-export const MAX_IMPORT_ERRORS = 1_000;
+import { MAX_IMPORT_ERRORS, type StageTally } from './import-staging.js';
+
+export { MAX_IMPORT_ERRORS };
 
 export interface ImportRow {
   uuid: string;
@@ -19,6 +20,9 @@ export interface ImportRow {
   imported: string;
   skipped: string;
   errors: LineError[];
+  staged: string;
+  stage_skipped: string;
+  stage_errors: LineError[];
   created_ts: number;
   started_ts: number | null;
   finished_ts: number | null;
@@ -32,12 +36,6 @@ export interface ImportView {
   errors: LineError[];
   created_ts: number;
   finished_ts: number | null;
-}
-
-export interface StagedLine {
-  line: string;
-  raw: string | null;
-  problem: string | null;
 }
 
 export function importView(row: ImportRow): ImportView {
@@ -60,7 +58,7 @@ export function importView(row: ImportRow): ImportView {
   };
 }
 
-/** The `imports` report rows and their staged lines. */
+/** The `imports` report rows and their staged rows. */
 @Injectable()
 export class ImportsRepository {
   constructor(private readonly db: Db) {}
@@ -75,20 +73,6 @@ export class ImportsRepository {
     );
   }
 
-  /** One set-based INSERT per batch (three arrays, whatever the batch size: no bind-parameter limit). */
-  async stage(q: Queryable, importId: string, lines: readonly ReceivedLine[]): Promise<void> {
-    if (lines.length === 0) return;
-    await q.query(
-      `INSERT INTO import_lines (import, line, raw, problem)
-         SELECT $1, l, r, p FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(l, r, p)`,
-      [importId, lines.map((l) => l.line), lines.map((l) => l.raw), lines.map((l) => l.problem)],
-    );
-  }
-
-  async setReceived(q: Queryable, importId: string, received: number): Promise<void> {
-    await q.query(`UPDATE imports SET received = $2 WHERE uuid = $1`, [importId, received]);
-  }
-
   async find(importId: string): Promise<ImportRow | undefined> {
     const rows = await this.db.query<ImportRow>(`SELECT * FROM imports WHERE uuid = $1`, [importId]);
     return rows[0];
@@ -101,25 +85,57 @@ export class ImportsRepository {
     );
   }
 
-  /** Starts (or restarts, after a crash) the merge: the report is recomputed from the first line. */
-  async start(importId: string, nowTs: number): Promise<ImportRow | undefined> {
-    const rows = await this.db.query<ImportRow>(
-      `UPDATE imports SET status = 'running', started_ts = $2, processed = 0, imported = 0, skipped = 0,
-              errors = '[]'
-        WHERE uuid = $1 AND status IN ('queued', 'running') RETURNING *`,
+  /** What staging found, stored with the rows in the same transaction. */
+  async setStaged(q: Queryable, importId: string, tally: StageTally): Promise<void> {
+    await q.query(
+      `UPDATE imports SET received = $2, staged = $3, stage_skipped = $4, stage_errors = $5::jsonb,
+              processed = $4, skipped = $4, errors = $5::jsonb
+        WHERE uuid = $1`,
+      [importId, tally.received, tally.staged, tally.skipped, JSON.stringify(tally.errors)],
+    );
+  }
+
+  /** An import whose merge could not be queued is taken back whole: the client was told it failed. */
+  async remove(importId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query(`DELETE FROM import_rows WHERE import = $1`, [importId]);
+      await tx.query(`DELETE FROM imports WHERE uuid = $1`, [importId]);
+    });
+  }
+
+  /**
+   * Starts (or restarts, after a crash) the merge: the report is recomputed from what staging found. Also answers
+   * how many staged rows are still there (an UNLOGGED table is emptied by a database crash).
+   */
+  async start(importId: string, nowTs: number): Promise<(ImportRow & { present: string }) | undefined> {
+    const rows = await this.db.query<ImportRow & { present: string }>(
+      `UPDATE imports SET status = 'running', started_ts = $2, processed = stage_skipped, imported = 0,
+              skipped = stage_skipped, errors = stage_errors
+        WHERE uuid = $1 AND status IN ('queued', 'running')
+        RETURNING *, (SELECT count(*) FROM import_rows WHERE import = $1) AS present`,
       [importId, nowTs],
     );
     return rows[0];
   }
 
-  async lines(importId: string, afterLine: number, limit: number): Promise<StagedLine[]> {
-    return this.db.query<StagedLine>(
-      `SELECT line, raw, problem FROM import_lines WHERE import = $1 AND line > $2 ORDER BY line LIMIT $3`,
-      [importId, afterLine, limit],
+  /** The next batch of staged rows after `afterLine`: its last line and its size (an index-only range). */
+  async nextBatch(
+    importId: string,
+    afterLine: number,
+    size: number,
+  ): Promise<{ last: number; rows: number } | undefined> {
+    const [row] = await this.db.query<{ last: string | null; rows: string }>(
+      `SELECT max(line) AS last, count(*) AS rows FROM (
+         SELECT line FROM import_rows WHERE import = $1 AND line > $2 ORDER BY line LIMIT $3) AS b`,
+      [importId, afterLine, size],
     );
+    return row?.last == null ? undefined : { last: Number(row.last), rows: Number(row.rows) };
   }
 
-  /** Adds one batch's outcome to the report; errors beyond the first 1,000 are counted, not kept. */
+  /**
+   * Adds one batch's outcome to the report. The errors stay the first 1,000 by line number, whichever stage found
+   * them (staging finds bad lines all over the body before the merge finds unknown twins).
+   */
   async progress(
     q: Queryable,
     importId: string,
@@ -127,10 +143,11 @@ export class ImportsRepository {
   ): Promise<void> {
     await q.query(
       `UPDATE imports SET processed = processed + $2, imported = imported + $3, skipped = skipped + $4,
-              errors = CASE WHEN jsonb_array_length(errors) >= ${MAX_IMPORT_ERRORS} THEN errors
-                            ELSE errors || (SELECT coalesce(jsonb_agg(e), '[]'::jsonb) FROM (
-                              SELECT e FROM jsonb_array_elements($5::jsonb) AS e
-                              LIMIT ${MAX_IMPORT_ERRORS} - jsonb_array_length(errors)) AS x) END
+              errors = CASE WHEN jsonb_array_length($5::jsonb) = 0 THEN errors ELSE (
+                SELECT coalesce(jsonb_agg(e ORDER BY (e->>'line')::bigint), '[]'::jsonb) FROM (
+                  SELECT e FROM (SELECT jsonb_array_elements(errors) AS e
+                                 UNION ALL SELECT jsonb_array_elements($5::jsonb)) AS a
+                   ORDER BY (e->>'line')::bigint LIMIT ${MAX_IMPORT_ERRORS}) AS x) END
         WHERE uuid = $1`,
       [importId, delta.processed, delta.imported, delta.skipped, JSON.stringify(delta.errors)],
     );
@@ -142,25 +159,38 @@ export class ImportsRepository {
     nowTs: number,
     error?: LineError,
   ): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.query(
-        `UPDATE imports SET status = $2, finished_ts = $3,
-                errors = CASE WHEN $4::jsonb IS NULL THEN errors ELSE errors || $4::jsonb END
-          WHERE uuid = $1`,
-        [importId, status, nowTs, error ? JSON.stringify([error]) : null],
-      );
-      // The staged body is no longer needed once merged (or given up on).
-      await tx.query(`DELETE FROM import_lines WHERE import = $1`, [importId]);
-    });
+    await this.db.query(
+      `UPDATE imports SET status = $2, finished_ts = $3,
+              errors = CASE WHEN $4::jsonb IS NULL THEN errors ELSE errors || $4::jsonb END
+        WHERE uuid = $1`,
+      [importId, status, nowTs, error ? JSON.stringify([error]) : null],
+    );
+    // The staged rows are no longer needed once merged (or given up on). Deleted after the report says so: a
+    // failure here leaves rows the sweep removes later, never a wrong report.
+    await this.dropRows(importId);
   }
 
-  /** Identity names visible for merging: the twins of this batch that exist, are alive and the account owns. */
-  async ownTwins(q: Queryable, account: string, twins: readonly string[]): Promise<Set<string>> {
-    if (twins.length === 0) return new Set();
-    const rows = await q.query<{ uuid: string }>(
-      `SELECT uuid FROM twins WHERE uuid = ANY($1::uuid[]) AND owner = $2 AND status = 'alive'`,
-      [twins, account],
+  async dropRows(importId: string): Promise<void> {
+    await this.db.query(`DELETE FROM import_rows WHERE import = $1`, [importId]);
+  }
+
+  /** Imports not finished and older than `olderThanTs`: the sweep checks each has a merge job. */
+  async unfinished(olderThanTs: number, limit: number): Promise<Array<{ uuid: string }>> {
+    return this.db.query<{ uuid: string }>(
+      `SELECT uuid FROM imports WHERE status IN ('queued', 'running') AND created_ts < $1
+        ORDER BY created_ts LIMIT $2`,
+      [olderThanTs, limit],
     );
-    return new Set(rows.map((r) => r.uuid));
+  }
+
+  /** Staged rows left behind by an import that is finished (or gone). */
+  async orphanedRowImports(limit: number): Promise<string[]> {
+    const rows = await this.db.query<{ import: string }>(
+      `SELECT DISTINCT r.import FROM (SELECT import FROM import_rows LIMIT 100000) AS r
+         LEFT JOIN imports i ON i.uuid = r.import
+        WHERE i.uuid IS NULL OR i.status IN ('completed', 'failed') LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => r.import);
   }
 }

@@ -1,14 +1,31 @@
 import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { pipeline } from 'node:stream/promises';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService } from '../../../libs/access/auth.service.js';
+import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { badRequest, TwindexError } from '../../../libs/domain/errors.js';
-import { ImportProducer } from '../../../libs/imports/import-producer.js';
-import { type ImportFormat, LineSplitter, type ReceivedLine } from '../../../libs/imports/import-lines.js';
+import { ImportAdmission, TooManyImportsError } from '../../../libs/imports/import-admission.js';
+import { IMPORT_DB, type ImportDb } from '../../../libs/imports/import-db.js';
+import type { ImportFormat } from '../../../libs/imports/import-lines.js';
+import { ImportProducer, QUEUE_DEADLINE_MS, withDeadline } from '../../../libs/imports/import-producer.js';
+import { REDIS } from '../../../libs/queue/redis.module.js';
+import type { Redis } from 'ioredis';
+import {
+  CsvToCopy,
+  csvParser,
+  IMPORT_ROW_COLUMNS,
+  NdjsonToCopy,
+  StageTally,
+  UploadMeter,
+} from '../../../libs/imports/import-staging.js';
 import { ImportsRepository } from '../../../libs/imports/imports.repository.js';
-import { Db } from '../../../libs/store/db.js';
 import { authenticateRequest } from '../http/auth.guard.js';
 import { sendError } from '../http/send-error.js';
 import { nowSeconds } from '../../../libs/store/clock.js';
@@ -21,19 +38,10 @@ export const IMPORT_BODY_LIMIT_BYTES = 1024 * 1024 * 1024;
 /** Bodies the route buffers (a wrong content type) stay at the API's 64 KiB (api-app.ts BODY_LIMIT_BYTES). */
 const BUFFERED_BODY_LIMIT_BYTES = 64 * 1024;
 
-/** Lines (or characters, whichever fills first) per staging INSERT. */
-const STAGE_BATCH_LINES = 5_000;
-const STAGE_BATCH_CHARS = 4 * 1024 * 1024;
-
 const MEDIA_TYPES: Record<string, ImportFormat> = {
   'application/x-ndjson': 'ndjson',
   'text/csv': 'csv',
 };
-
-function formatOf(contentType: string | undefined): ImportFormat | undefined {
-  const essence = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  return MEDIA_TYPES[essence];
-}
 
 const tooLarge = () =>
   new TwindexError(
@@ -42,25 +50,44 @@ const tooLarge = () =>
     `An import body is limited to ${IMPORT_BODY_LIMIT_BYTES} bytes`,
   );
 
+function formatOf(contentType: string | undefined): ImportFormat | undefined {
+  const essence = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  return MEDIA_TYPES[essence];
+}
+
 /**
- * `POST /imports` registered on Fastify itself: its body is not parsed but streamed, line by line, into the
- * staging table (one transaction: the import exists once its whole body is stored), then the merge is enqueued.
+ * `POST /imports` registered on Fastify itself: its body is not parsed by Fastify but streamed through the line
+ * parser and validator into a spool file of COPY rows while it arrives (no database connection is held while a
+ * client uploads, however slowly), then loaded with one `COPY import_rows FROM STDIN` on the imports' own small
+ * pool, in one transaction with the import's row; then the merge is enqueued.
+ *
+ * Before the body is read: the caller's permission, the content type, a free upload slot (`429` beyond the caps)
+ * and a reachable queue (`503 queue_unavailable`). While it is read: the 1 GiB limit (`413`), the minimum upload
+ * rate (`400 upload_too_slow`) and, for CSV, the header (`400 invalid_csv_header` as soon as line 1 arrives).
  *
  * The NDJSON and CSV content-type parsers hand the raw request stream through. Fastify applies `bodyLimit` only to
  * the parsers that buffer (JSON, text), so the route keeps the API's 64 KiB for those (a wrong type is a small
- * `400`), and the 1 GiB import limit is counted here, on the stream (`413`).
+ * `400`).
  */
 @Injectable()
 export class ImportRoute implements OnModuleInit {
   private readonly logger = new Logger('imports');
+  private readonly admission: ImportAdmission;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly auth: AuthService,
-    private readonly db: Db,
+    @Inject(IMPORT_DB) private readonly importDb: ImportDb,
+    @Inject(CONFIG) private readonly config: TwindexConfig,
     private readonly imports: ImportsRepository,
     private readonly producer: ImportProducer,
-  ) {}
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {
+    this.admission = new ImportAdmission({
+      maxConcurrent: config.IMPORT_MAX_CONCURRENT,
+      maxPerAccount: config.IMPORT_MAX_CONCURRENT_PER_ACCOUNT,
+    });
+  }
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
@@ -69,8 +96,10 @@ export class ImportRoute implements OnModuleInit {
     }
     fastify.post(IMPORT_ROUTE_PATH, { bodyLimit: BUFFERED_BODY_LIMIT_BYTES }, (request, reply) =>
       this.handle(request, reply).catch((err: unknown) => {
-        // The client may still be sending: do not keep the connection for another request.
+        // The client may still be sending: stop reading, and do not keep the connection for another request.
+        if (isStream(request.body)) request.body.pause();
         if (!reply.sent) void reply.header('connection', 'close');
+        if (err instanceof TooManyImportsError) void reply.header('retry-after', String(err.retryAfter));
         sendError(request, reply, err, this.logger);
       }),
     );
@@ -86,68 +115,66 @@ export class ImportRoute implements OnModuleInit {
     }
     const declared = Number(request.headers['content-length']);
     if (declared > IMPORT_BODY_LIMIT_BYTES) throw tooLarge();
-    const body = request.body;
-    const uuid = randomUUID();
-    await this.db.transaction(async (tx) => {
-      await this.imports.create(tx, {
-        uuid,
-        account: principal.account,
-        creator: principal.user,
-        format,
-        createdTs: nowSeconds(),
-      });
-      const splitter = new LineSplitter();
-      let batch: ReceivedLine[] = [];
-      let chars = 0;
-      let received = 0;
-      let bytes = 0;
-      let inflight: Promise<void> = Promise.resolve();
-      const add = async (lines: ReceivedLine[], force: boolean) => {
-        for (const l of lines) {
-          batch.push(l);
-          chars += l.raw?.length ?? 0;
-        }
-        if (batch.length === 0 || (!force && batch.length < STAGE_BATCH_LINES && chars < STAGE_BATCH_CHARS))
-          return;
-        // A CSV body's line 1 is its header, not an identity line.
-        received += batch.length - (format === 'csv' && batch[0].line === 1 ? 1 : 0);
-        const full = batch;
-        batch = [];
-        chars = 0;
-        // One INSERT in flight while the next batch is read from the socket.
-        await inflight;
-        inflight = this.imports.stage(tx, uuid, full);
-        inflight.catch(() => undefined);
-      };
-      for await (const chunk of body) {
-        const buf = chunk as Buffer | string;
-        bytes += typeof buf === 'string' ? Buffer.byteLength(buf) : buf.length;
-        if (bytes > IMPORT_BODY_LIMIT_BYTES) throw tooLarge();
-        await add(splitter.push(buf), false);
-      }
-      await add(splitter.end(), true);
-      await inflight;
-      await this.imports.setReceived(tx, uuid, received);
-    });
+    const release = this.admission.admit(principal.account);
+    const spool = join(
+      await mkdtemp(join(this.config.IMPORT_SPOOL_DIR ?? tmpdir(), 'twindex-import-')),
+      'rows.copy',
+    );
     try {
-      await this.producer.enqueueMerge(uuid);
-    } catch (e) {
-      await this.imports
-        .finish(uuid, 'failed', nowSeconds(), {
-          line: 0,
-          subcode: 'unavailable',
-          description: 'The import could not be queued',
-        })
-        .catch(() => undefined);
-      throw e instanceof TwindexError
-        ? e
-        : new TwindexError('unavailable', 'queue_unavailable', 'The job queue is unreachable');
+      // Redis is asked first, so that an outage answers 503 at once instead of after the upload.
+      await withDeadline(this.redis.ping(), QUEUE_DEADLINE_MS);
+      const tally = await this.spool(request.body, format, spool);
+      const uuid = randomUUID();
+      await this.importDb.transaction(async (tx) => {
+        await this.imports.create(tx, {
+          uuid,
+          account: principal.account,
+          creator: principal.user,
+          format,
+          createdTs: nowSeconds(),
+        });
+        // import_rows.import defaults to this setting: the COPY rows need not repeat the UUID.
+        await tx.query(`SELECT set_config('twindex.import_id', $1, true)`, [uuid]);
+        await tx.copyFrom(`COPY import_rows ${IMPORT_ROW_COLUMNS} FROM STDIN`, createReadStream(spool));
+        await this.imports.setStaged(tx, uuid, tally);
+      });
+      try {
+        await this.producer.enqueueMerge(uuid);
+      } catch (e) {
+        // The caller hears 503 and will retry: nothing of this attempt stays behind.
+        await this.imports.remove(uuid).catch(() => undefined);
+        throw e;
+      }
+      void reply.status(202).header('content-type', 'application/json; charset=utf-8');
+      return JSON.stringify({ uuid, status: 'queued' });
+    } finally {
+      release();
+      await rm(dirname(spool), { recursive: true, force: true }).catch(() => undefined);
     }
-    void reply.status(202).header('content-type', 'application/json; charset=utf-8');
-    return JSON.stringify({ uuid, status: 'queued' });
+  }
+
+  /** Parses, checks and encodes the body into the spool file; answers what it found. */
+  private async spool(body: Readable, format: ImportFormat, file: string): Promise<StageTally> {
+    const tally = new StageTally();
+    const meter = new UploadMeter({
+      maxBytes: IMPORT_BODY_LIMIT_BYTES,
+      minBytes: this.config.IMPORT_MIN_UPLOAD_BYTES,
+      windowMs: this.config.IMPORT_UPLOAD_WINDOW_MS,
+    });
+    // The request stream is piped, not part of the pipeline: a failure must not destroy the socket before the
+    // error answer is written.
+    body.on('error', (e) => meter.destroy(e));
+    body.pipe(meter);
+    const stages: Array<NodeJS.ReadWriteStream> =
+      format === 'ndjson' ? [new NdjsonToCopy(tally)] : [csvParser(tally), new CsvToCopy(tally)];
+    try {
+      await pipeline([meter, ...stages, createWriteStream(file)]);
+    } finally {
+      body.unpipe(meter);
+    }
+    return tally;
   }
 }
-
 function isStream(body: unknown): body is Readable {
   return (
     body !== null &&

@@ -1,10 +1,16 @@
 import { Module } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
 import { ImportMergeService } from '../../../libs/imports/import-merge.service.js';
+import { ImportProducer } from '../../../libs/imports/import-producer.js';
 import { ImportsRepository } from '../../../libs/imports/imports.repository.js';
+import { QUEUES } from '../../../libs/queue/queue-names.js';
 import { ImportMergeProcessor } from './import-merge.processor.js';
+import { ImportSweeper } from './import-sweeper.js';
 
-/** The bulk-import merge of the worker process (sync.md "Bulk imports"). */
+/** The bulk-import merge of the worker process (sync.md "Bulk imports") and the sweep of stuck imports. */
 @Module({
-  providers: [ImportsRepository, ImportMergeService, ImportMergeProcessor],
+  imports: [BullModule.registerQueue({ name: QUEUES.imports })],
+  providers: [ImportsRepository, ImportMergeService, ImportMergeProcessor, ImportProducer, ImportSweeper],
+  exports: [ImportSweeper],
 })
 export class ImportsWorkerModule {}
