@@ -79,7 +79,7 @@ export async function syncBench(): Promise<void> {
         [run, source, account],
       );
       const started = performance.now();
-      await producer.enqueueRun(source, run, 'full');
+      await producer.enqueueRun(source, run, 'full', account);
       const report = await waitForRun(db, run);
       const seconds = (performance.now() - started) / 1000;
       const identities = TWINS * PER_TWIN;

@@ -12,6 +12,10 @@ export const QUEUES = {
 
 export type SyncMode = 'full' | 'incremental';
 
+/**
+ * Jobs carry ids only. Sync jobs also name the account the producer recorded for the source: a worker refuses a job
+ * whose source belongs to another account (a forged or stale payload never acts on another tenant's source).
+ */
 export interface JobPayloads {
   /**
    * A run's scan. `runId` is null for scheduled runs: the job creates its run and stores its id (and its scan
@@ -19,12 +23,13 @@ export interface JobPayloads {
    */
   'sync-source': {
     sourceId: string;
+    account: string;
     runId: string | null;
     mode: SyncMode;
     cursor?: string | null;
     pages?: number;
   };
-  'sync-twin': { sourceId: string; runId: string | null; twin: string };
+  'sync-twin': { sourceId: string; account: string; runId: string | null; twin: string };
   'import-merge': { importId: string };
 }
 

@@ -121,7 +121,7 @@ export class SyncSourcesService {
     });
     // After the commit: a worker may pick the job up at once and must find the run.
     try {
-      await this.queue(this.producer.enqueueRun(uuid, run.uuid, mode));
+      await this.queue(this.producer.enqueueRun(uuid, run.uuid, mode, account));
     } catch (e) {
       await this.runs.discard(run.uuid);
       throw e;
@@ -160,7 +160,12 @@ export class SyncSourcesService {
       );
     }
     if (!stored.enabled) return { queued: 0 };
-    await this.queue(this.producer.enqueueTwins(uuid, null, twins, { delayMs: WEBHOOK_DEBOUNCE_MS }));
+    await this.queue(
+      this.producer.enqueueTwins(uuid, null, twins, {
+        account: stored.account,
+        delayMs: WEBHOOK_DEBOUNCE_MS,
+      }),
+    );
     return { queued: twins.length };
   }
 
@@ -183,7 +188,7 @@ export class SyncSourcesService {
 
   private async applySchedule(source: SyncSource): Promise<void> {
     if (source.enabled && source.schedule !== null) {
-      await this.queue(this.producer.upsertSchedule(source.uuid, source.schedule));
+      await this.queue(this.producer.upsertSchedule(source.uuid, source.schedule, source.account));
     } else {
       await this.queue(this.producer.removeSchedule(source.uuid));
     }

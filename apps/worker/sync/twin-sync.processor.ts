@@ -4,6 +4,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
 import { type JobPayloads, QUEUES } from '../../../libs/queue/queue-names.js';
+import { ForeignJobError } from '../../../libs/sync/foreign-job.error.js';
 import { TwinSyncFailure, TwinSyncService } from '../../../libs/sync/twin-sync.service.js';
 import { WORKER_LOCKS } from './worker-locks.js';
 
@@ -34,10 +35,16 @@ export class TwinSyncProcessor
 
   async process(job: Job<JobPayloads['sync-twin']>): Promise<TwinJobResult> {
     const { sourceId, twin } = job.data;
+    // A payload without the account (forged, or from before jobs carried it) is refused like a wrong one.
+    const account = typeof job.data.account === 'string' ? job.data.account : '';
     try {
-      const outcome = await this.twins.sync(sourceId, twin, job.attemptsMade);
+      const outcome = await this.twins.sync(sourceId, twin, job.attemptsMade, account);
       return { result: outcome.result, upserted: outcome.upserted, deleted: outcome.deleted };
     } catch (e) {
+      if (e instanceof ForeignJobError) {
+        this.logger.warn(e.message);
+        throw new UnrecoverableError(e.message);
+      }
       if (!(e instanceof TwinSyncFailure)) throw e;
       const last = !e.retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       this.logger.warn(
