@@ -1,4 +1,21 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+
+/** Entries of SYNC_ALLOWED_HOSTS that are neither a host name, an IP address nor a CIDR range. */
+function allowListProblem(list: string | undefined): string | null {
+  for (const raw of (list ?? '').split(',')) {
+    const entry = raw.trim().replace(/^\[(.*)\]$/, '$1');
+    if (!entry) continue;
+    if (entry.includes('/')) {
+      try {
+        ipaddr.parseCIDR(entry);
+      } catch {
+        return entry;
+      }
+    } else if (!ipaddr.isValid(entry) && !/^[A-Za-z0-9.-]{1,253}$/.test(entry)) return entry;
+  }
+  return null;
+}
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -30,6 +47,16 @@ export const configSchema = z.object({
   WORKER_CONCURRENCY: positiveInt(8),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_TOKEN: z.string().min(16).optional(),
+  /**
+   * Sync source addresses allowed beyond public unicast (SSRF guard): host names, IP addresses and CIDR ranges,
+   * comma separated, e.g. `127.0.0.1,localhost,10.20.0.0/16`. Unset: only public addresses.
+   */
+  SYNC_ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .refine((list) => allowListProblem(list) === null, {
+      message: 'must list host names, IP addresses or CIDR ranges',
+    }),
   MIGRATIONS_RUN: z
     .enum(['true', 'false'])
     .default('true')

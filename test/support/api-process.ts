@@ -40,6 +40,7 @@ export class ApiProcess {
           REDIS_PREFIX: config.REDIS_PREFIX,
           TWINDEX_OPERATOR_KEY: config.TWINDEX_OPERATOR_KEY ?? '',
           TWINDEX_SECRET_KEY: config.TWINDEX_SECRET_KEY ?? '',
+          SYNC_ALLOWED_HOSTS: config.SYNC_ALLOWED_HOSTS ?? '',
           HOST: '127.0.0.1',
           PORT: String(port),
           LOG_LEVEL: 'warn',

@@ -20,6 +20,8 @@ export function isolatedConfig(overrides: Record<string, string> = {}): TwindexC
     TWINDEX_OPERATOR_KEY: OPERATOR_KEY,
     TWINDEX_SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
     LOG_LEVEL: 'silent',
+    // The upstream simulators listen on loopback, which the SSRF guard refuses unless the operator allows it.
+    SYNC_ALLOWED_HOSTS: '127.0.0.1',
     ...overrides,
   });
 }
