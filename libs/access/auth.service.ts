@@ -3,8 +3,9 @@ import { ChangeFeed } from '../cache/change-feed.js';
 import { CoherentCache } from '../cache/coherent-cache.js';
 import { CONFIG, type TwindexConfig } from '../config/index.js';
 import { allowedActions } from '../domain/access/permission-evaluation.js';
-import { forbidden, unauthorized } from '../domain/errors.js';
+import { forbidden, TwindexError, unauthorized } from '../domain/errors.js';
 import { compileRuleCached } from '../domain/rules/index.js';
+import { AbuseLimiter } from './abuse-limiter.js';
 import { type Principal } from './principal.js';
 import { PrincipalRepository, type PrincipalRow } from './principal.repository.js';
 import { hashSecret, isWellFormedSecret, SECRET_LENGTH, secretFromHeader } from './secret-token.js';
@@ -28,6 +29,7 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
     @Inject(CONFIG) config: TwindexConfig,
     private readonly repo: PrincipalRepository,
     private readonly feed: ChangeFeed,
+    private readonly limiter: AbuseLimiter,
   ) {
     this.cache = new CoherentCache({
       maxEntries: config.PRINCIPAL_CACHE_MAX_ENTRIES,
@@ -74,6 +76,15 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
     return found instanceof Promise
       ? found.then((p) => this.admit(p, hash, nowMs))
       : this.admit(found, hash, nowMs);
+  }
+
+  /**
+   * The failure path of authentication: a 401 is counted against the client address and rethrown, or turned into
+   * a 429 once the address has failed too often. Anything else passes through uncounted.
+   */
+  async failed(address: string, err: unknown): Promise<never> {
+    if (err instanceof TwindexError && err.kind === 'unauthorized') await this.limiter.recordFailure(address);
+    throw err;
   }
 
   authorize(principal: Principal, action: string): void {

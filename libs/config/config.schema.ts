@@ -47,6 +47,10 @@ export const configSchema = z.object({
   WORKER_CONCURRENCY: positiveInt(8),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_TOKEN: z.string().min(16).optional(),
+  /** Abuse throttling: failed authentications and PIN exchanges counted per window, per client address / account. */
+  RATE_LIMIT_WINDOW_S: positiveInt(60),
+  RATE_LIMIT_FAILURES_PER_ADDRESS: positiveInt(30),
+  RATE_LIMIT_FAILURES_PER_ACCOUNT: positiveInt(20),
   /**
    * Sync source addresses allowed beyond public unicast (SSRF guard): host names, IP addresses and CIDR ranges,
    * comma separated, e.g. `127.0.0.1,localhost,10.20.0.0/16`. Unset: only public addresses.

@@ -36,11 +36,19 @@ export function authenticateRequest(
   request: FastifyRequest,
   action: string,
 ): Principal | Promise<Principal> {
-  const found = auth.authenticate(request.headers.authorization);
+  let found: Principal | Promise<Principal>;
+  try {
+    found = auth.authenticate(request.headers.authorization);
+  } catch (err) {
+    // Only failures are counted (abuse throttling); the success path above pays nothing for it.
+    return auth.failed(request.ip, err);
+  }
   const finish = (p: Principal): Principal => {
     auth.authorize(p, action);
     const header = request.headers['x-trustedtwin'];
     return header === undefined ? p : { ...p, dict: parseTrustedTwinHeader(header) };
   };
-  return found instanceof Promise ? found.then(finish) : finish(found);
+  return found instanceof Promise
+    ? found.then(finish, (err: unknown) => auth.failed(request.ip, err))
+    : finish(found);
 }

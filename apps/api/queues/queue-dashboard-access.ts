@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isOperatorKey } from '../../../libs/access/operator-key.js';
-import { forbidden, unauthorized } from '../../../libs/domain/errors.js';
+import { forbidden, RateLimitedError, unauthorized } from '../../../libs/domain/errors.js';
 import { sendError } from '../http/send-error.js';
 import { cookieValue, DashboardSessions, SESSION_COOKIE, sessionCookie } from './dashboard-session.js';
 
@@ -13,7 +13,7 @@ export interface DashboardGateOptions {
   /** TWINDEX_OPERATOR_KEY; unset turns the dashboard off (403), like `POST /accounts`. */
   operatorKey: string | undefined;
   logger: LoggerService;
-  /** Called with the request of every failed key presentation (abuse throttling counts them). */
+  /** Called with the request of every failed key presentation; throws RateLimitedError once over budget. */
   onFailure?: (request: FastifyRequest) => void | Promise<void>;
   now?: () => number;
 }
@@ -48,7 +48,13 @@ export async function registerQueueDashboard(
           return sendPage(reply, 403, loginPage('The dashboard is disabled: no operator key is configured.'));
         const key = formField(request.body, 'key');
         if (key === undefined || !isOperatorKey(key, options.operatorKey)) {
-          await options.onFailure?.(request);
+          try {
+            await options.onFailure?.(request);
+          } catch (err) {
+            if (!(err instanceof RateLimitedError)) throw err;
+            void reply.header('retry-after', String(err.retryAfterSeconds));
+            return sendPage(reply, 429, loginPage('Too many failed attempts: try again later.'));
+          }
           return sendPage(reply, 401, loginPage('That is not the operator key.'));
         }
         const { token, maxAgeSeconds } = sessions.issue(now());

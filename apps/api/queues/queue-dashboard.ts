@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
+import { AbuseLimiter } from '../../../libs/access/abuse-limiter.js';
 import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { knownQueues } from './known-queues.js';
 import { QUEUE_DASHBOARD_PATH, registerQueueDashboard } from './queue-dashboard-access.js';
@@ -20,13 +21,18 @@ export class QueueDashboard {
     private readonly adapterHost: HttpAdapterHost,
     private readonly moduleRef: ModuleRef,
     @Inject(CONFIG) private readonly config: TwindexConfig,
+    private readonly limiter: AbuseLimiter,
   ) {}
 
   async mount(options: { ui: boolean }): Promise<void> {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     await registerQueueDashboard(
       fastify,
-      { operatorKey: this.config.TWINDEX_OPERATOR_KEY, logger: this.logger },
+      {
+        operatorKey: this.config.TWINDEX_OPERATOR_KEY,
+        logger: this.logger,
+        onFailure: (request) => this.limiter.recordFailure(request.ip),
+      },
       options.ui ? (scope) => this.mountUi(scope) : undefined,
     );
   }
