@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Db, type Queryable, type TransactionQueryable } from '../store/db.js';
 import type { IdentityPlan, PlannedGrant, PlannedIdentity, PlannedTwin } from './reconcile-plan.js';
 import { type RunError, SyncRunsRepository } from './sync-runs.repository.js';
+import { UpstreamError } from './upstream-client.js';
 import { removeOrphanSyncedTwins } from './sync-sources.repository.js';
 
 /** What upstream said about one twin: complete answers only — a failed call never gets here. */
@@ -126,8 +127,22 @@ export class TwinReconciler {
   ): Promise<{ upserted: number; deleted: number }> {
     const { twin, identities } = state;
     const account = current.account;
-    if (current.twin === null) await insertTwin(tx, twin, input.source);
-    else if (twinDiffers(current.twin, twin)) await upsertTwin(tx, twin, input.source);
+    // Ownership is never taken on trust: checked under the twin's lock, before anything is written.
+    const conflict = ownershipConflict(current.twin, twin, input.source, account);
+    if (conflict) throw new OwnershipConflict(twin.uuid, conflict);
+    // A foreign owner is stored as upstream says only if no account here has that id: it would see the twin as its own.
+    const newOwner = twin.owner !== account && current.twin?.owner !== twin.owner;
+    if (newOwner && (await accountExists(tx, twin.owner))) {
+      throw new OwnershipConflict(
+        twin.uuid,
+        `upstream names account ${twin.owner} as owner; that account exists here and would see the twin as its own`,
+      );
+    }
+    if (current.twin === null) {
+      await insertTwin(tx, twin, input.source);
+    } else if (current.twin.source === input.source && twinDiffers(current.twin, twin)) {
+      await upsertTwin(tx, twin, input.source);
+    }
 
     const stored = new Map<string, [string, string, string | null, number | null, number, number]>();
     for (const row of current.identities ?? []) stored.set(`${row[1]} ${row[0]}`, row);
@@ -198,6 +213,49 @@ export class TwinReconciler {
     );
     return { upserted: 0, deleted: rows[0].n };
   }
+}
+
+/**
+ * A twin upstream may not bring: refused for good (no retry), reported in the run, nothing of it written. Not an
+ * upstream fault that may pass, so it is a non-retryable UpstreamError.
+ */
+export class OwnershipConflict extends UpstreamError {
+  override name = 'OwnershipConflict';
+  constructor(twin: string, reason: string) {
+    super(`twin ${twin} refused: ${reason}`, false);
+  }
+}
+
+/**
+ * Why the local twin cannot take this source's data, or null. A twin that exists here under another owner (created
+ * through the API, or brought by any source) is never changed, terminated or given identities by this source; a
+ * twin of the source's own account keeps its row (only the source that brought a twin may change it) but may
+ * carry the account's identities.
+ */
+export function ownershipConflict(
+  stored: { owner: string; source: string | null } | null,
+  upstream: PlannedTwin,
+  source: string,
+  account: string,
+): string | null {
+  if (stored === null) return null;
+  if (stored.owner !== account) {
+    return stored.source === null
+      ? `a twin of another account exists here (created through the API)`
+      : stored.source === source
+        ? null
+        : `a twin of another account exists here (brought by another source)`;
+  }
+  if (stored.source === source && upstream.owner !== account) {
+    // The source brought it as its own account's twin; upstream now claims another owner for it.
+    return `upstream moved the twin to account ${upstream.owner}`;
+  }
+  return null;
+}
+
+async function accountExists(tx: Queryable, uuid: string): Promise<boolean> {
+  const rows = await tx.query(`SELECT 1 FROM accounts WHERE uuid = $1`, [uuid]);
+  return rows.length > 0;
 }
 
 /** Grants are the rare path (include_foreign): reconciled in SQL, unchanged rows not written. */
@@ -381,7 +439,7 @@ async function upsertTwin(tx: TransactionQueryable, t: PlannedTwin, source: stri
        owner = EXCLUDED.owner, status = EXCLUDED.status, description = EXCLUDED.description,
        creator = EXCLUDED.creator, created_ts = EXCLUDED.created_ts, updated_ts = EXCLUDED.updated_ts,
        terminated_ts = EXCLUDED.terminated_ts, terminator = EXCLUDED.terminator
-     WHERE tw.source IS NOT NULL AND
+     WHERE tw.source = EXCLUDED.source AND
        (tw.owner, tw.status, tw.description, tw.creator, tw.created_ts, tw.updated_ts, tw.terminated_ts, tw.terminator)
        IS DISTINCT FROM (EXCLUDED.owner, EXCLUDED.status, EXCLUDED.description, EXCLUDED.creator, EXCLUDED.created_ts,
                          EXCLUDED.updated_ts, EXCLUDED.terminated_ts, EXCLUDED.terminator)`,
