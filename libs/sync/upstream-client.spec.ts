@@ -44,6 +44,12 @@ describe('UpstreamClient', () => {
       handler(req, res);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    // undici loads lazily: one call first, so a busy machine does not spend the 300 ms timeout of a test on it.
+    handlers = [json(200, {})];
+    seen = [];
+    await client()
+      .getTwin('warm-up')
+      .catch(() => undefined);
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
   beforeEach(() => {
