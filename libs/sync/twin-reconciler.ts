@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { mayRewriteTwin, mirrorRefusal, ownerToCheck } from '../domain/sync/mirror-ownership.js';
 import { Db, type Queryable, type TransactionQueryable } from '../store/db.js';
 import type { IdentityPlan, PlannedGrant, PlannedIdentity, PlannedTwin } from './reconcile-plan.js';
 import { type RunError, SyncRunsRepository } from './sync-runs.repository.js';
@@ -128,19 +129,13 @@ export class TwinReconciler {
     const { twin, identities } = state;
     const account = current.account;
     // Ownership is never taken on trust: checked under the twin's lock, before anything is written.
-    const conflict = ownershipConflict(current.twin, twin, input.source, account);
-    if (conflict) throw new OwnershipConflict(twin.uuid, conflict);
-    // A foreign owner is stored as upstream says only if no account here has that id: it would see the twin as its own.
-    const newOwner = twin.owner !== account && current.twin?.owner !== twin.owner;
-    if (newOwner && (await accountExists(tx, twin.owner))) {
-      throw new OwnershipConflict(
-        twin.uuid,
-        `upstream names account ${twin.owner} as owner; that account exists here and would see the twin as its own`,
-      );
-    }
+    const claim = { source: input.source, account, claimedOwner: twin.owner };
+    const owner = ownerToCheck(current.twin, claim);
+    const refusal = mirrorRefusal(current.twin, claim, owner !== null && (await accountExists(tx, owner)));
+    if (refusal) throw new OwnershipConflict(twin.uuid, refusal);
     if (current.twin === null) {
       await insertTwin(tx, twin, input.source);
-    } else if (current.twin.source === input.source && twinDiffers(current.twin, twin)) {
+    } else if (mayRewriteTwin(current.twin, input.source) && twinDiffers(current.twin, twin)) {
       await upsertTwin(tx, twin, input.source);
     }
 
@@ -224,33 +219,6 @@ export class OwnershipConflict extends UpstreamError {
   constructor(twin: string, reason: string) {
     super(`twin ${twin} refused: ${reason}`, false);
   }
-}
-
-/**
- * Why the local twin cannot take this source's data, or null. A twin that exists here under another owner (created
- * through the API, or brought by any source) is never changed, terminated or given identities by this source; a
- * twin of the source's own account keeps its row (only the source that brought a twin may change it) but may
- * carry the account's identities.
- */
-export function ownershipConflict(
-  stored: { owner: string; source: string | null } | null,
-  upstream: PlannedTwin,
-  source: string,
-  account: string,
-): string | null {
-  if (stored === null) return null;
-  if (stored.owner !== account) {
-    return stored.source === null
-      ? `a twin of another account exists here (created through the API)`
-      : stored.source === source
-        ? null
-        : `a twin of another account exists here (brought by another source)`;
-  }
-  if (stored.source === source && upstream.owner !== account) {
-    // The source brought it as its own account's twin; upstream now claims another owner for it.
-    return `upstream moved the twin to account ${upstream.owner}`;
-  }
-  return null;
 }
 
 async function accountExists(tx: Queryable, uuid: string): Promise<boolean> {
