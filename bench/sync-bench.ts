@@ -9,6 +9,7 @@ import { bullConnection } from '../libs/queue/bull-connection.js';
 import { QUEUES } from '../libs/queue/queue-names.js';
 import { SyncProducer } from '../libs/queue/sync-producer.js';
 import { dropDatabase, ensureDatabase, runMigrations } from '../libs/store/database-setup.js';
+import { credentialContext } from '../libs/sync/credential-context.js';
 import { SecretBox } from '../libs/sync/secret-box.js';
 import { printTable } from './support/stats.js';
 
@@ -63,7 +64,7 @@ export async function syncBench(): Promise<void> {
         source,
         account,
         upstream.url,
-        new SecretBox(SECRET_KEY).seal(UPSTREAM_SECRET, source),
+        new SecretBox(SECRET_KEY).seal(UPSTREAM_SECRET, credentialContext(source, upstream.url)),
         Buffer.alloc(32),
         ts,
       ],
@@ -79,7 +80,7 @@ export async function syncBench(): Promise<void> {
         [run, source, account],
       );
       const started = performance.now();
-      await producer.enqueueRun(source, run, 'full');
+      await producer.enqueueRun(source, run, 'full', account);
       const report = await waitForRun(db, run);
       const seconds = (performance.now() - started) / 1000;
       const identities = TWINS * PER_TWIN;
@@ -148,6 +149,8 @@ async function startWorker(databaseUrl: string, prefix: string): Promise<ChildPr
       DATABASE_POOL_SIZE: '20',
       REDIS_PREFIX: prefix,
       TWINDEX_SECRET_KEY: SECRET_KEY,
+      // The bench upstream listens on loopback, which the SSRF guard refuses unless allowed.
+      SYNC_ALLOWED_HOSTS: '127.0.0.1',
       WORKER_CONCURRENCY: CONCURRENCY,
       MIGRATIONS_RUN: 'false',
       NODE_ENV: 'production',

@@ -137,7 +137,12 @@ describe('sync sources API', () => {
       errors: [],
     });
     const job = await scans.getJob(`run.${res.body.uuid}`);
-    expect(job?.data).toEqual({ sourceId: src.body.uuid, runId: res.body.uuid, mode: 'incremental' });
+    expect(job?.data).toEqual({
+      sourceId: src.body.uuid,
+      account: alice.account,
+      runId: res.body.uuid,
+      mode: 'incremental',
+    });
     const runs = await api.get(`/sync/sources/${src.body.uuid}/runs`, { secret: alice.secret });
     expect(runs.body.runs.map((r: { uuid: string }) => r.uuid)).toEqual([res.body.uuid]);
     expectErrorShape(
@@ -228,7 +233,7 @@ describe('sync sources API', () => {
       expect(again.status).toBe(202);
       const jobs = (await twinJobs.getJobs(['delayed', 'waiting'])).filter((j) => j.data.twin === twin);
       expect(jobs).toHaveLength(1);
-      expect(jobs[0].data).toEqual({ sourceId: source, twin });
+      expect(jobs[0].data).toEqual({ sourceId: source, account: alice.account, twin });
     });
 
     it('answers 401 to a wrong or missing token, and to an unknown source', async () => {

@@ -31,7 +31,10 @@ export interface ApiAppOptions {
    * its static-file plugin needs require(esm), which Jest's module runtime lacks on Node 20.
    */
   docsUi?: boolean;
-  /** Serve the Bull Board dashboard at /queues (Admin only). Tests turn it off for the same reason as `docsUi`. */
+  /**
+   * Serve the Bull Board UI at /queues (operator only). Tests turn it off for the same reason as `docsUi`; the
+   * gate and login form at /queues are mounted either way.
+   */
   queueDashboard?: boolean;
   /** Where log lines go instead of stdout (tests read them back). */
   logFile?: string;
@@ -142,7 +145,7 @@ export async function createApiApp(
     jsonDocumentUrl: 'docs/openapi.json',
     ui: options.docsUi ?? true,
   });
-  if (options.queueDashboard ?? true) await app.get(QueueDashboard).mount();
+  await app.get(QueueDashboard).mount({ ui: options.queueDashboard ?? true });
   return app;
 }
 

@@ -1,11 +1,12 @@
 import { Global, Module } from '@nestjs/common';
+import { AbuseLimiter } from './abuse-limiter.js';
 import { AuthService } from './auth.service.js';
 import { PrincipalRepository } from './principal.repository.js';
 
 /** Authentication and authorisation; the CRUD of accounts, users, roles, secrets and permissions lives in the API. */
 @Global()
 @Module({
-  providers: [PrincipalRepository, AuthService],
-  exports: [AuthService],
+  providers: [PrincipalRepository, AuthService, AbuseLimiter],
+  exports: [AuthService, AbuseLimiter],
 })
 export class AccessModule {}

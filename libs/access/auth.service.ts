@@ -6,6 +6,7 @@ import { allowedActions } from '../domain/access/permission-evaluation.js';
 import { forbidden, TwindexError, unauthorized } from '../domain/errors.js';
 import { compileRuleCached } from '../domain/rules/index.js';
 import { type TwinSharing, twinRuleUnderSharing } from '../domain/visibility/twin-sharing.js';
+import { AbuseLimiter } from './abuse-limiter.js';
 import { type Principal } from './principal.js';
 import { PrincipalRepository, type PrincipalRow } from './principal.repository.js';
 import { hashSecret, isWellFormedSecret, SECRET_LENGTH, secretFromHeader } from './secret-token.js';
@@ -34,6 +35,7 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
     @Inject(CONFIG) config: TwindexConfig,
     private readonly repo: PrincipalRepository,
     private readonly feed: ChangeFeed,
+    private readonly limiter: AbuseLimiter,
   ) {
     this.twinSharing = config.TWIN_SHARING;
     this.tokens = config.TWINDEX_SECRET_KEY ? new UserTokenCodec(config.TWINDEX_SECRET_KEY) : undefined;
@@ -134,6 +136,15 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
     const row = await this.repo.findBySecretFingerprint(user, fingerprint);
     if (!row || row.user_status !== 'active') throw unauthorized();
     return toPrincipal(row, key, this.twinSharing);
+  }
+
+  /**
+   * The failure path of authentication: a 401 is counted against the client address and rethrown, or turned into
+   * a 429 once the address has failed too often. Anything else passes through uncounted.
+   */
+  async failed(address: string, err: unknown): Promise<never> {
+    if (err instanceof TwindexError && err.kind === 'unauthorized') await this.limiter.recordFailure(address);
+    throw err;
   }
 
   authorize(principal: Principal, action: string): void {

@@ -1,4 +1,21 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+
+/** Entries of SYNC_ALLOWED_HOSTS that are neither a host name, an IP address nor a CIDR range. */
+function allowListProblem(list: string | undefined): string | null {
+  for (const raw of (list ?? '').split(',')) {
+    const entry = raw.trim().replace(/^\[(.*)\]$/, '$1');
+    if (!entry) continue;
+    if (entry.includes('/')) {
+      try {
+        ipaddr.parseCIDR(entry);
+      } catch {
+        return entry;
+      }
+    } else if (!ipaddr.isValid(entry) && !/^[A-Za-z0-9.-]{1,253}$/.test(entry)) return entry;
+  }
+  return null;
+}
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -51,6 +68,20 @@ export const configSchema = z.object({
   IMPORT_MIN_UPLOAD_BYTES: positiveInt(16 * 1024),
   IMPORT_UPLOAD_WINDOW_MS: positiveInt(10_000),
   IMPORT_SPOOL_DIR: z.string().min(1).optional(),
+  /** Abuse throttling: failed authentications and PIN exchanges counted per window, per client address / account. */
+  RATE_LIMIT_WINDOW_S: positiveInt(60),
+  RATE_LIMIT_FAILURES_PER_ADDRESS: positiveInt(30),
+  RATE_LIMIT_FAILURES_PER_ACCOUNT: positiveInt(20),
+  /**
+   * Sync source addresses allowed beyond public unicast (SSRF guard): host names, IP addresses and CIDR ranges,
+   * comma separated, e.g. `127.0.0.1,localhost,10.20.0.0/16`. Unset: only public addresses.
+   */
+  SYNC_ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .refine((list) => allowListProblem(list) === null, {
+      message: 'must list host names, IP addresses or CIDR ranges',
+    }),
   MIGRATIONS_RUN: z
     .enum(['true', 'false'])
     .default('true')

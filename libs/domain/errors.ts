@@ -22,6 +22,13 @@ export class TwindexError extends Error {
   }
 }
 
+/** 429: too many failures; the client may try again after `retryAfterSeconds` (sent as `Retry-After`). */
+export class RateLimitedError extends TwindexError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('rate_limited', 'rate_limited', `Too many failed attempts; try again in ${retryAfterSeconds} s`);
+  }
+}
+
 export const badRequest = (subcode: string, description: string) =>
   new TwindexError('bad_request', subcode, description);
 export const notFound = (what: string) => new TwindexError('not_found', 'not_found', `${what} not found`);

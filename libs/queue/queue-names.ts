@@ -31,14 +31,18 @@ export const JOBS = {
     queue: QUEUES.sync,
     payload: z.object({
       sourceId: id,
+      account: id,
       runId: id.nullable(),
       mode: SyncMode,
       cursor: z.string().nullish(),
       pages: z.number().int().nonnegative().optional(),
     }),
   },
-  /** One twin's reconcile; which runs it counts for is found by (source, twin) at the end, not carried here. */
-  'sync-twin': { queue: QUEUES.syncTwins, payload: z.object({ sourceId: id, twin: id }) },
+  /**
+   * One twin's reconcile; which runs it counts for is found by (source, twin) at the end, not carried here. Sync jobs
+   * name the account recorded for their source: the worker refuses a job whose source belongs to another account.
+   */
+  'sync-twin': { queue: QUEUES.syncTwins, payload: z.object({ sourceId: id, account: id, twin: id }) },
   'import-merge': { queue: QUEUES.imports, payload: z.object({ importId: id }) },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 

@@ -59,10 +59,10 @@ export class SyncProducer {
   }
 
   /** One run's scan; the job id derives from the run, so enqueuing a run twice queues it once. */
-  async enqueueRun(sourceId: string, runId: string, mode: SyncMode): Promise<void> {
+  async enqueueRun(sourceId: string, runId: string, mode: SyncMode, account: string): Promise<void> {
     await this.sources.add(
       'sync-source',
-      { sourceId, runId, mode },
+      { sourceId, account, runId, mode },
       { ...SCAN_JOB_OPTIONS, jobId: `run.${runId}` },
     );
   }
@@ -70,13 +70,13 @@ export class SyncProducer {
   async enqueueTwins(
     sourceId: string,
     twins: readonly string[],
-    options: { delayMs?: number } = {},
+    options: { account: string; delayMs?: number },
   ): Promise<void> {
     if (twins.length === 0) return;
     await this.twins.addBulk(
       twins.map((twin) => ({
         name: 'sync-twin',
-        data: { sourceId, twin },
+        data: { sourceId, account: options.account, twin },
         opts: {
           ...this.twinJobOptions,
           delay: options.delayMs,
@@ -90,10 +90,10 @@ export class SyncProducer {
    * The scan of a run whose scan job was lost (Redis restarted without persistence): queued again from the first
    * page under a fresh job id (the old id may still name a finished job, which would swallow the add).
    */
-  async requeueRun(sourceId: string, runId: string, mode: SyncMode): Promise<void> {
+  async requeueRun(sourceId: string, runId: string, mode: SyncMode, account: string): Promise<void> {
     await this.sources.add(
       'sync-source',
-      { sourceId, runId, mode },
+      { sourceId, account, runId, mode },
       { ...SCAN_JOB_OPTIONS, jobId: `run.${runId}.${Date.now()}` },
     );
   }
@@ -133,11 +133,11 @@ export class SyncProducer {
   }
 
   /** Creates or updates the source's job scheduler: a full run per period (`pattern` is cron, 5 or 6 fields). */
-  async upsertSchedule(sourceId: string, pattern: string): Promise<void> {
+  async upsertSchedule(sourceId: string, pattern: string, account: string): Promise<void> {
     await this.sources.upsertJobScheduler(
       schedulerId(sourceId),
       { pattern },
-      { name: 'sync-source', data: { sourceId, runId: null, mode: 'full' }, opts: SCAN_JOB_OPTIONS },
+      { name: 'sync-source', data: { sourceId, account, runId: null, mode: 'full' }, opts: SCAN_JOB_OPTIONS },
     );
   }
 
@@ -145,12 +145,15 @@ export class SyncProducer {
     await this.sources.removeJobScheduler(schedulerId(sourceId));
   }
 
-  /** The ids and patterns of the schedulers that exist, for aligning them with the table. */
-  async schedules(): Promise<Map<string, string | undefined>> {
-    const found = new Map<string, string | undefined>();
+  /** The ids of the schedulers that exist with their pattern and account, for aligning them with the table. */
+  async schedules(): Promise<Map<string, { pattern?: string; account?: string }>> {
+    const found = new Map<string, { pattern?: string; account?: string }>();
     for (let start = 0; ; start += 500) {
       const page = await this.sources.getJobSchedulers(start, start + 499, true);
-      for (const s of page) found.set(s.key, s.pattern ?? undefined);
+      for (const s of page) {
+        const data = s.template?.data as Partial<JobPayloads['sync-source']> | undefined;
+        found.set(s.key, { pattern: s.pattern ?? undefined, account: data?.account });
+      }
       if (page.length < 500) return found;
     }
   }

@@ -9,6 +9,7 @@ import { SYNC_OPTIONS, type SyncOptions } from './sync-options.js';
 import { SyncRunsRepository } from './sync-runs.repository.js';
 import { SyncSourcesRepository } from './sync-sources.repository.js';
 import { TwinSyncService } from './twin-sync.service.js';
+import { ForeignJobError } from './foreign-job.error.js';
 import { type UpstreamClient, UpstreamError } from './upstream-client.js';
 import { UpstreamClients } from './upstream-clients.js';
 
@@ -63,6 +64,7 @@ export class SourceScanService {
     let state = { ...initial };
     const source = await this.sources.getWithSecret(state.sourceId);
     if (!source) return 'skipped';
+    if (source.account !== state.account) throw new ForeignJobError(state.sourceId, state.account);
     if (state.runId === null) {
       // A scheduled run: created here, once; the id is saved before anything else happens.
       if (!source.enabled) return 'skipped';
@@ -82,6 +84,10 @@ export class SourceScanService {
     try {
       const existing = await this.runs.get(runId);
       if (!existing || existing.status === 'completed' || existing.status === 'failed') return 'skipped';
+      // A run id of another source (or account) in the payload: never scanned under this source's credential.
+      if (existing.source !== source.uuid || existing.account !== source.account) {
+        throw new ForeignJobError(state.sourceId, state.account);
+      }
       let updatedSince: number | null = null;
       if (state.mode === 'incremental') {
         const last = existing.updatedSince ?? (await this.runs.lastCompletedStart(source.uuid));
@@ -104,7 +110,7 @@ export class SourceScanService {
         }
         const list = [...twins];
         await this.runs.addTwins(runId, list, await databaseNow(this.db));
-        await this.producer.enqueueTwins(source.uuid, list);
+        await this.producer.enqueueTwins(source.uuid, list, { account: source.account });
         const next = page.cursor ? page.cursor : null;
         if (next !== null && next === (state.cursor ?? null)) {
           throw new UpstreamError(

@@ -271,13 +271,25 @@ export class SyncRunsRepository {
   /** Runs still going that were created more than `graceSeconds` ago (by the database's clock): the reaper's list. */
   async unfinishedRuns(
     graceSeconds: number,
-  ): Promise<Array<{ uuid: string; source: string; mode: SyncMode; scanDone: boolean }>> {
-    const rows = await this.db.query<{ uuid: string; source: string; mode: SyncMode; scan_done: boolean }>(
-      `SELECT uuid, source, mode, scan_done FROM sync_runs
+  ): Promise<Array<{ uuid: string; source: string; account: string; mode: SyncMode; scanDone: boolean }>> {
+    const rows = await this.db.query<{
+      uuid: string;
+      source: string;
+      account: string;
+      mode: SyncMode;
+      scan_done: boolean;
+    }>(
+      `SELECT uuid, source, account, mode, scan_done FROM sync_runs
         WHERE status IN ('queued', 'running') AND created_ts < extract(epoch FROM clock_timestamp()) - $1`,
       [graceSeconds],
     );
-    return rows.map((r) => ({ uuid: r.uuid, source: r.source, mode: r.mode, scanDone: r.scan_done }));
+    return rows.map((r) => ({
+      uuid: r.uuid,
+      source: r.source,
+      account: r.account,
+      mode: r.mode,
+      scanDone: r.scan_done,
+    }));
   }
 
   /** Twins of the run still waited for, queued more than `graceSeconds` ago. sync_run_twins_pending_run_idx. */

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { mayRewriteTwin, mirrorRefusal, ownerToCheck } from '../domain/sync/mirror-ownership.js';
 import { Db, type Queryable, type TransactionQueryable } from '../store/db.js';
 import type { IdentityPlan, PlannedGrant, PlannedIdentity, PlannedTwin } from './reconcile-plan.js';
 import { type RunError, SyncRunsRepository } from './sync-runs.repository.js';
+import { UpstreamError } from './upstream-client.js';
 import { removeOrphanSyncedTwins } from './sync-sources.repository.js';
 
 /** What upstream said about one twin: complete answers only — a failed call never gets here. */
@@ -126,8 +128,16 @@ export class TwinReconciler {
   ): Promise<{ upserted: number; deleted: number }> {
     const { twin, identities } = state;
     const account = current.account;
-    if (current.twin === null) await insertTwin(tx, twin, input.source);
-    else if (twinDiffers(current.twin, twin)) await upsertTwin(tx, twin, input.source);
+    // Ownership is never taken on trust: checked under the twin's lock, before anything is written.
+    const claim = { source: input.source, account, claimedOwner: twin.owner };
+    const owner = ownerToCheck(current.twin, claim);
+    const refusal = mirrorRefusal(current.twin, claim, owner !== null && (await accountExists(tx, owner)));
+    if (refusal) throw new OwnershipConflict(twin.uuid, refusal);
+    if (current.twin === null) {
+      await insertTwin(tx, twin, input.source);
+    } else if (mayRewriteTwin(current.twin, input.source) && twinDiffers(current.twin, twin)) {
+      await upsertTwin(tx, twin, input.source);
+    }
 
     const stored = new Map<string, [string, string, string | null, number | null, number, number]>();
     for (const row of current.identities ?? []) stored.set(`${row[1]} ${row[0]}`, row);
@@ -198,6 +208,22 @@ export class TwinReconciler {
     );
     return { upserted: 0, deleted: rows[0].n };
   }
+}
+
+/**
+ * A twin upstream may not bring: refused for good (no retry), reported in the run, nothing of it written. Not an
+ * upstream fault that may pass, so it is a non-retryable UpstreamError.
+ */
+export class OwnershipConflict extends UpstreamError {
+  override name = 'OwnershipConflict';
+  constructor(twin: string, reason: string) {
+    super(`twin ${twin} refused: ${reason}`, false);
+  }
+}
+
+async function accountExists(tx: Queryable, uuid: string): Promise<boolean> {
+  const rows = await tx.query(`SELECT 1 FROM accounts WHERE uuid = $1`, [uuid]);
+  return rows.length > 0;
 }
 
 /** Grants are the rare path (include_foreign): reconciled in SQL, unchanged rows not written. */
@@ -381,7 +407,7 @@ async function upsertTwin(tx: TransactionQueryable, t: PlannedTwin, source: stri
        owner = EXCLUDED.owner, status = EXCLUDED.status, description = EXCLUDED.description,
        creator = EXCLUDED.creator, created_ts = EXCLUDED.created_ts, updated_ts = EXCLUDED.updated_ts,
        terminated_ts = EXCLUDED.terminated_ts, terminator = EXCLUDED.terminator
-     WHERE tw.source IS NOT NULL AND
+     WHERE tw.source = EXCLUDED.source AND
        (tw.owner, tw.status, tw.description, tw.creator, tw.created_ts, tw.updated_ts, tw.terminated_ts, tw.terminator)
        IS DISTINCT FROM (EXCLUDED.owner, EXCLUDED.status, EXCLUDED.description, EXCLUDED.creator, EXCLUDED.created_ts,
                          EXCLUDED.updated_ts, EXCLUDED.terminated_ts, EXCLUDED.terminator)`,

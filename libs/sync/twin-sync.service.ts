@@ -5,6 +5,7 @@ import { SyncSourcesRepository } from './sync-sources.repository.js';
 import { type ReconcileOutcome, TwinReconciler, type UpstreamTwinState } from './twin-reconciler.js';
 import { UpstreamClients } from './upstream-clients.js';
 import { UpstreamError } from './upstream-client.js';
+import { ForeignJobError } from './foreign-job.error.js';
 
 /** A twin sync that did not get a complete upstream answer; nothing was reconciled. */
 export class TwinSyncFailure extends Error {
@@ -36,9 +37,16 @@ export class TwinSyncService {
   ) {}
 
   /** Throws TwinSyncFailure when upstream did not answer completely. `previousAttempts` count as retries. */
-  async sync(sourceId: string, twin: string, previousAttempts = 0): Promise<ReconcileOutcome> {
+  async sync(
+    sourceId: string,
+    twin: string,
+    previousAttempts = 0,
+    account?: string,
+  ): Promise<ReconcileOutcome> {
     const source = await this.sources.getWithSecret(sourceId);
     if (!source) return { result: 'source_gone', upserted: 0, deleted: 0, runs: [] };
+    // Jobs name the account recorded for the source; another (or none) means a forged or stale payload.
+    if (account !== undefined && source.account !== account) throw new ForeignJobError(sourceId, account);
     // By the database's clock, read with the source: the time that orders this sync against others of the twin.
     const fetchStartTs = source.nowTs;
     const client = (() => {

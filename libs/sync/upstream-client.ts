@@ -1,4 +1,6 @@
+import { type Dispatcher, fetch as undiciFetch } from 'undici';
 import type { z } from 'zod';
+import { AddressRefused, type UpstreamAddressPolicy } from './upstream-address.js';
 import { realSleep, type Sleep, type SourceLimiter } from './source-limiter.js';
 import {
   identitiesSchema,
@@ -45,7 +47,12 @@ export class UpstreamError extends Error {
 
 export interface UpstreamClientOptions {
   baseUrl: string;
+  /** Sent only to `baseUrl`'s origin (the one it was stored for): never to a redirect target or another host. */
   secret: string;
+  /** SSRF guard: IP literals are checked before each request, names by `dispatcher`'s connect-time lookup. */
+  addresses: UpstreamAddressPolicy;
+  /** Connections whose DNS answers are checked and pinned (UpstreamClients shares one per process). */
+  dispatcher?: Dispatcher;
   limiter: SourceLimiter;
   policy?: UpstreamCallPolicy;
   sleep?: Sleep;
@@ -74,6 +81,7 @@ export class UpstreamClient {
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly base: string;
+  private readonly origin: string;
 
   constructor(private readonly options: UpstreamClientOptions) {
     this.policy = options.policy ?? DEFAULT_CALL_POLICY;
@@ -81,6 +89,7 @@ export class UpstreamClient {
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
     this.base = options.baseUrl.replace(/\/+$/, '');
+    this.origin = new URL(this.base).origin;
   }
 
   /** One page of `GET /twins?details=True`; the page size goes as both `count` and `limit`. */
@@ -143,6 +152,8 @@ export class UpstreamClient {
     try {
       res = await this.options.limiter.run(() => this.fetchOnce(url));
     } catch (e) {
+      const refused = e instanceof AddressRefused ? e : (e as { cause?: unknown })?.cause;
+      if (refused instanceof AddressRefused) throw new UpstreamError(`${what}: ${refused.message}`, false);
       // Refused and dropped connections, resets, timeouts.
       return { kind: 'retry', error: new UpstreamError(`${what}: ${describeNetworkError(e)}`, true) };
     }
@@ -163,8 +174,9 @@ export class UpstreamClient {
       return { kind: 'ok', value: parsed.data };
     }
     if (res.status === 404 && notFoundAllowed) return { kind: 'not_found' };
+    // Our words only: an upstream body never reaches a run report or a log line.
     const error = new UpstreamError(
-      `${what}: ${res.status} ${shortBody(res.text)}`,
+      `${what}: upstream answered ${res.status}`,
       res.status >= 500 || res.status === 429,
       res.status,
     );
@@ -179,8 +191,13 @@ export class UpstreamClient {
   }
 
   private async fetchOnce(url: URL): Promise<{ status: number; headers: Headers; text: string }> {
+    // The credential goes to the origin it was stored for, and nowhere else (paths are ours, but check anyway).
+    if (url.origin !== this.origin)
+      throw new AddressRefused(`refusing to send the credential to ${url.origin}`);
+    this.options.addresses.checkLiteral(url);
     const signal = AbortSignal.timeout(this.policy.timeoutMs);
-    const res = await fetch(url, {
+    const res = await undiciFetch(url, {
+      dispatcher: this.options.dispatcher,
       headers: { authorization: this.options.secret, accept: 'application/json' },
       signal,
       redirect: 'error',
@@ -204,10 +221,6 @@ export function parseRetryAfter(header: string | null, nowMs: number): number | 
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
-}
-
-function shortBody(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 function describeNetworkError(e: unknown): string {

@@ -22,6 +22,11 @@ export function isolatedConfig(overrides: Record<string, string> = {}): TwindexC
     LOG_LEVEL: 'silent',
     // Twin sync retries within seconds (the default rides out a minute's outage, too slow for a test).
     SYNC_TWIN_BACKOFF_MS: '200',
+    // The upstream simulators listen on loopback, which the SSRF guard refuses unless the operator allows it.
+    SYNC_ALLOWED_HOSTS: '127.0.0.1',
+    // Suites make hundreds of deliberate 401s from one address; the throttling suite sets its own low limits.
+    RATE_LIMIT_FAILURES_PER_ADDRESS: '1000000',
+    RATE_LIMIT_FAILURES_PER_ACCOUNT: '1000000',
     ...overrides,
   });
 }

@@ -59,6 +59,8 @@ export class UpstreamSimulator {
   readonly knobs: SimulatorKnobs;
   /** Requests seen, by outcome. */
   readonly stats = { requests: 0, faults: { '429': 0, '500': 0, drop: 0, hang: 0 } as Record<Fault, number> };
+  /** Every Authorization header received, in order: exfiltration tests check what reached this host. */
+  readonly credentialsSeen: string[] = [];
   private readonly secrets = new Map<string, string>();
   private readonly scripted: Fault[] = [];
   private readonly pathFaults = new Map<string, Fault>();
@@ -189,6 +191,7 @@ export class UpstreamSimulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.stats.requests++;
+    if (req.headers.authorization !== undefined) this.credentialsSeen.push(req.headers.authorization);
     const url = new URL(req.url ?? '/', 'http://sim');
     const fault = this.faultFor(url.pathname);
     if (this.knobs.latencyMs > 0) await new Promise((r) => setTimeout(r, this.knobs.latencyMs));

@@ -30,6 +30,7 @@ export class WorkerProcess {
           REDIS_URL: config.REDIS_URL,
           REDIS_PREFIX: config.REDIS_PREFIX,
           TWINDEX_SECRET_KEY: config.TWINDEX_SECRET_KEY ?? '',
+          SYNC_ALLOWED_HOSTS: config.SYNC_ALLOWED_HOSTS ?? '',
           MIGRATIONS_RUN: 'false',
           LOG_LEVEL: 'info',
           WORKER_CONCURRENCY: '8',

@@ -36,7 +36,13 @@ export function authenticateRequest(
   request: FastifyRequest,
   action: string,
 ): Principal | Promise<Principal> {
-  const found = auth.authenticate(request.headers.authorization);
+  let found: Principal | Promise<Principal>;
+  try {
+    found = auth.authenticate(request.headers.authorization);
+  } catch (err) {
+    // Only failures are counted (abuse throttling); the success path above pays nothing for it.
+    return auth.failed(request.ip, err);
+  }
   const finish = (p: Principal): Principal => {
     auth.authorize(p, action);
     const header = request.headers['x-trustedtwin'];
@@ -44,5 +50,7 @@ export function authenticateRequest(
     // rules.md: a token's signed secret_dict is merged over the header's dictionary; the signed values win.
     return { ...p, dict: { ...parseTrustedTwinHeader(header), ...(p.token?.secretDict ?? {}) } };
   };
-  return found instanceof Promise ? found.then(finish) : finish(found);
+  return found instanceof Promise
+    ? found.then(finish, (err: unknown) => auth.failed(request.ip, err))
+    : finish(found);
 }

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { type FailureKind, TwindexError } from '../../../libs/domain/errors.js';
+import { type FailureKind, RateLimitedError, TwindexError } from '../../../libs/domain/errors.js';
 
 export interface ErrorBody {
   subcode: string;
@@ -36,7 +36,7 @@ export function toErrorResponse(
     return {
       status,
       body: { subcode: err.subcode, description: err.message, trace },
-      retryAfter: status === 503 ? 1 : undefined,
+      retryAfter: err instanceof RateLimitedError ? err.retryAfterSeconds : status === 503 ? 1 : undefined,
     };
   }
   if (err instanceof HttpException) {

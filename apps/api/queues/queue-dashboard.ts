@@ -1,16 +1,17 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { AuthService } from '../../../libs/access/auth.service.js';
+import { AbuseLimiter } from '../../../libs/access/abuse-limiter.js';
+import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { knownQueues } from './known-queues.js';
-import { queueDashboardGuard } from './queue-dashboard-access.js';
+import { QUEUE_DASHBOARD_PATH, registerQueueDashboard } from './queue-dashboard-access.js';
 
-export const QUEUE_DASHBOARD_PATH = '/queues';
+export { QUEUE_DASHBOARD_PATH };
 
 /**
- * Bull Board at `/queues` over the API's own Queue instances, for Admin secrets only (operations.md). Mounted by
- * `createApiApp` unless turned off: Bull Board's Fastify adapter loads @fastify/static, which Jest cannot load on
- * Node 20, so it is imported only here, lazily.
+ * Bull Board at `/queues` over the API's own Queue instances, for the operator only (operations.md). The gate and
+ * the login form are always mounted; the UI itself unless turned off: Bull Board's Fastify adapter loads
+ * @fastify/static, which Jest cannot load on Node 20, so it is imported only here, lazily.
  */
 @Injectable()
 export class QueueDashboard {
@@ -19,10 +20,24 @@ export class QueueDashboard {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly moduleRef: ModuleRef,
-    private readonly auth: AuthService,
+    @Inject(CONFIG) private readonly config: TwindexConfig,
+    private readonly limiter: AbuseLimiter,
   ) {}
 
-  async mount(): Promise<void> {
+  async mount(options: { ui: boolean }): Promise<void> {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    await registerQueueDashboard(
+      fastify,
+      {
+        operatorKey: this.config.TWINDEX_OPERATOR_KEY,
+        logger: this.logger,
+        onFailure: (request) => this.limiter.recordFailure(request.ip),
+      },
+      options.ui ? (scope) => this.mountUi(scope) : undefined,
+    );
+  }
+
+  private async mountUi(scope: FastifyInstance): Promise<void> {
     const [{ createBullBoard }, { BullMQAdapter }, { FastifyAdapter }] = await Promise.all([
       import('@bull-board/api'),
       import('@bull-board/api/bullMQAdapter'),
@@ -34,15 +49,6 @@ export class QueueDashboard {
       queues: knownQueues(this.moduleRef).map((queue) => new BullMQAdapter(queue)),
       serverAdapter,
     });
-    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    const guard = queueDashboardGuard(this.auth, this.logger);
-    // The hook is added in this plugin's own scope, so it guards the dashboard's routes and nothing else.
-    await fastify.register(
-      async (scope) => {
-        scope.addHook('onRequest', guard);
-        await scope.register(serverAdapter.registerPlugin());
-      },
-      { prefix: QUEUE_DASHBOARD_PATH },
-    );
+    await scope.register(serverAdapter.registerPlugin());
   }
 }

@@ -7,6 +7,8 @@ import type { SyncMode } from '../../../libs/queue/queue-names.js';
 import { SyncProducer, WEBHOOK_DEBOUNCE_MS } from '../../../libs/queue/sync-producer.js';
 import { Db } from '../../../libs/store/db.js';
 import { SecretBox } from '../../../libs/sync/secret-box.js';
+import { credentialContext } from '../../../libs/sync/credential-context.js';
+import { AddressRefused, UpstreamAddressPolicy } from '../../../libs/sync/upstream-address.js';
 import { SyncRunsRepository } from '../../../libs/sync/sync-runs.repository.js';
 import { type SyncSource, SyncSourcesRepository } from '../../../libs/sync/sync-sources.repository.js';
 import type { CreateSourceInput, UpdateSourceInput } from './source-body.js';
@@ -24,6 +26,7 @@ const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 export class SyncSourcesService {
   private readonly logger = new Logger('sync');
   private readonly box: SecretBox | undefined;
+  private readonly addresses: UpstreamAddressPolicy;
 
   constructor(
     @Inject(CONFIG) config: TwindexConfig,
@@ -33,10 +36,12 @@ export class SyncSourcesService {
     private readonly producer: SyncProducer,
   ) {
     this.box = config.TWINDEX_SECRET_KEY ? new SecretBox(config.TWINDEX_SECRET_KEY) : undefined;
+    this.addresses = UpstreamAddressPolicy.fromList(config.SYNC_ALLOWED_HOSTS);
   }
 
   async create(account: string, input: CreateSourceInput): Promise<SourceView & { webhook_token: string }> {
     const box = this.secretBox();
+    await this.checkAddress(input.base_url);
     const uuid = randomUUID();
     const webhookToken = `twh_${randomBytes(32).toString('base64url')}`;
     const source = await this.db.transaction(async (tx) => {
@@ -52,7 +57,7 @@ export class SyncSourcesService {
         maxRate: input.max_rate ?? DEFAULT_MAX_RATE,
         createdTs: nowSeconds(),
         updatedTs: nowSeconds(),
-        secretEncrypted: box.seal(input.secret, uuid),
+        secretEncrypted: box.seal(input.secret, credentialContext(uuid, input.base_url)),
         webhookTokenHash: sha256(webhookToken),
       });
       // Inside the transaction: a source whose schedule could not be registered is not created.
@@ -71,7 +76,22 @@ export class SyncSourcesService {
   }
 
   async update(account: string, uuid: string, input: UpdateSourceInput): Promise<SourceView> {
-    const sealed = input.secret === undefined ? undefined : this.secretBox().seal(input.secret, uuid);
+    const current = await this.found(account, uuid);
+    const baseUrl = input.base_url ?? current.baseUrl;
+    if (input.base_url !== undefined) {
+      await this.checkAddress(input.base_url);
+      // The stored secret is bound to its origin: moving the source elsewhere takes the secret again.
+      if (input.secret === undefined && new URL(input.base_url).origin !== new URL(current.baseUrl).origin) {
+        throw badRequest(
+          'secret_required',
+          'Changing base_url to another origin requires the secret again (the stored one is never sent elsewhere)',
+        );
+      }
+    }
+    const sealed =
+      input.secret === undefined
+        ? undefined
+        : this.secretBox().seal(input.secret, credentialContext(uuid, baseUrl));
     const source = await this.db.transaction(async (tx) => {
       const updated = await this.sources.update(
         tx,
@@ -121,7 +141,7 @@ export class SyncSourcesService {
     });
     // After the commit: a worker may pick the job up at once and must find the run.
     try {
-      await this.queue(this.producer.enqueueRun(uuid, run.uuid, mode));
+      await this.queue(this.producer.enqueueRun(uuid, run.uuid, mode, account));
     } catch (e) {
       await this.runs.discard(run.uuid);
       throw e;
@@ -160,7 +180,9 @@ export class SyncSourcesService {
       );
     }
     if (!stored.enabled) return { queued: 0 };
-    await this.queue(this.producer.enqueueTwins(uuid, twins, { delayMs: WEBHOOK_DEBOUNCE_MS }));
+    await this.queue(
+      this.producer.enqueueTwins(uuid, twins, { account: stored.account, delayMs: WEBHOOK_DEBOUNCE_MS }),
+    );
     return { queued: twins.length };
   }
 
@@ -168,6 +190,16 @@ export class SyncSourcesService {
     const source = await this.sources.get(account, uuid);
     if (!source) throw notFound('Sync source');
     return source;
+  }
+
+  /** SSRF guard at creation and update (the worker checks again at every connection). */
+  private async checkAddress(baseUrl: string): Promise<void> {
+    try {
+      await this.addresses.checkUrl(baseUrl);
+    } catch (e) {
+      if (e instanceof AddressRefused) throw badRequest('forbidden_address', `base_url: ${e.message}`);
+      throw e;
+    }
   }
 
   private secretBox(): SecretBox {
@@ -183,7 +215,7 @@ export class SyncSourcesService {
 
   private async applySchedule(source: SyncSource): Promise<void> {
     if (source.enabled && source.schedule !== null) {
-      await this.queue(this.producer.upsertSchedule(source.uuid, source.schedule));
+      await this.queue(this.producer.upsertSchedule(source.uuid, source.schedule, source.account));
     } else {
       await this.queue(this.producer.removeSchedule(source.uuid));
     }

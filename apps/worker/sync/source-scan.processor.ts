@@ -3,6 +3,7 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
 import { JOBS, readPayload } from '../../../libs/queue/queue-names.js';
+import { ForeignJobError } from '../../../libs/sync/foreign-job.error.js';
 import { ScanFailure, SourceScanService } from '../../../libs/sync/source-scan.service.js';
 import { WORKER_LOCKS } from './worker-locks.js';
 
@@ -33,6 +34,10 @@ export class SourceScanProcessor extends WorkerHost implements BeforeApplication
       }
       return { result };
     } catch (e) {
+      if (e instanceof ForeignJobError) {
+        this.logger.warn(e.message);
+        throw new UnrecoverableError(e.message);
+      }
       if (!(e instanceof ScanFailure)) throw e;
       const last = !e.retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       this.logger.warn(`run ${e.runId}: ${e.message}${last ? ' (run failed)' : ' (will retry)'}`);

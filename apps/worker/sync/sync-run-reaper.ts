@@ -74,7 +74,7 @@ export class SyncRunReaper implements OnApplicationBootstrap, OnApplicationShutd
           });
         } else {
           this.logger.warn(`sync run ${run.uuid}: its scan job was lost; queueing the scan again`);
-          await this.producer.requeueRun(run.source, run.uuid, run.mode);
+          await this.producer.requeueRun(run.source, run.uuid, run.mode, run.account);
         }
       }
     }
@@ -83,7 +83,7 @@ export class SyncRunReaper implements OnApplicationBootstrap, OnApplicationShutd
       const lost = pending.length ? await this.producer.twinsWithoutJob(run.source, pending) : [];
       if (lost.length) {
         this.logger.warn(`sync run ${run.uuid}: ${lost.length} twin job(s) lost; queueing them again`);
-        await this.producer.enqueueTwins(run.source, lost);
+        await this.producer.enqueueTwins(run.source, lost, { account: run.account });
       }
     }
     await this.twins.finishRuns(runs.filter((r) => r.scanDone).map((r) => r.uuid));

@@ -37,8 +37,10 @@ export class SyncSchedules implements OnApplicationBootstrap {
       if (!source.enabled || source.schedule === null) continue;
       const id = schedulerId(source.uuid);
       wanted.add(id);
-      if (existing.get(id) !== source.schedule)
-        await this.producer.upsertSchedule(source.uuid, source.schedule);
+      const current = existing.get(id);
+      // A scheduler from before jobs named their account is rewritten too.
+      if (current?.pattern !== source.schedule || current.account !== source.account)
+        await this.producer.upsertSchedule(source.uuid, source.schedule, source.account);
     }
     for (const id of existing.keys()) {
       if (id.startsWith('sync-source.') && !wanted.has(id)) {

@@ -4,6 +4,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
 import { JOBS, readPayload } from '../../../libs/queue/queue-names.js';
+import { ForeignJobError } from '../../../libs/sync/foreign-job.error.js';
 import { TwinSyncFailure, TwinSyncService } from '../../../libs/sync/twin-sync.service.js';
 import { WORKER_LOCKS } from './worker-locks.js';
 
@@ -33,11 +34,16 @@ export class TwinSyncProcessor
   }
 
   async process(job: Job<unknown>): Promise<TwinJobResult> {
-    const { sourceId, twin } = readPayload('sync-twin', job);
+    // The catalogue requires the account: a payload without it (forged, or from before jobs carried it) fails.
+    const { sourceId, account, twin } = readPayload('sync-twin', job);
     try {
-      const outcome = await this.twins.sync(sourceId, twin, job.attemptsMade);
+      const outcome = await this.twins.sync(sourceId, twin, job.attemptsMade, account);
       return { result: outcome.result, upserted: outcome.upserted, deleted: outcome.deleted };
     } catch (e) {
+      if (e instanceof ForeignJobError) {
+        this.logger.warn(e.message);
+        throw new UnrecoverableError(e.message);
+      }
       if (!(e instanceof TwinSyncFailure)) throw e;
       const last = !e.retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       this.logger.warn(

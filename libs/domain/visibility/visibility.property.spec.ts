@@ -10,7 +10,8 @@ import { type IdentityListFilters, listIdentities } from './identity-filters.js'
 import { resolvedTwinIds, resolveRows, visibleTwins } from './resolution.js';
 import { twinRuleUnderSharing } from './twin-sharing.js';
 import { isValid } from './visibility.js';
-import { referenceListIdentities, referenceResolve } from './visibility.reference.js';
+import { mayRewriteTwin, mirrorRefusal, ownerToCheck } from '../sync/mirror-ownership.js';
+import { referenceListIdentities, referenceMirrorAllowed, referenceResolve } from './visibility.reference.js';
 
 // ---- the generated world -------------------------------------------------------------------------------------
 
@@ -496,6 +497,113 @@ describe('TWIN_SHARING', () => {
           const openTwins = realResolve(world, world.rows, name, context, true, open);
           expect(answer).toEqual(openTwins.filter((uuid) => world.twins.get(uuid)?.owner === caller.account));
         });
+      }),
+      RUNS,
+    );
+  });
+});
+
+// ---- a hostile upstream (issue #10) ----------------------------------------------------------------------------
+
+const HOSTILE_SOURCE = 'source-hostile';
+const OTHER_SOURCE = 'source-other';
+const HOSTILE_NAMES = ['EVIL#1', 'EVIL#2'];
+
+const hostileArb = fc.record({
+  attacker: fc.nat(ACCOUNTS.length - 1),
+  /** Per twin index: how the twin got here, if it is here (null: API, else a source). */
+  sources: fc.array(fc.constantFrom(null, OTHER_SOURCE, HOSTILE_SOURCE), {
+    minLength: TWINS.length,
+    maxLength: TWINS.length,
+  }),
+  claims: fc.array(
+    fc.record({
+      twin: fc.nat(TWINS.length - 1),
+      owner: fc.constantFrom(...ACCOUNTS, UNKNOWN_ACCOUNT),
+      name: fc.constantFrom(...HOSTILE_NAMES),
+    }),
+    { maxLength: 8 },
+  ),
+});
+
+describe('the leak property with a hostile upstream', () => {
+  it("a tenant's upstream never takes over, plants on or decorates another account's twin, for any caller", () => {
+    fc.assert(
+      fc.property(worldArb, hostileArb, (world, hostile) => {
+        const attacker = ACCOUNTS[hostile.attacker];
+        const accountsHere = new Set(ACCOUNTS);
+        const local = new Map<string, { owner: string; source: string | null }>();
+        for (const t of world.twins.values()) {
+          local.set(t.uuid, { owner: t.owner, source: hostile.sources[TWINS.indexOf(t.uuid)] });
+        }
+        const before = new Map(local);
+        const twins = new Map(world.twins);
+        const hostileRows: IdentityRow[] = [];
+        for (const c of hostile.claims) {
+          const uuid = TWINS[c.twin];
+          const stored = local.get(uuid) ?? null;
+          const claim = { source: HOSTILE_SOURCE, account: attacker, claimedOwner: c.owner };
+          const checked = ownerToCheck(stored, claim);
+          const refused = mirrorRefusal(stored, claim, checked !== null && accountsHere.has(checked));
+          expect(refused === null).toBe(
+            referenceMirrorAllowed(stored, HOSTILE_SOURCE, attacker, c.owner, accountsHere),
+          );
+          if (refused !== null) continue;
+          if (mayRewriteTwin(stored, HOSTILE_SOURCE)) {
+            local.set(uuid, { owner: c.owner, source: stored?.source ?? HOSTILE_SOURCE });
+            const old = twins.get(uuid);
+            twins.set(uuid, {
+              uuid,
+              owner: c.owner,
+              status: 'alive',
+              description: {},
+              createdTs: old?.createdTs ?? 0,
+            });
+          }
+          if (!hostileRows.some((r) => r.twin === uuid && r.name === c.name)) {
+            hostileRows.push({
+              name: c.name,
+              twin: uuid,
+              owner: attacker,
+              visibility: fakeRule({ k: 'const', value: true }),
+              validityTs: null,
+              twinCreatedTs: twins.get(uuid)?.createdTs ?? 0,
+            });
+          }
+        }
+        // Another account's twin that the hostile source did not bring keeps its owner and carries none of B's rows.
+        const protectedTwins = [...before].filter(
+          ([, t]) => t.owner !== attacker && t.source !== HOSTILE_SOURCE,
+        );
+        for (const [uuid, t] of protectedTwins) {
+          expect(local.get(uuid)?.owner).toBe(t.owner);
+          expect(hostileRows.some((r) => r.twin === uuid)).toBe(false);
+        }
+        // No twin became the own twin of an account here that did not own it before.
+        for (const [uuid, t] of local) {
+          if (t.owner !== attacker && accountsHere.has(t.owner))
+            expect(before.get(uuid)?.owner).toBe(t.owner);
+        }
+        // And no caller, whatever its account, context or rules, resolves B's names to a protected twin.
+        const hostileWorld = { ...world, twins };
+        const protectedIds = new Set(protectedTwins.map(([uuid]) => uuid));
+        for (const caller of world.callers) {
+          for (const name of HOSTILE_NAMES) {
+            for (const context of contextsOf(world)) {
+              for (const details of [false, true]) {
+                const answer = realResolve(
+                  hostileWorld,
+                  [...world.rows, ...hostileRows],
+                  name,
+                  context,
+                  details,
+                  caller,
+                );
+                for (const twin of answer) expect(protectedIds.has(twin)).toBe(false);
+              }
+            }
+          }
+        }
       }),
       RUNS,
     );

@@ -175,3 +175,27 @@ export function referenceListIdentities(
   }
   return listed;
 }
+
+/**
+ * Reference for sync ownership (issue #10): may a source of `account` write a twin (its row or identities on it),
+ * given the twin as it exists here (`stored`, null if new) and the owner upstream claims? Written as the three
+ * rules read, independently of libs/domain/sync/mirror-ownership.ts.
+ */
+export function referenceMirrorAllowed(
+  stored: { owner: string; source: string | null } | null,
+  source: string,
+  account: string,
+  claimedOwner: string,
+  accountsHere: ReadonlySet<string>,
+): boolean {
+  // 1. Another account's twin is off limits, unless this very source brought it.
+  if (stored && stored.owner !== account && stored.source !== source) return false;
+  // 2. A twin the source brought as its account's own keeps that owner.
+  if (stored && stored.source === source && stored.owner === account && claimedOwner !== account)
+    return false;
+  // 3. No write may leave a twin owned by an account that exists here and did not own it before (other than the
+  //    source's own account): that account would see it as its own.
+  const ownerAfter = stored === null || stored.source === source ? claimedOwner : stored.owner;
+  const newOwner = ownerAfter !== account && ownerAfter !== stored?.owner;
+  return !(newOwner && accountsHere.has(ownerAfter));
+}

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, Inject, Patch, Post, Req } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { AbuseLimiter } from '../../../../libs/access/abuse-limiter.js';
 import { isOperatorKey } from '../../../../libs/access/operator-key.js';
 import { CONFIG, type TwindexConfig } from '../../../../libs/config/index.js';
 import { forbidden, unauthorized } from '../../../../libs/domain/errors.js';
@@ -18,6 +19,7 @@ export class AccountsController {
   constructor(
     private readonly accounts: AccountsService,
     @Inject(CONFIG) private readonly config: TwindexConfig,
+    private readonly limiter: AbuseLimiter,
   ) {}
 
   @Post()
@@ -33,15 +35,19 @@ export class AccountsController {
     required: true,
   })
   @ApiZodBody(createAccountSchema)
-  create(
+  async create(
     @Headers('authorization') authorization: string | undefined,
     @Body() body: unknown,
+    @Req() request: FastifyRequest,
   ): Promise<CreatedAccount> {
     const configured = this.config.TWINDEX_OPERATOR_KEY;
     // Nobody holds a key that is not configured: the door is shut, not merely locked.
     if (configured === undefined)
       throw forbidden('Account creation is disabled: TWINDEX_OPERATOR_KEY is not set');
-    if (!isOperatorKey(authorization, configured)) throw unauthorized('Missing or wrong operator key');
+    if (!isOperatorKey(authorization, configured)) {
+      await this.limiter.recordFailure(request.ip);
+      throw unauthorized('Missing or wrong operator key');
+    }
     return this.accounts.create(parseInput(createAccountSchema, body));
   }
 }
