@@ -63,7 +63,7 @@ export class CachedIdentityIndex extends IdentityIndex {
   }
 
   /** Synchronous hit path for the lean resolve route; undefined means "go through lookup". */
-  peek(name: string): readonly IndexedIdentity[] | undefined {
+  override peek(name: string): readonly IndexedIdentity[] | undefined {
     const hit = this.cache.peek(name, this.clock());
     if (hit === undefined) return undefined;
     this.cache.stats.hits++;

@@ -43,6 +43,10 @@ export abstract class IdentityIndex {
    * reads its own writes at once (other instances learn through the change feed). Nothing to do without a cache.
    */
   invalidate(_names: Iterable<string>): void {}
+  /** The rows of `name` if a cache holds them now (synchronous hot path); undefined means "use lookup". */
+  peek(_name: string): readonly IndexedIdentity[] | undefined {
+    return undefined;
+  }
 }
 
 /** Twin facts by UUID, for details mode and for rules that read `TWIN`, `twin_owner` or `twin_status`. */

@@ -1,5 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { IncomingMessage } from 'node:http';
 import { type FastifyRequest } from 'fastify';
 import { AuthService } from '../../../libs/access/auth.service.js';
 import { type Principal } from '../../../libs/access/principal.js';
@@ -33,7 +34,7 @@ export class AuthGuard implements CanActivate {
 /** Shared by the guard and the lean (Fastify-native) routes so both admit requests identically. */
 export function authenticateRequest(
   auth: AuthService,
-  request: FastifyRequest,
+  request: Pick<FastifyRequest, 'headers'> | IncomingMessage,
   action: string,
 ): Principal | Promise<Principal> {
   const found = auth.authenticate(request.headers.authorization);

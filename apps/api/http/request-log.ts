@@ -1,27 +1,4 @@
 import { hostname } from 'node:os';
-import { pino } from 'pino';
-
-type Destination = ReturnType<typeof pino.destination>;
-let shared: Destination | undefined;
-
-/** One buffered stdout destination per process (tests start several apps in one process), flushed at exit. */
-export function logDestination(): Destination {
-  if (!shared) {
-    // 12 KiB batches (sonic-boom caps them below its 16 KiB write size): one write(2) per ~50 request lines.
-    const stream = pino.destination({ dest: 1, sync: false, minLength: 12 * 1024 });
-    const flush = () => {
-      try {
-        stream.flushSync();
-      } catch {
-        // Not open yet, or stdout already gone: nothing more can be written anyway.
-      }
-    };
-    process.once('beforeExit', flush);
-    process.once('exit', flush);
-    shared = stream;
-  }
-  return shared;
-}
 
 export interface RequestLine {
   method: string;

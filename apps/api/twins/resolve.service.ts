@@ -20,6 +20,7 @@ import { storedRule } from './rule-text.js';
 export type ResolveAnswer = { details: false; twins: string[] } | { details: true; twins: IndexedTwin[] };
 
 const NO_TWINS: ReadonlyMap<string, IndexedTwin> = new Map();
+const noTwin = () => undefined;
 
 /**
  * semantics.md "Resolution", on top of the two index interfaces only (a cache may front either). What a caller may
@@ -42,6 +43,25 @@ export class ResolveService {
     const rows = await this.identities.lookup(name);
     const [answer] = await this.answer(caller, [rows], context, details, nowTs);
     return answer;
+  }
+
+  /**
+   * The synchronous hot path: the answer when the entry is cached and nothing else must be fetched (no twin facts),
+   * else undefined and the caller uses `resolve`. Same decision functions, no promise.
+   */
+  resolveNow(
+    caller: Caller,
+    name: string,
+    context: ResolveContext,
+    details: boolean,
+    nowTs: number,
+  ): ResolveAnswer | undefined {
+    if (details) return undefined;
+    const cached = this.identities.peek(name);
+    if (cached === undefined) return undefined;
+    const rows = cached.map(toIdentityRow);
+    if (twinsNeedingFacts([rows], caller, context, false, nowTs).size > 0) return undefined;
+    return { details: false, twins: resolvedTwinIds(resolveRows(rows, context, caller, nowTs, noTwin)) };
   }
 
   /** Valid names only, each resolved on its own; one index round trip for all, one more for twin facts if needed. */
