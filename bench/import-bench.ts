@@ -109,6 +109,7 @@ async function startWorker(worker: string, env: Record<string, string>): Promise
     url: '',
     process: child,
     rssMiB: () => 0,
+    cpuSeconds: () => 0,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
