@@ -111,9 +111,16 @@ export class ChangeFeed {
 
   private startHeartbeat(client: Client): void {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    let lastBeatMs = Date.now();
     this.heartbeatTimer = setInterval(() => {
       if (this.client !== client) return;
-      if (Date.now() - this.lastEchoMs > 3 * this.heartbeatMs) {
+      const now = Date.now();
+      // A beat that comes late means this process's event loop was blocked (GC, a long batch, a busy machine): the
+      // echo may be sitting unread in the socket, so judge the connection only after a loop turn has read it.
+      const late = now - lastBeatMs > 2 * this.heartbeatMs;
+      lastBeatMs = now;
+      if (late) this.lastEchoMs = Math.max(this.lastEchoMs, now - this.heartbeatMs);
+      if (now - this.lastEchoMs > 3 * this.heartbeatMs) {
         // Silent death: destroy the socket so 'error'/'end' run the usual loss handling.
         this.killConnection();
         this.lost(client);

@@ -9,12 +9,16 @@ import {
 import { ruleNeedsTwinFacts } from '../../../libs/domain/visibility/rule-variables.js';
 import { isValid } from '../../../libs/domain/visibility/visibility.js';
 import {
-  IdentityIndex,
-  type IndexedIdentity,
-  type IndexedTwin,
-  TwinFactsIndex,
-} from '../../../libs/store/identity-index.js';
-import { storedRule } from './rule-text.js';
+  knownOwnerNumber,
+  packedNeverExpires,
+  packedOwner,
+  packedOwnerAccount,
+  packedTwin,
+  packedValidityTs,
+  type PackedRow,
+  unpackRow,
+} from '../../../libs/cache/packed-row.js';
+import { IdentityIndex, type IndexedTwin, TwinFactsIndex } from '../../../libs/store/identity-index.js';
 
 /** details=false: twin UUIDs; details=true: the twins the caller may see. Both in answer order. */
 export type ResolveAnswer = { details: false; twins: string[] } | { details: true; twins: IndexedTwin[] };
@@ -57,9 +61,15 @@ export class ResolveService {
     nowTs: number,
   ): ResolveAnswer | undefined {
     if (details) return undefined;
-    const cached = this.identities.peek(name);
+    const cached = this.identities.peekRows(name);
     if (cached === undefined) return undefined;
-    const rows = cached.map(toIdentityRow);
+    let rows: readonly IdentityRow[];
+    if (typeof cached === 'string') {
+      // The commonest case decided on the packed row itself: no row object, no rule, one UUID or none.
+      const kept = packedRowKept(cached, caller, context, nowTs);
+      if (kept !== undefined) return { details: false, twins: kept ? [packedTwin(cached)] : [] };
+      rows = [unpackRow(name, cached)];
+    } else rows = cached;
     if (twinsNeedingFacts([rows], caller, context, false, nowTs).size > 0) return undefined;
     return { details: false, twins: resolvedTwinIds(resolveRows(rows, context, caller, nowTs, noTwin)) };
   }
@@ -86,16 +96,15 @@ export class ResolveService {
 
   private async answer(
     caller: Caller,
-    rowsets: readonly IndexedIdentity[][],
+    rowsets: readonly (readonly IdentityRow[])[],
     context: ResolveContext,
     details: boolean,
     nowTs: number,
   ): Promise<ResolveAnswer[]> {
-    const converted = rowsets.map((rows) => rows.map(toIdentityRow));
-    const needed = twinsNeedingFacts(converted, caller, context, details, nowTs);
+    const needed = twinsNeedingFacts(rowsets, caller, context, details, nowTs);
     const facts = needed.size > 0 ? await this.twins.twinFacts(Array.from(needed)) : NO_TWINS;
     const twinOf = (uuid: string) => facts.get(uuid);
-    return converted.map((rows) => {
+    return rowsets.map((rows) => {
       const kept = resolveRows(rows, context, caller, nowTs, twinOf);
       if (!details) return { details: false, twins: resolvedTwinIds(kept) };
       // visibleTwins hands back the very objects twinOf supplied.
@@ -111,7 +120,7 @@ export class ResolveService {
  * or foreign and private can never be kept, so they never cost a fetch.
  */
 function twinsNeedingFacts(
-  rowsets: readonly IdentityRow[][],
+  rowsets: readonly (readonly IdentityRow[])[],
   caller: Caller,
   context: ResolveContext,
   details: boolean,
@@ -135,14 +144,22 @@ function twinsNeedingFacts(
   return needed;
 }
 
-function toIdentityRow(row: IndexedIdentity): IdentityRow {
-  return {
-    name: row.name,
-    twin: row.twin,
-    owner: row.owner,
-    visibility: storedRule(row.visibility),
-    validityTs: row.validityTs,
-    twinCreatedTs: row.twinCreatedTs,
-    grantee: row.grantee,
-  };
+/**
+ * decideIdentity and inContext (libs/domain/visibility) for a packed row — private, not a grant — without building
+ * the row: only its owner may see it, and only while valid. Undefined when the role's identity_rule must be evaluated:
+ * the general path decides then.
+ */
+function packedRowKept(
+  p: PackedRow,
+  caller: Caller,
+  context: ResolveContext,
+  now: number,
+): boolean | undefined {
+  const personal = packedOwner(p) === knownOwnerNumber(caller.account);
+  const inContext =
+    context.kind === 'system' ||
+    (context.kind === 'personal' ? personal : context.accounts.has(packedOwnerAccount(p)));
+  if (!inContext || !personal) return false;
+  if (!packedNeverExpires(p) && !((packedValidityTs(p) as number) > now)) return false;
+  return caller.identityRule === null ? true : undefined;
 }
