@@ -141,6 +141,7 @@ function startWorker(worker: string, env: Record<string, string>): Promise<Serve
     url: '',
     process: child,
     rssMiB: () => 0,
+    cpuSeconds: () => 0,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -2,7 +2,7 @@ import { dropDatabase, ensureDatabase } from '../libs/store/database-setup.js';
 import { runLoad } from './support/load.js';
 import { startServer, type Server } from './support/processes.js';
 import { BENCH_OPERATOR_KEY, nameOf, seed, type Seeded } from './support/seed.js';
-import { median, percentile, printTable } from './support/stats.js';
+import { median, percentile, printTable, withSpread } from './support/stats.js';
 import { importBench } from './import-bench.js';
 import { syncBench } from './sync-bench.js';
 import { regexBench } from './regex-bench.js';
@@ -11,7 +11,8 @@ import { regexBench } from './regex-bench.js';
  * `npm run bench [name…]`: every bench measures its baseline in the same run, interleaved round by round, and prints
  * ratios (absolute figures drift on a shared machine; ratios measured together mean something).
  */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 15);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 1_000_000);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/twindex_bench';
@@ -59,49 +60,98 @@ async function withServers<T>(servers: Promise<Server>[], work: (s: Server[]) =>
 async function resolveHot(s: Seeded): Promise<number> {
   const hotPaths = paths(0, 1000);
   return withServers(
-    [startServer(`${dist}bench/baselines/http-fixed.js`, 8090, {}), startServer(API, 8101, apiEnv())],
-    async ([base, api]) => {
+    [
+      startServer(`${dist}bench/baselines/http-fixed.js`, 8090, {}),
+      startServer(API, 8101, apiEnv()),
+      // The same API without its per-request log line, to report what the line costs (operations.md keeps it on).
+      startServer(API, 8107, apiEnv({ LOG_LEVEL: 'warn' })),
+    ],
+    async ([base, api, quiet]) => {
       const headers = { authorization: s.secret };
-      await runLoad({ url: api.url, seconds: 6, headers, paths: hotPaths }); // warm the cache and the JIT
-      await runLoad({ url: base.url, seconds: 1 });
+      // Warm the cache, the JIT and the heap's steady state (young-generation sizing) before measuring.
+      await runLoad({ url: api.url, seconds: WARMUP_SECONDS, headers, paths: hotPaths });
+      await runLoad({ url: quiet.url, seconds: Math.ceil(WARMUP_SECONDS / 2), headers, paths: hotPaths });
+      await runLoad({ url: base.url, seconds: 2 });
       const rows: Array<Record<string, string | number>> = [];
-      const ratios: number[] = [];
-      const apiRps: number[] = [];
+      const col = {
+        ratio: [] as number[],
+        cpuRatio: [] as number[],
+        api: [] as number[],
+        base: [] as number[],
+      };
+      const cpu = {
+        base: [] as number[],
+        api: [] as number[],
+        quiet: [] as number[],
+        quietRps: [] as number[],
+      };
+      const measure = async (server: Server, url: string, withAuth: boolean) => {
+        const before = server.cpuSeconds();
+        const r = await runLoad({ url, seconds: SECONDS, ...(withAuth ? { headers, paths: hotPaths } : {}) });
+        if (r.non2xx || r.errors) throw new Error(`resolve-hot: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        return { ...r, cpuUs: ((server.cpuSeconds() - before) * 1e6) / (r.rps * SECONDS) };
+      };
       for (let r = 1; r <= ROUNDS; r++) {
-        const b = await runLoad({ url: `${base.url}/resolve/x`, seconds: SECONDS });
-        const a = await runLoad({ url: api.url, seconds: SECONDS, headers, paths: hotPaths });
-        if (a.non2xx || a.errors) throw new Error(`resolve-hot: ${a.non2xx} non-2xx, ${a.errors} errors`);
-        ratios.push(a.rps / b.rps);
-        apiRps.push(a.rps);
+        const b = await measure(base, `${base.url}/resolve/x`, false);
+        const a = await measure(api, api.url, true);
+        const q = await measure(quiet, quiet.url, true);
+        col.ratio.push(a.rps / b.rps);
+        col.cpuRatio.push(b.cpuUs / a.cpuUs);
+        col.api.push(a.rps);
+        col.base.push(b.rps);
+        cpu.base.push(b.cpuUs);
+        cpu.api.push(a.cpuUs);
+        cpu.quiet.push(q.cpuUs);
+        cpu.quietRps.push(q.rps);
         rows.push({
           round: r,
           'baseline req/s': b.rps,
           'api req/s': a.rps,
           ratio: a.rps / b.rps,
+          'CPU µs/req base': b.cpuUs,
+          'CPU µs/req api': a.cpuUs,
+          'CPU ratio': b.cpuUs / a.cpuUs,
           'api p99 ms': a.p99,
+          'no-log req/s': q.rps,
+          'no-log CPU µs/req': q.cpuUs,
         });
       }
-      const half = Math.round(median(apiRps) / 2);
-      const h = await runLoad({ url: api.url, seconds: SECONDS, headers, paths: hotPaths, rate: half });
+      const half = Math.round(median(col.api) / 2);
+      const h = await runLoad({ url: api.url, seconds: SECONDS * 2, headers, paths: hotPaths, rate: half });
       rows.push({
-        round: 'median',
-        'baseline req/s': '',
-        'api req/s': median(apiRps),
-        ratio: median(ratios),
+        round: 'median (min–max)',
+        'baseline req/s': withSpread(col.base, 0),
+        'api req/s': withSpread(col.api, 0),
+        ratio: withSpread(col.ratio),
+        'CPU µs/req base': withSpread(cpu.base, 1),
+        'CPU µs/req api': withSpread(cpu.api, 1),
+        'CPU ratio': withSpread(col.cpuRatio),
         'api p99 ms': '',
+        'no-log req/s': withSpread(cpu.quietRps, 0),
+        'no-log CPU µs/req': withSpread(cpu.quiet, 1),
       });
       rows.push({
         round: `half load ${half}/s`,
         'baseline req/s': '',
         'api req/s': h.rps,
         ratio: '',
+        'CPU µs/req base': '',
+        'CPU µs/req api': '',
+        'CPU ratio': '',
         'api p99 ms': h.p99,
+        'no-log req/s': '',
+        'no-log CPU µs/req': '',
       });
       printTable(
         'resolve-hot (GET /resolve, cached, details=false) vs bare node:http fixed JSON — target ≥ 0.6×, p99 ≤ 5 ms at half load',
         rows,
       );
-      return median(apiRps);
+      const logShare = 1 - median(cpu.quiet) / median(cpu.api);
+      process.stdout.write(
+        `request log line: ${(median(cpu.api) - median(cpu.quiet)).toFixed(1)} µs CPU per request ` +
+          `(${(logShare * 100).toFixed(0)} % of a cached request)\n`,
+      );
+      return median(col.api);
     },
   );
 }
@@ -231,7 +281,12 @@ async function memory(s: Seeded): Promise<void> {
       startServer(
         API,
         8106,
-        apiEnv({ CACHE_MAX_ENTRIES: String(IDENTITIES + 10), CACHE_MAX_BYTES: String(2 ** 31) }),
+        // A TTL longer than the fill takes on a busy machine, so every entry is still there when measured.
+        apiEnv({
+          CACHE_MAX_ENTRIES: String(IDENTITIES + 10),
+          CACHE_MAX_BYTES: String(2 ** 31),
+          CACHE_TTL_MS: String(3_600_000),
+        }),
       ),
     ],
     async ([api]) => {
@@ -263,6 +318,7 @@ async function memory(s: Seeded): Promise<void> {
           'RSS after warm-up MiB': samples[0],
           'RSS settled (20 s) MiB': samples[samples.length - 1],
           'V8 heap used MiB': heapUsedMiB(await (await fetch(`${api.url}/metrics`)).text()),
+          'RSS bytes per entry': ((samples[samples.length - 1] - before) * 2 ** 20) / entries,
         },
       ]);
     },

@@ -4,20 +4,25 @@ import { readFileSync } from 'node:fs';
 /** Servers run pinned to core 0 and the load generator to core 1, so they do not fight over one core. */
 export const SERVER_CPU = '0';
 export const LOAD_CPU = '1';
+const CLOCK_TICKS = 100;
 
 export interface Server {
   url: string;
   process: ChildProcess;
   stop(): Promise<void>;
   rssMiB(): number;
+  /** CPU time (user + system) the process has used so far, in seconds: per-request cost that load elsewhere on the
+   * machine does not distort the way it distorts req/s. */
+  cpuSeconds(): number;
 }
 
 export async function startServer(
   script: string,
   port: number,
   env: Record<string, string>,
+  nodeFlags: string[] = ['--max-old-space-size=2048'],
 ): Promise<Server> {
-  const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, '--max-old-space-size=2048', script], {
+  const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, ...nodeFlags, script], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -41,6 +46,12 @@ export async function startServer(
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
       return kb / 1024;
+    },
+    cpuSeconds: () => {
+      // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks; the command name may contain spaces.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -21,3 +21,10 @@ export function printTable(title: string, rows: Array<Record<string, string | nu
   process.stdout.write(line(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) process.stdout.write(line(cols.map((c) => fmt(r[c]))));
 }
+
+/** `median (min–max)`: the spread printed beside the figure, so a reader sees how much the rounds agreed. */
+export function withSpread(xs: number[], digits = 2): string {
+  if (xs.length === 0) return '';
+  const f = (x: number) => x.toFixed(digits);
+  return `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
+}

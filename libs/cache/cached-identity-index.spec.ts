@@ -1,7 +1,18 @@
 import { CachedIdentityIndex } from './cached-identity-index.js';
 import type { ChangeFeed, ChangeListener } from './change-feed.js';
 import type { ChangeKind } from './change-message.js';
-import { IdentityIndex, type IndexedIdentity } from '../store/identity-index.js';
+import { IdentityIndex } from '../store/identity-index.js';
+import type { IdentityRow } from '../domain/model.js';
+import { compileRuleCached } from '../domain/rules/index.js';
+import { unpackRow } from './packed-row.js';
+
+const TRUE_RULE = compileRuleCached('true');
+
+/** The cached rows of a name as row objects (a packed row unpacked), or undefined on a miss. */
+function peekRows(index: CachedIdentityIndex, name: string): readonly IdentityRow[] | undefined {
+  const e = index.peekRows(name);
+  return e === undefined ? undefined : typeof e === 'string' ? [unpackRow(name, e)] : e;
+}
 
 // ---- fakes -------------------------------------------------------------------------------------------------------
 
@@ -19,7 +30,7 @@ const turn = () => new Promise<void>((r) => setImmediate(r));
  * and may be held open so a write and its invalidation can land while it is in flight.
  */
 class FakeIndex extends IdentityIndex {
-  readonly rows = new Map<string, IndexedIdentity[]>();
+  readonly rows = new Map<string, IdentityRow[]>();
   readonly calls: string[][] = [];
   private gate: ReturnType<typeof deferred> | undefined;
 
@@ -33,17 +44,17 @@ class FakeIndex extends IdentityIndex {
     this.gate = undefined;
   }
 
-  write(name: string, rows: IndexedIdentity[]): void {
+  write(name: string, rows: IdentityRow[]): void {
     this.rows.set(name, rows);
   }
 
-  async lookup(name: string): Promise<IndexedIdentity[]> {
+  async lookup(name: string): Promise<IdentityRow[]> {
     return (await this.lookupMany([name])).get(name) ?? [];
   }
 
-  async lookupMany(names: readonly string[]): Promise<Map<string, IndexedIdentity[]>> {
+  async lookupMany(names: readonly string[]): Promise<Map<string, IdentityRow[]>> {
     this.calls.push([...names]);
-    const snapshot = new Map<string, IndexedIdentity[]>(names.map((n) => [n, [...(this.rows.get(n) ?? [])]]));
+    const snapshot = new Map<string, IdentityRow[]>(names.map((n) => [n, [...(this.rows.get(n) ?? [])]]));
     const gate = this.gate;
     if (gate) await gate.promise;
     return snapshot;
@@ -77,7 +88,7 @@ const TWIN_1 = '00000000-0000-4000-8000-000000000001';
 const TWIN_2 = '00000000-0000-4000-8000-000000000002';
 const OWNER = '00000000-0000-4000-8000-0000000000aa';
 
-function aRow(name: string, attributes: Partial<IndexedIdentity> = {}): IndexedIdentity {
+function aRow(name: string, attributes: Partial<IdentityRow> = {}): IdentityRow {
   return {
     name,
     twin: TWIN_1,
@@ -160,13 +171,13 @@ describe('CachedIdentityIndex', () => {
       inner.hold();
       const pending = index.lookupMany(['RFID#a', 'RFID#b']);
       await inner.started(1);
-      inner.write('RFID#a', [aRow('RFID#a', { visibility: 'true' })]);
+      inner.write('RFID#a', [aRow('RFID#a', { visibility: TRUE_RULE })]);
       feed.changed('i', ['RFID#a']);
       inner.release();
       await pending;
 
       const again = await index.lookupMany(['RFID#a', 'RFID#b']);
-      expect(again.get('RFID#a')).toEqual([aRow('RFID#a', { visibility: 'true' })]);
+      expect(again.get('RFID#a')).toEqual([aRow('RFID#a', { visibility: TRUE_RULE })]);
       expect(again.get('RFID#b')).toEqual([aRow('RFID#b')]);
       expect(inner.calls).toEqual([['RFID#a', 'RFID#b'], ['RFID#a']]);
     });
@@ -206,7 +217,7 @@ describe('CachedIdentityIndex', () => {
       inner.release();
       const [a, b, many, c, d] = await Promise.all(lookups);
       for (const rows of [a, b, c, d]) expect(rows).toEqual([aRow(name)]);
-      expect((many as Map<string, IndexedIdentity[]>).get(name)).toEqual([aRow(name)]);
+      expect((many as Map<string, IdentityRow[]>).get(name)).toEqual([aRow(name)]);
       expect(inner.calls).toEqual([[name]]);
     });
 
@@ -238,7 +249,7 @@ describe('CachedIdentityIndex', () => {
     it('passes an index failure on and caches nothing for it', async () => {
       const { inner, index } = setUp();
       const failing = new (class extends FakeIndex {
-        override async lookupMany(): Promise<Map<string, IndexedIdentity[]>> {
+        override async lookupMany(): Promise<Map<string, IdentityRow[]>> {
           throw new Error('db down');
         }
       })();
@@ -294,13 +305,13 @@ describe('CachedIdentityIndex', () => {
 
       expect(await index.lookup(name)).toEqual([soon, later, forever]);
       clock.now += 49;
-      expect(index.peek(name)).toEqual([soon, later, forever]);
+      expect(peekRows(index, name)).toEqual([soon, later, forever]);
       expect(await index.lookup(name)).toEqual([soon, later, forever]);
       expect(inner.calls).toHaveLength(1);
 
       // At the instant the first row expires the entry is no longer served from the cache…
       clock.now += 1;
-      expect(index.peek(name)).toBeUndefined();
+      expect(peekRows(index, name)).toBeUndefined();
       // …and the reload still carries the rows that are valid (the resolver drops the expired one per request).
       const reloaded = await index.lookup(name);
       expect(inner.calls).toHaveLength(2);
@@ -311,7 +322,7 @@ describe('CachedIdentityIndex', () => {
       await index.lookup(name);
       expect(inner.calls).toHaveLength(2);
       clock.now += 5_000;
-      expect(index.peek(name)).toBeUndefined();
+      expect(peekRows(index, name)).toBeUndefined();
       expect(await index.lookup(name)).toEqual(expect.arrayContaining([forever]));
       expect(inner.calls).toHaveLength(3);
       // Only rows without expiry left (the expired ones are dropped at load): it stays cached.
@@ -339,12 +350,12 @@ describe('CachedIdentityIndex', () => {
       const { inner, feed, index } = setUp();
       for (const n of ['RFID#a', 'RFID#b']) inner.write(n, [aRow(n)]);
       await index.lookupMany(['RFID#a', 'RFID#b', 'RFID#none']);
-      for (const n of ['RFID#a', 'RFID#b', 'RFID#none']) inner.write(n, [aRow(n, { visibility: 'true' })]);
+      for (const n of ['RFID#a', 'RFID#b', 'RFID#none']) inner.write(n, [aRow(n, { visibility: TRUE_RULE })]);
       feed.changed('i', 'all');
       expect(index.stats.size).toBe(0);
       const after = await index.lookupMany(['RFID#a', 'RFID#b', 'RFID#none']);
       for (const n of ['RFID#a', 'RFID#b', 'RFID#none'])
-        expect(after.get(n)).toEqual([aRow(n, { visibility: 'true' })]);
+        expect(after.get(n)).toEqual([aRow(n, { visibility: TRUE_RULE })]);
       expect(inner.calls).toHaveLength(2);
     });
 
@@ -357,7 +368,7 @@ describe('CachedIdentityIndex', () => {
 
       feed.trust(false);
       expect(index.stats).toMatchObject({ trusted: false, size: 0 });
-      expect(index.peek(name)).toBeUndefined();
+      expect(peekRows(index, name)).toBeUndefined();
       // Every lookup goes to the index, and sees writes at once although no notification arrives.
       // (Validity far ahead: rows already expired when loaded are left out of answers.)
       for (let i = 0; i < 3; i++) {
@@ -371,9 +382,9 @@ describe('CachedIdentityIndex', () => {
 
       // Back: flushed once more (writes missed meanwhile are not served), then cached again.
       feed.trust(true);
-      inner.write(name, [aRow(name, { visibility: 'true' })]);
-      expect(await index.lookup(name)).toEqual([aRow(name, { visibility: 'true' })]);
-      expect(await index.lookup(name)).toEqual([aRow(name, { visibility: 'true' })]);
+      inner.write(name, [aRow(name, { visibility: TRUE_RULE })]);
+      expect(await index.lookup(name)).toEqual([aRow(name, { visibility: TRUE_RULE })]);
+      expect(await index.lookup(name)).toEqual([aRow(name, { visibility: TRUE_RULE })]);
       expect(inner.calls).toHaveLength(8);
       expect(index.stats).toMatchObject({ trusted: true, size: 1 });
     });

@@ -1,7 +1,9 @@
+import type { IdentityRow } from '../domain/model.js';
 import type { ChangeFeed } from './change-feed.js';
 import { CoherentCache } from './coherent-cache.js';
 import { MissBatcher } from './miss-batcher.js';
-import { IdentityIndex, type IndexedIdentity } from '../store/identity-index.js';
+import { canPack, type PackedRow, packedValidityTs, packRow, unpackRow } from './packed-row.js';
+import { type CachedRows, IdentityIndex } from '../store/identity-index.js';
 
 export interface IdentityCacheOptions {
   maxEntries: number;
@@ -10,15 +12,18 @@ export interface IdentityCacheOptions {
 }
 
 /**
- * The cached value for one name, kept small because a million of them must fit in a few hundred MiB: the single row
- * itself for the common one-row name (no wrapper, no array), otherwise an array (empty: a negative entry).
- * Rows whose validity had already passed when loaded are left out: they can never resolve again without a write,
- * and a write evicts the entry.
+ * The cached value for one name, built once when loaded and ready for the decision (rules compiled, owners
+ * interned), kept small because a million of them must fit in a few hundred MiB: the commonest one-row name (private,
+ * not a grant) as one packed string (packed-row.ts); any other rows as an array of row objects (empty: a negative
+ * entry). Rows whose validity had already passed when loaded are left out: they can never resolve again without a
+ * write, and a write evicts the entry.
  */
-type Entry = IndexedIdentity | readonly IndexedIdentity[];
+type Entry = CachedRows;
 
-// Heap cost measured with 1,000,000 one-row entries (≈ 265 bytes each including the LRU's own bookkeeping):
-// a row object with its twin UUID string and boxed timestamp, plus an array's header when there is one.
+// Heap cost per entry beyond its key, including the LRU's own bookkeeping (Map slot, key/value lists, links, size and
+// TTL slots ≈ 90 bytes), measured with 1,000,000 one-row entries: a packed string is 16 bytes of header plus its
+// characters; a row object with its UUID string and boxed timestamps ≈ 230; an array's header ≈ 60.
+const LRU_BYTES = 90;
 const ROW_BYTES = 230;
 const ARRAY_BYTES = 60;
 
@@ -42,7 +47,8 @@ export class CachedIdentityIndex extends IdentityIndex {
       maxEntries: options.maxEntries,
       maxBytes: options.maxBytes,
       ttlMs: options.ttlMs,
-      sizeOf: (e, key) => key.length + (isRowList(e) ? ARRAY_BYTES + e.length * ROW_BYTES : ROW_BYTES),
+      sizeOf: (e, key) =>
+        key.length + LRU_BYTES + (typeof e === 'string' ? 16 + e.length : ARRAY_BYTES + e.length * ROW_BYTES),
       expiresAtMs: earliestExpiryMs,
     });
     this.batcher = new MissBatcher<Entry>(
@@ -62,30 +68,30 @@ export class CachedIdentityIndex extends IdentityIndex {
     return this.cache.snapshot;
   }
 
-  /** Synchronous hit path for the lean resolve route; undefined means "go through lookup". */
-  peek(name: string): readonly IndexedIdentity[] | undefined {
+  /** Synchronous hit path for the lean resolve route: the entry as cached; undefined means "go through lookup". */
+  override peekRows(name: string): CachedRows | undefined {
     const hit = this.cache.peek(name, this.clock());
     if (hit === undefined) return undefined;
     this.cache.stats.hits++;
-    return rowsOf(hit);
+    return hit;
   }
 
-  async lookup(name: string): Promise<IndexedIdentity[]> {
+  async lookup(name: string): Promise<IdentityRow[]> {
     const found = this.cache.get(name, (n) => this.batcher.load(n), this.clock());
-    return rowsOf(found instanceof Promise ? await found : found);
+    return rowsOf(name, found instanceof Promise ? await found : found);
   }
 
-  async lookupMany(names: readonly string[]): Promise<Map<string, IndexedIdentity[]>> {
+  async lookupMany(names: readonly string[]): Promise<Map<string, IdentityRow[]>> {
     const now = this.clock();
-    const out = new Map<string, IndexedIdentity[]>();
+    const out = new Map<string, IdentityRow[]>();
     const waiting: Promise<void>[] = [];
     for (const name of names) {
       if (out.has(name)) continue;
       const found = this.cache.get(name, (n) => this.batcher.load(n), now);
       if (found instanceof Promise) {
         out.set(name, []);
-        waiting.push(found.then((e) => void out.set(name, rowsOf(e))));
-      } else out.set(name, rowsOf(found));
+        waiting.push(found.then((e) => void out.set(name, rowsOf(name, e))));
+      } else out.set(name, rowsOf(name, found));
     }
     if (waiting.length) await Promise.all(waiting);
     return out;
@@ -99,8 +105,8 @@ export class CachedIdentityIndex extends IdentityIndex {
   private readonly owners = new Map<string, string>();
 
   /** Builds the compact entry: expired rows dropped, the name shared with the cache key, owner strings interned. */
-  private toEntry(name: string, rows: readonly IndexedIdentity[], nowMs: number): Entry {
-    const kept: IndexedIdentity[] = [];
+  private toEntry(name: string, rows: readonly IdentityRow[], nowMs: number): Entry {
+    const kept: IdentityRow[] = [];
     for (const r of rows) {
       if (r.validityTs !== null && r.validityTs * 1000 <= nowMs) continue;
       // In place: the rows are freshly loaded and ours; a copy would double the garbage of every cold load.
@@ -109,7 +115,8 @@ export class CachedIdentityIndex extends IdentityIndex {
       kept.push(r);
     }
     if (kept.length === 0) return NEGATIVE;
-    return kept.length === 1 ? kept[0] : kept;
+    if (kept.length === 1 && canPack(kept[0])) return packRow(kept[0]);
+    return kept;
   }
 
   // Few accounts own millions of rows; one string per account instead of one per row. Bounded for safety.
@@ -122,19 +129,18 @@ export class CachedIdentityIndex extends IdentityIndex {
   }
 }
 
-const NEGATIVE: readonly IndexedIdentity[] = Object.freeze([]);
+const NEGATIVE: readonly IdentityRow[] = Object.freeze([]);
 
-function isRowList(e: Entry): e is readonly IndexedIdentity[] {
-  return Array.isArray(e);
-}
-
-/** A fresh array per call for single rows: callers may not mutate, but they hold arrays, and young garbage is cheap. */
-function rowsOf(e: Entry): IndexedIdentity[] {
-  return isRowList(e) ? (e as IndexedIdentity[]) : [e];
+/** A fresh array (and, for a packed row, a fresh row object) per call: callers hold arrays and young garbage is cheap. */
+function rowsOf(name: string, e: Entry): IdentityRow[] {
+  return typeof e === 'string' ? [unpackRow(name, e)] : (e as IdentityRow[]);
 }
 
 function earliestExpiryMs(e: Entry): number | undefined {
-  if (!isRowList(e)) return e.validityTs === null ? undefined : e.validityTs * 1000;
+  if (typeof e === 'string') {
+    const v = packedValidityTs(e as PackedRow);
+    return v === null ? undefined : v * 1000;
+  }
   let earliest: number | undefined;
   for (const r of e) {
     if (r.validityTs !== null && (earliest === undefined || r.validityTs * 1000 < earliest))

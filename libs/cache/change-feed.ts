@@ -118,9 +118,16 @@ export class ChangeFeed {
     // One ping at a time: a slow connection must not get a queue of them (pg warns about overlapping queries on
     // one client); a ping that never returns is caught by the echo check below.
     let pinging = false;
+    let lastBeatMs = Date.now();
     this.heartbeatTimer = setInterval(() => {
       if (this.client !== client) return;
-      if (Date.now() - this.lastEchoMs > 3 * this.heartbeatMs) {
+      const now = Date.now();
+      // A beat that comes late means this process's event loop was blocked (GC, a long batch, a busy machine): the
+      // echo may be sitting unread in the socket, so judge the connection only after a loop turn has read it.
+      const late = now - lastBeatMs > 2 * this.heartbeatMs;
+      lastBeatMs = now;
+      if (late) this.lastEchoMs = Math.max(this.lastEchoMs, now - this.heartbeatMs);
+      if (now - this.lastEchoMs > 3 * this.heartbeatMs) {
         // Silent death: destroy the socket so 'error'/'end' run the usual loss handling.
         this.killConnection();
         this.lost(client);

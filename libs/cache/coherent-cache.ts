@@ -39,7 +39,7 @@ interface InFlight<V> {
  * (their requests began before the write) but never stored, and later callers start a fresh load.
  * `epoch` does the same for whole-cache flushes.
  */
-export class CoherentCache<V extends object> {
+export class CoherentCache<V extends NonNullable<unknown>> {
   private readonly lru: LRUCache<string, V>;
   private readonly inFlight = new Map<string, InFlight<V>>();
   private epoch = 0;

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { TwinFacts, TwinStatus } from '../domain/model.js';
+import type { IdentityRow, TwinFacts, TwinStatus } from '../domain/model.js';
+import { storedRule } from '../domain/rules/stored-rule.js';
 import { Db } from './db.js';
 
 /**
- * One row of the identity index as stored: caller-independent facts, the visibility rule still as text
- * (the resolver compiles it through the rule cache, once per distinct text).
+ * One row of the identity index as PostgreSQL returns it: caller-independent facts, the visibility rule still as
+ * text. The index turns it into an IdentityRow (rule compiled through the rule cache) as it loads it.
  */
 export interface IndexedIdentity {
   name: string;
@@ -30,19 +31,29 @@ export interface IndexedTwin extends TwinFacts {
 }
 
 /**
- * The identity index as resolution sees it. Abstract class rather than interface so that it doubles as the Nest
+ * A cached name's rows as the cache keeps them, ready for the decision: one packed private row
+ * (libs/cache/packed-row.ts) or row objects with compiled rules (empty: the name resolves to nothing).
+ */
+export type CachedRows = string | readonly IdentityRow[];
+
+/**
+ * The identity index as resolution sees it: rows converted once, when loaded (rules compiled), never per request. Abstract class rather than interface so that it doubles as the Nest
  * injection token: a cache can be provided in front of the PostgreSQL implementation without touching the resolver.
  */
 export abstract class IdentityIndex {
   /** Every row carrying `name`, of any owner, on any twin (alive or terminated). Order unspecified. */
-  abstract lookup(name: string): Promise<IndexedIdentity[]>;
+  abstract lookup(name: string): Promise<IdentityRow[]>;
   /** `lookup` for many names in one round trip: every name asked for is a key of the answer (empty when unknown). */
-  abstract lookupMany(names: readonly string[]): Promise<Map<string, IndexedIdentity[]>>;
+  abstract lookupMany(names: readonly string[]): Promise<Map<string, IdentityRow[]>>;
   /**
    * Called by the writing instance after a commit that changed rows of these names and before it answers, so it
    * reads its own writes at once (other instances learn through the change feed). Nothing to do without a cache.
    */
   invalidate(_names: Iterable<string>): void {}
+  /** The rows of `name` if a cache holds them now (synchronous hot path); undefined means "use lookup". */
+  peekRows(_name: string): CachedRows | undefined {
+    return undefined;
+  }
 }
 
 /** Twin facts by UUID, for details mode and for rules that read `TWIN`, `twin_owner` or `twin_status`. */
@@ -95,20 +106,29 @@ export class PostgresIdentityIndex extends IdentityIndex {
     super();
   }
 
-  async lookup(name: string): Promise<IndexedIdentity[]> {
-    return this.db.prepared<IndexedIdentity>('identity_index_lookup', LOOKUP_IDENTITY, [name]);
+  async lookup(name: string): Promise<IdentityRow[]> {
+    return toRows(await this.db.prepared<IndexedIdentity>('identity_index_lookup', LOOKUP_IDENTITY, [name]));
   }
 
-  async lookupMany(names: readonly string[]): Promise<Map<string, IndexedIdentity[]>> {
-    const found = new Map<string, IndexedIdentity[]>();
+  async lookupMany(names: readonly string[]): Promise<Map<string, IdentityRow[]>> {
+    const found = new Map<string, IdentityRow[]>();
     for (const name of names) found.set(name, []);
     if (names.length === 0) return found;
     const rows = await this.db.prepared<IndexedIdentity>('identity_index_lookup_many', LOOKUP_IDENTITIES, [
       Array.from(found.keys()),
     ]);
-    for (const row of rows) found.get(row.name)?.push(row);
+    for (const row of toRows(rows)) found.get(row.name)?.push(row);
     return found;
   }
+}
+
+/** Convert once: the rule text becomes its compiled form in pg's own row object (no copy per row). */
+function toRows(rows: IndexedIdentity[]): IdentityRow[] {
+  for (const row of rows) {
+    const r = row as unknown as IdentityRow;
+    r.visibility = storedRule(row.visibility);
+  }
+  return rows as unknown as IdentityRow[];
 }
 
 @Injectable()

@@ -1,5 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { IncomingMessage } from 'node:http';
 import { type FastifyRequest } from 'fastify';
 import { AuthService } from '../../../libs/access/auth.service.js';
 import { type Principal } from '../../../libs/access/principal.js';
@@ -33,7 +34,7 @@ export class AuthGuard implements CanActivate {
 /** Shared by the guard and the lean (Fastify-native) routes so both admit requests identically. */
 export function authenticateRequest(
   auth: AuthService,
-  request: FastifyRequest,
+  request: Pick<FastifyRequest, 'headers' | 'ip'> | IncomingMessage,
   action: string,
 ): Principal | Promise<Principal> {
   let found: Principal | Promise<Principal>;
@@ -41,7 +42,7 @@ export function authenticateRequest(
     found = auth.authenticate(request.headers.authorization);
   } catch (err) {
     // Only failures are counted (abuse throttling); the success path above pays nothing for it.
-    return auth.failed(request.ip, err);
+    return auth.failed(clientAddress(request), err);
   }
   const finish = (p: Principal): Principal => {
     auth.authorize(p, action);
@@ -51,6 +52,11 @@ export function authenticateRequest(
     return { ...p, dict: { ...parseTrustedTwinHeader(header), ...(p.token?.secretDict ?? {}) } };
   };
   return found instanceof Promise
-    ? found.then(finish, (err: unknown) => auth.failed(request.ip, err))
+    ? found.then(finish, (err: unknown) => auth.failed(clientAddress(request), err))
     : finish(found);
+}
+
+/** The peer address, the same for a Fastify request and the lean routes' raw one (X-Forwarded-For is not trusted). */
+function clientAddress(request: Pick<FastifyRequest, 'ip'> | IncomingMessage): string {
+  return 'ip' in request ? request.ip : (request.socket.remoteAddress ?? 'unknown');
 }

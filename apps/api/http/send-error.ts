@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { type LoggerService } from '@nestjs/common';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { toErrorResponse } from './error-response.js';
@@ -19,4 +20,28 @@ export function sendError(
     .status(status)
     .header('content-type', 'application/json; charset=utf-8')
     .send(JSON.stringify(body));
+}
+
+/** The same answer as `sendError`, written on the raw response by the lean routes (no Fastify reply there). */
+export function sendRawError(
+  res: ServerResponse,
+  trace: string,
+  err: unknown,
+  logger: LoggerService,
+): number {
+  const { status, body, retryAfter } = toErrorResponse(err, trace);
+  if (status >= 500 && status !== 503) {
+    const e = err as Error;
+    logger.error({ msg: 'unhandled error', trace, error: e?.message, stack: e?.stack });
+  }
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'x-request-id': trace,
+  };
+  if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+  res.writeHead(status, headers);
+  res.end(text);
+  return status;
 }

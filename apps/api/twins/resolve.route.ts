@@ -1,22 +1,39 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService } from '../../../libs/access/auth.service.js';
+import type { Principal } from '../../../libs/access/principal.js';
 import { assertValidIdentityName } from '../../../libs/domain/identity/identity-name.js';
 import { parseDetails, parseResolveContext } from '../../../libs/domain/visibility/resolve-context.js';
 import { authenticateRequest } from '../http/auth.guard.js';
-import { sendError } from '../http/send-error.js';
-import { ResolveService } from './resolve.service.js';
+import type { LeanHandler } from '../http/lean-dispatch.js';
+import type { RequestAccounting } from '../http/request-accounting.js';
+import { traceFromHeaders } from '../http/request-trace.js';
+import { sendError, sendRawError } from '../http/send-error.js';
+import { type ResolveAnswer, ResolveService } from './resolve.service.js';
 import { renderResolveAnswer } from './resolve-answer.js';
 import { nowSeconds } from '../../../libs/store/clock.js';
 
 export const RESOLVE_ROUTE_PATH = '/resolve/:identity';
+const PREFIX = '/resolve/';
+/** Fastify's maxParamLength (api-app.ts): longer segments are left to it (it answers 414). */
+const MAX_SEGMENT = 1024;
+const ACTION = 'resolve_twin_identity';
+const NO_QUERY: ParsedUrlQuery = Object.freeze(Object.create(null) as ParsedUrlQuery);
 
 /**
- * `GET /resolve/{identity}` registered on Fastify itself rather than as a Nest route: the RFID-gate hot path skips
- * Nest's router, guard and pipe machinery (≈ a third of a cached request's cost). It admits requests through the same
- * `authenticateRequest` as the global guard, answers errors through the same error handler, and the e2e suites hit
- * this very route. Its OpenAPI entry is added in `openapi-extras.ts`.
+ * `GET /resolve/{identity}`, the RFID-gate hot path, in two forms sharing one body of code:
+ *
+ * - `leanHandler`: offered every request by the server factory (http/lean-dispatch.ts) *before* Fastify. It serves a
+ *   plain `GET /resolve/<one segment>` on the raw request: parse path and query, admit through the same
+ *   `authenticateRequest` as the guard, resolve (synchronously when the principal and the entry are cached), write the
+ *   answer, account for the request (same latency histogram and log line as every route). Anything unusual — HEAD,
+ *   an empty, over-long or undecodable segment, a nested path — is left to Fastify.
+ * - the Fastify route below, which serves exactly those leftovers (and HEAD) with the same admission and errors.
+ *
+ * Its OpenAPI entry is added in `openapi-extras.ts`.
  */
 @Injectable()
 export class ResolveRoute implements OnModuleInit {
@@ -37,17 +54,115 @@ export class ResolveRoute implements OnModuleInit {
   }
 
   private async handle(request: FastifyRequest, reply: FastifyReply): Promise<string> {
-    const admitted = authenticateRequest(this.auth, request, 'resolve_twin_identity');
+    const admitted = authenticateRequest(this.auth, request, ACTION);
     const principal = admitted instanceof Promise ? await admitted : admitted;
     request.principal = principal;
     // The router has decoded the path segment once (%23 → #); validate what it decoded.
     const identity = (request.params as { identity: string }).identity;
-    assertValidIdentityName(identity);
     const query = request.query as Record<string, unknown>;
+    const answer = this.answer(principal, identity, query);
+    void reply.header('content-type', 'application/json; charset=utf-8');
+    return JSON.stringify(renderResolveAnswer(answer instanceof Promise ? await answer : answer));
+  }
+
+  /** Validation and resolution shared by both forms; synchronous when everything needed is cached. */
+  private answer(
+    principal: Principal,
+    identity: string,
+    query: Record<string, unknown>,
+  ): ResolveAnswer | Promise<ResolveAnswer> {
+    assertValidIdentityName(identity);
     const context = parseResolveContext(query.context);
     const details = parseDetails(query.details);
-    const answer = await this.resolver.resolve(principal, identity, context, details, nowSeconds());
-    void reply.header('content-type', 'application/json; charset=utf-8');
-    return JSON.stringify(renderResolveAnswer(answer));
+    const now = nowSeconds();
+    return (
+      this.resolver.resolveNow(principal, identity, context, details, now) ??
+      this.resolver.resolve(principal, identity, context, details, now)
+    );
+  }
+
+  /** The lean form; `accounting` is the application's (same histogram, same log destination as every route). */
+  leanHandler(accounting: RequestAccounting): LeanHandler {
+    const finish = (started: number, trace: string, account: string | undefined, status: number) =>
+      accounting.record('GET', RESOLVE_ROUTE_PATH, status, performance.now() - started, trace, account);
+
+    const fail = (
+      res: ServerResponse,
+      started: number,
+      trace: string,
+      account: string | undefined,
+      err: unknown,
+    ) => finish(started, trace, account, sendRawError(res, trace, err, this.logger));
+
+    const respond = (
+      res: ServerResponse,
+      started: number,
+      trace: string,
+      account: string,
+      answer: ResolveAnswer,
+    ) => {
+      const body = JSON.stringify(renderResolveAnswer(answer));
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'x-request-id': trace,
+      });
+      res.end(body);
+      finish(started, trace, account, 200);
+    };
+
+    const serve = (
+      res: ServerResponse,
+      started: number,
+      trace: string,
+      principal: Principal,
+      identity: string,
+      query: ParsedUrlQuery,
+    ) => {
+      const account = principal.account;
+      try {
+        const answer = this.answer(principal, identity, query);
+        if (answer instanceof Promise) {
+          answer.then(
+            (a) => respond(res, started, trace, account, a),
+            (err: unknown) => fail(res, started, trace, account, err),
+          );
+        } else respond(res, started, trace, account, answer);
+      } catch (err) {
+        fail(res, started, trace, account, err);
+      }
+    };
+
+    return (req: IncomingMessage, res: ServerResponse): boolean => {
+      if (req.method !== 'GET') return false;
+      const url = req.url ?? '';
+      if (!url.startsWith(PREFIX)) return false;
+      const q = url.indexOf('?', PREFIX.length);
+      const segment = q === -1 ? url.slice(PREFIX.length) : url.slice(PREFIX.length, q);
+      if (segment.length === 0 || segment.length > MAX_SEGMENT || segment.includes('/')) return false;
+      let identity = segment;
+      if (segment.includes('%')) {
+        try {
+          identity = decodeURIComponent(segment);
+        } catch {
+          return false; // Fastify answers malformed percent-encoding through frameworkErrors
+        }
+      }
+      const started = performance.now();
+      const trace = traceFromHeaders(req.headers);
+      const query = q === -1 ? NO_QUERY : parseQuery(url.slice(q + 1));
+      try {
+        const admitted = authenticateRequest(this.auth, req, ACTION);
+        if (admitted instanceof Promise) {
+          admitted.then(
+            (p) => serve(res, started, trace, p, identity, query),
+            (err: unknown) => fail(res, started, trace, undefined, err),
+          );
+        } else serve(res, started, trace, admitted, identity, query);
+      } catch (err) {
+        fail(res, started, trace, undefined, err);
+      }
+      return true;
+    };
   }
 }

@@ -1,4 +1,5 @@
-import type { Caller } from '../../../libs/domain/model.js';
+import type { Caller, IdentityRow } from '../../../libs/domain/model.js';
+import { storedRule } from '../../../libs/domain/rules/stored-rule.js';
 import { compileRuleCached } from '../../../libs/domain/rules/index.js';
 import {
   IdentityIndex,
@@ -16,14 +17,17 @@ const NOW = 2_000_000_000;
 
 class FakeIdentityIndex extends IdentityIndex {
   calls: string[][] = [];
-  constructor(private readonly rows: IndexedIdentity[]) {
+  private readonly rows: IdentityRow[];
+  constructor(stored: IndexedIdentity[]) {
     super();
+    // As the PostgreSQL index does: rules compiled once, when loaded.
+    this.rows = stored.map((r) => ({ ...r, visibility: storedRule(r.visibility) }));
   }
-  async lookup(name: string): Promise<IndexedIdentity[]> {
+  async lookup(name: string): Promise<IdentityRow[]> {
     this.calls.push([name]);
     return this.rows.filter((r) => r.name === name);
   }
-  async lookupMany(names: readonly string[]): Promise<Map<string, IndexedIdentity[]>> {
+  async lookupMany(names: readonly string[]): Promise<Map<string, IdentityRow[]>> {
     this.calls.push([...names]);
     return new Map(names.map((n) => [n, this.rows.filter((r) => r.name === n)]));
   }

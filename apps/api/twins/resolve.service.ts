@@ -9,17 +9,22 @@ import {
 import { ruleNeedsTwinFacts, withRequestRuleBudget } from '../../../libs/domain/visibility/rule-variables.js';
 import { isValid } from '../../../libs/domain/visibility/visibility.js';
 import {
-  IdentityIndex,
-  type IndexedIdentity,
-  type IndexedTwin,
-  TwinFactsIndex,
-} from '../../../libs/store/identity-index.js';
-import { storedRule } from './rule-text.js';
+  knownOwnerNumber,
+  packedNeverExpires,
+  packedOwner,
+  packedOwnerAccount,
+  packedTwin,
+  packedValidityTs,
+  type PackedRow,
+  unpackRow,
+} from '../../../libs/cache/packed-row.js';
+import { IdentityIndex, type IndexedTwin, TwinFactsIndex } from '../../../libs/store/identity-index.js';
 
 /** details=false: twin UUIDs; details=true: the twins the caller may see. Both in answer order. */
 export type ResolveAnswer = { details: false; twins: string[] } | { details: true; twins: IndexedTwin[] };
 
 const NO_TWINS: ReadonlyMap<string, IndexedTwin> = new Map();
+const noTwin = () => undefined;
 
 /**
  * semantics.md "Resolution", on top of the two index interfaces only (a cache may front either). What a caller may
@@ -44,6 +49,33 @@ export class ResolveService {
     return answer;
   }
 
+  /**
+   * The synchronous hot path: the answer when the entry is cached and nothing else must be fetched (no twin facts),
+   * else undefined and the caller uses `resolve`. Same decision functions, no promise.
+   */
+  resolveNow(
+    caller: Caller,
+    name: string,
+    context: ResolveContext,
+    details: boolean,
+    nowTs: number,
+  ): ResolveAnswer | undefined {
+    if (details) return undefined;
+    const cached = this.identities.peekRows(name);
+    if (cached === undefined) return undefined;
+    let rows: readonly IdentityRow[];
+    if (typeof cached === 'string') {
+      // The commonest case decided on the packed row itself: no row object, no rule, one UUID or none.
+      const kept = packedRowKept(cached, caller, context, nowTs);
+      if (kept !== undefined) return { details: false, twins: kept ? [packedTwin(cached)] : [] };
+      rows = [unpackRow(name, cached)];
+    } else rows = cached;
+    // Rules may run from here on: the request's rule budget (issue #10), as on the general path.
+    const budgeted = withRequestRuleBudget(caller);
+    if (twinsNeedingFacts([rows], budgeted, context, false, nowTs).size > 0) return undefined;
+    return { details: false, twins: resolvedTwinIds(resolveRows(rows, context, budgeted, nowTs, noTwin)) };
+  }
+
   /** Valid names only, each resolved on its own; one index round trip for all, one more for twin facts if needed. */
   async resolveMany(
     caller: Caller,
@@ -66,18 +98,17 @@ export class ResolveService {
 
   private async answer(
     principal: Caller,
-    rowsets: readonly IndexedIdentity[][],
+    rowsets: readonly (readonly IdentityRow[])[],
     context: ResolveContext,
     details: boolean,
     nowTs: number,
   ): Promise<ResolveAnswer[]> {
     // Issue #10: one rule budget for every rule this request evaluates, batch included (fail closed when spent).
     const caller = withRequestRuleBudget(principal);
-    const converted = rowsets.map((rows) => rows.map(toIdentityRow));
-    const needed = twinsNeedingFacts(converted, caller, context, details, nowTs);
+    const needed = twinsNeedingFacts(rowsets, caller, context, details, nowTs);
     const facts = needed.size > 0 ? await this.twins.twinFacts(Array.from(needed)) : NO_TWINS;
     const twinOf = (uuid: string) => facts.get(uuid);
-    return converted.map((rows) => {
+    return rowsets.map((rows) => {
       const kept = resolveRows(rows, context, caller, nowTs, twinOf);
       if (!details) return { details: false, twins: resolvedTwinIds(kept) };
       // visibleTwins hands back the very objects twinOf supplied.
@@ -93,7 +124,7 @@ export class ResolveService {
  * or foreign and private can never be kept, so they never cost a fetch.
  */
 function twinsNeedingFacts(
-  rowsets: readonly IdentityRow[][],
+  rowsets: readonly (readonly IdentityRow[])[],
   caller: Caller,
   context: ResolveContext,
   details: boolean,
@@ -117,14 +148,22 @@ function twinsNeedingFacts(
   return needed;
 }
 
-function toIdentityRow(row: IndexedIdentity): IdentityRow {
-  return {
-    name: row.name,
-    twin: row.twin,
-    owner: row.owner,
-    visibility: storedRule(row.visibility),
-    validityTs: row.validityTs,
-    twinCreatedTs: row.twinCreatedTs,
-    grantee: row.grantee,
-  };
+/**
+ * decideIdentity and inContext (libs/domain/visibility) for a packed row — private, not a grant — without building
+ * the row: only its owner may see it, and only while valid. Undefined when the role's identity_rule must be evaluated:
+ * the general path decides then.
+ */
+function packedRowKept(
+  p: PackedRow,
+  caller: Caller,
+  context: ResolveContext,
+  now: number,
+): boolean | undefined {
+  const personal = packedOwner(p) === knownOwnerNumber(caller.account);
+  const inContext =
+    context.kind === 'system' ||
+    (context.kind === 'personal' ? personal : context.accounts.has(packedOwnerAccount(p)));
+  if (!inContext || !personal) return false;
+  if (!packedNeverExpires(p) && !((packedValidityTs(p) as number) > now)) return false;
+  return caller.identityRule === null ? true : undefined;
 }

@@ -1,6 +1,6 @@
 import { badRequest } from '../../../libs/domain/errors.js';
 import { compileRuleCached } from '../../../libs/domain/rules/index.js';
-import { type CompiledRule, InvalidRuleError } from '../../../libs/domain/rules/rule-types.js';
+import { InvalidRuleError } from '../../../libs/domain/rules/rule-types.js';
 
 /**
  * Write-time check of a visibility rule (rules.md): a rule that does not compile is `400 invalid_rule` with the
@@ -20,18 +20,5 @@ export function assertValidRuleText(text: string, attribute: string): void {
   }
 }
 
-let denyAll: CompiledRule | undefined;
-
-/**
- * Read-time compile of stored rule text. Stored rules were validated when written; one that no longer compiles
- * (an older grammar) fails closed: it is true for nobody.
- */
-export function storedRule(text: string | null): CompiledRule | null {
-  if (text === null) return null;
-  try {
-    return compileRuleCached(text);
-  } catch {
-    denyAll ??= compileRuleCached('false');
-    return denyAll;
-  }
-}
+/** Read-time compile of stored rule text (fails closed); lives in the domain so the index can compile once at load. */
+export { storedRule } from '../../../libs/domain/rules/stored-rule.js';
