@@ -16,6 +16,7 @@ import { AppModule } from './app.module.js';
 import './http/fastify-augment.js';
 import { formatRequestLine, logDestination } from './http/request-log.js';
 import { sendError } from './http/send-error.js';
+import { completeDocument } from './openapi/complete-document.js';
 import { ApiMetrics } from './metrics/metrics.registry.js';
 import { QueueDashboard } from './queues/queue-dashboard.js';
 import { addLeanRoutesToDocument } from './twins/openapi-extras.js';
@@ -114,10 +115,10 @@ export async function createApiApp(
       .setTitle('Twindex')
       .setDescription('Identity resolution and indexing for digital twins')
       .setVersion('0.1.0')
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization' }, 'secret')
       .build(),
   );
   addLeanRoutesToDocument(document);
+  completeDocument(document);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',
     ui: options.docsUi ?? true,

@@ -1,5 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { ApiOperation } from '@nestjs/swagger';
 import { Redis } from 'ioredis';
 import { Db } from '../../../libs/store/db.js';
 import { pendingMigrationCount } from '../../../libs/store/database-setup.js';
@@ -18,12 +19,17 @@ export class HealthController {
   /** The process is up and its event loop answers; dependencies are readiness' business. */
   @Get('live')
   @Public()
+  @ApiOperation({ operationId: 'health_live', summary: 'The process is up' })
   live() {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @Public()
+  @ApiOperation({
+    operationId: 'health_ready',
+    summary: 'PostgreSQL, Redis and migrations, each with its state',
+  })
   @HealthCheck()
   ready() {
     return this.health.check([
