@@ -7,6 +7,7 @@ import { RedisModule } from '../../libs/queue/redis.module.js';
 import { StoreModule } from '../../libs/store/store.module.js';
 import type { SyncOptions } from '../../libs/sync/sync-options.js';
 import { ImportsWorkerModule } from './imports/imports-worker.module.js';
+import { WorkerMetricsModule } from './metrics/worker-metrics.module.js';
 import { RedisPolicyCheck } from './redis-policy.check.js';
 import { SyncWorkerModule } from './sync/sync-worker.module.js';
 
@@ -29,6 +30,7 @@ export class WorkerModule {
         BullModule.registerQueue({ name: QUEUES.imports }),
         SyncWorkerModule.forRoot(options.sync),
         ImportsWorkerModule,
+        WorkerMetricsModule,
       ],
       providers: [RedisPolicyCheck],
     };

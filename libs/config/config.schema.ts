@@ -28,6 +28,8 @@ export const configSchema = z.object({
   PRINCIPAL_CACHE_MAX_ENTRIES: positiveInt(10_000),
   PRINCIPAL_CACHE_TTL_MS: positiveInt(60_000),
   WORKER_CONCURRENCY: positiveInt(8),
+  /** The worker's /metrics (and /health) port; 0 picks a free one (tests). */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_TOKEN: z.string().min(16).optional(),
   MIGRATIONS_RUN: z

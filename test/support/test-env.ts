@@ -20,6 +20,8 @@ export function isolatedConfig(overrides: Record<string, string> = {}): TwindexC
     TWINDEX_OPERATOR_KEY: OPERATOR_KEY,
     TWINDEX_SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789',
     LOG_LEVEL: 'silent',
+    // In-process and spawned workers of parallel suites must not compete for the default port.
+    WORKER_METRICS_PORT: '0',
     ...overrides,
   });
 }
