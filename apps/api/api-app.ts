@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { ConsoleLogger, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -16,6 +16,7 @@ import { AppModule } from './app.module.js';
 import './http/fastify-augment.js';
 import { formatRequestLine, logDestination } from './http/request-log.js';
 import { sendError } from './http/send-error.js';
+import { traceOf } from './http/trace-id.js';
 import { completeDocument } from './openapi/complete-document.js';
 import { ApiMetrics } from './metrics/metrics.registry.js';
 import { QueueDashboard } from './queues/queue-dashboard.js';
@@ -51,7 +52,8 @@ export async function createApiApp(
       sendError(request, reply, err, errorLogger);
     },
     bodyLimit: BODY_LIMIT_BYTES,
-    genReqId: () => randomUUID(),
+    // An incoming X-Request-Id or traceparent trace id is kept as the trace (validated: it reaches log lines).
+    genReqId: (request: IncomingMessage) => traceOf(request.headers),
     requestIdHeader: false,
     // Fastify's two lines per request are replaced by our one line (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
