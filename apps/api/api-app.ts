@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { IncomingMessage } from 'node:http';
-import { ConsoleLogger, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -12,6 +12,7 @@ import {
   type FastifyRequest,
 } from 'fastify';
 import { type TwindexConfig } from '../../libs/config/index.js';
+import { PinoNestLogger, processLogger } from '../../libs/observability/pino-nest-logger.js';
 import { AppModule } from './app.module.js';
 import './http/fastify-augment.js';
 import { formatRequestLine, logDestination } from './http/request-log.js';
@@ -76,7 +77,11 @@ export async function createApiApp(
           },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    logger: new ConsoleLogger({ json: true, logLevels: nestLogLevels(config.LOG_LEVEL) }),
+    // Nest's own messages go through pino too, into the same buffered stream as the request lines.
+    logger:
+      config.LOG_LEVEL === 'silent'
+        ? false
+        : new PinoNestLogger(processLogger('api', config.LOG_LEVEL, logDestination())),
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
@@ -130,9 +135,3 @@ export async function createApiApp(
 }
 
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: 100 } as const;
-
-function nestLogLevels(level: TwindexConfig['LOG_LEVEL']) {
-  const order = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
-  const map = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5, silent: -1 } as const;
-  return order.slice(0, map[level] + 1);
-}
