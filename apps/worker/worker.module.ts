@@ -1,8 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
+import { DiscoveryModule } from '@nestjs/core';
 import { ConfigModule, type TwindexConfig } from '../../libs/config/index.js';
 import { bullConnection } from '../../libs/queue/bull-connection.js';
 import { QUEUES } from '../../libs/queue/queue-names.js';
+import { QueueErrorLogBinder } from '../../libs/queue/queue-error-log.binder.js';
 import { RedisModule } from '../../libs/queue/redis.module.js';
 import { StoreModule } from '../../libs/store/store.module.js';
 import type { SyncOptions } from '../../libs/sync/sync-options.js';
@@ -31,8 +33,9 @@ export class WorkerModule {
         SyncWorkerModule.forRoot(options.sync),
         ImportsWorkerModule,
         WorkerMetricsModule,
+        DiscoveryModule,
       ],
-      providers: [RedisPolicyCheck],
+      providers: [RedisPolicyCheck, QueueErrorLogBinder],
     };
   }
 }
