@@ -1,17 +1,21 @@
-# One image for both processes; docker-compose picks the entry point.
-FROM node:22-bookworm-slim AS build
+# One image for both processes (api and worker); docker-compose.yml builds it once and picks the entry point.
+# Node 20, as the README states and the lock file is made for.
+FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
-FROM node:22-bookworm-slim
+FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# The commit shown by twindex_build_info (`docker build --build-arg GIT_COMMIT=$(git rev-parse --short HEAD)`).
+ARG GIT_COMMIT=unknown
+ENV GIT_COMMIT=${GIT_COMMIT}
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
-EXPOSE 8080
+EXPOSE 8080 9464
 CMD ["node", "dist/apps/api/main.js"]

@@ -48,7 +48,12 @@ describe('PostgreSQL outage', () => {
     expect(down.headers.get('retry-after')).toBe('1');
     const resolveDown = await api.get('/resolve/RFID%23x', { secret: admin.secret });
     expectErrorShape(resolveDown, 503, 'database_unavailable');
-    expect((await api.get('/health/ready')).status).toBe(503);
+    const ready = await api.get('/health/ready');
+    // The body names each dependency and its state, not a bare "Service Unavailable".
+    expect(ready).toMatchObject({
+      status: 503,
+      body: { status: 'error', checks: { postgres: { status: 'down' }, redis: { status: 'up' } } },
+    });
     expect((await api.get('/health/live')).status).toBe(200);
 
     await proxy.start();

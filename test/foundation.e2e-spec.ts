@@ -13,7 +13,21 @@ describe('foundation', () => {
     expect((await api.get('/health/live')).status).toBe(200);
     const ready = await api.get('/health/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body.status).toBe('ok');
+    expect(ready.body).toEqual({
+      status: 'ok',
+      checks: { postgres: { status: 'up' }, redis: { status: 'up' }, migrations: { status: 'up' } },
+    });
+  });
+
+  it('keeps an incoming X-Request-Id or traceparent trace id as the trace, and refuses a forged one', async () => {
+    const kept = await api.get('/nope', { headers: { 'x-request-id': 'gate-7.req-1' } });
+    expect([kept.headers.get('x-request-id'), kept.body.trace]).toEqual(['gate-7.req-1', 'gate-7.req-1']);
+    const traced = await api.get('/nope', {
+      headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    });
+    expect(traced.body.trace).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    const forged = await api.get('/nope', { headers: { 'x-request-id': 'a","level":60' } });
+    expect(forged.body.trace).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('answers an unknown route with the error shape and a request id', async () => {

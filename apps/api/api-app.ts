@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { IncomingMessage } from 'node:http';
-import { ConsoleLogger, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -12,6 +12,7 @@ import {
   type FastifyRequest,
 } from 'fastify';
 import { type TwindexConfig } from '../../libs/config/index.js';
+import { PinoNestLogger, processLogger } from '../../libs/observability/pino-nest-logger.js';
 import { AppModule } from './app.module.js';
 import { treatEmptyBodiesAsAbsent } from './http/absent-body.js';
 import './http/fastify-augment.js';
@@ -19,8 +20,9 @@ import { assertWellFormedBody } from './http/well-formed-text.js';
 import { sharedLogDestination } from '../../libs/logging/buffered-log-destination.js';
 import { LeanDispatch } from './http/lean-dispatch.js';
 import { RequestAccounting } from './http/request-accounting.js';
-import { traceFromHeaders } from './http/request-trace.js';
 import { sendError } from './http/send-error.js';
+import { traceOf } from './http/trace-id.js';
+import { completeDocument } from './openapi/complete-document.js';
 import { ApiMetrics } from './metrics/metrics.registry.js';
 import { QueueDashboard } from './queues/queue-dashboard.js';
 import { addLeanRoutesToDocument } from './twins/openapi-extras.js';
@@ -65,7 +67,8 @@ export async function createApiApp(
       sendError(request, reply, err, errorLogger);
     },
     bodyLimit: BODY_LIMIT_BYTES,
-    genReqId: (req: IncomingMessage) => traceFromHeaders(req.headers),
+    // An incoming X-Request-Id or traceparent trace id is kept as the trace (validated: it reaches log lines).
+    genReqId: (req: IncomingMessage) => traceOf(req.headers),
     requestIdHeader: false,
     // Fastify's two lines per request are replaced by our one line (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
@@ -88,7 +91,9 @@ export async function createApiApp(
           },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    logger: new ConsoleLogger({ json: true, logLevels: nestLogLevels(config.LOG_LEVEL) }),
+    // Nest's own messages go through pino too, into the same buffered stream as the request lines.
+    logger:
+      config.LOG_LEVEL === 'silent' ? false : new PinoNestLogger(processLogger('api', config.LOG_LEVEL, log)),
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
@@ -136,10 +141,10 @@ export async function createApiApp(
       .setTitle('Twindex')
       .setDescription('Identity resolution and indexing for digital twins')
       .setVersion('0.1.0')
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization' }, 'secret')
       .build(),
   );
   addLeanRoutesToDocument(document);
+  completeDocument(document);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',
     ui: options.docsUi ?? true,
@@ -149,9 +154,3 @@ export async function createApiApp(
 }
 
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: 100 } as const;
-
-function nestLogLevels(level: TwindexConfig['LOG_LEVEL']) {
-  const order = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
-  const map = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5, silent: -1 } as const;
-  return order.slice(0, map[level] + 1);
-}

@@ -1,6 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { TerminusModule } from '@nestjs/terminus';
 import { AccessModule } from '../../libs/access/access.module.js';
 import { CacheModule } from '../../libs/cache/cache.module.js';
 import { ConfigModule, type TwindexConfig } from '../../libs/config/index.js';
@@ -27,7 +26,6 @@ export class AppModule {
         RedisModule,
         CacheModule,
         AccessModule,
-        TerminusModule.forRoot({ logger: false }),
         MetricsModule,
         AccessApiModule,
         TwinsApiModule,

@@ -1,8 +1,9 @@
 import cluster from 'node:cluster';
-import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '../../libs/config/index.js';
-import { prepareDatabase } from '../../libs/store/prepare-database.js';
+import { sharedLogDestination } from '../../libs/logging/buffered-log-destination.js';
+import { exitOnStartupFailure, installProcessLogger } from '../../libs/observability/startup.js';
 import { Db } from '../../libs/store/db.js';
+import { prepareDatabase } from '../../libs/store/prepare-database.js';
 import { createApiApp } from './api-app.js';
 import { processCount, runPrimary } from './api-processes.js';
 
@@ -11,28 +12,33 @@ const FIRST_ACCOUNT_HINT =
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const logger = new Logger('api');
-  // Several processes: the primary migrates once, then forks; each forked process serves (MIGRATIONS_RUN=false).
-  const processes = processCount(config.API_PROCESSES);
-  await prepareDatabase(config, logger);
-  if (processes > 1 && cluster.isPrimary) {
-    runPrimary(processes, logger);
-    logger.log(`started ${processes} API processes on ${config.HOST}:${config.PORT}`);
-    return;
+  // The same buffered stream as the request lines, so that start-up, Nest and request lines stay in order.
+  const { pino, nest } = installProcessLogger('api', config, sharedLogDestination());
+  try {
+    // Several processes: the primary migrates once, then forks; each forked process serves (MIGRATIONS_RUN=false).
+    const processes = processCount(config.API_PROCESSES);
+    await prepareDatabase(config, nest);
+    if (processes > 1 && cluster.isPrimary) {
+      runPrimary(processes, nest);
+      nest.log(`started ${processes} API processes on ${config.HOST}:${config.PORT}`, 'api');
+      return;
+    }
+    const app = await createApiApp(config);
+    app.enableShutdownHooks();
+    await app.listen({ port: config.PORT, host: config.HOST });
+    nest.log(`listening on ${config.HOST}:${config.PORT}`, 'api');
+    await hintFirstAccount(app.get(Db), (line) => nest.log(line, 'api'));
+  } catch (e) {
+    exitOnStartupFailure(pino, 'api', e);
   }
-  const app = await createApiApp(config);
-  app.enableShutdownHooks();
-  await app.listen({ port: config.PORT, host: config.HOST });
-  logger.log(`listening on ${config.HOST}:${config.PORT}`);
-  await hintFirstAccount(app.get(Db), logger);
 }
 
 /** A fresh installation has no account and (usually) no operator key: say how to get the first one. */
-async function hintFirstAccount(db: Db, logger: Logger): Promise<void> {
+async function hintFirstAccount(db: Db, log: (line: string) => void): Promise<void> {
   const [row] = await db
     .query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM accounts) AS any')
     .catch(() => []);
-  if (row && !row.any) logger.log(FIRST_ACCOUNT_HINT);
+  if (row && !row.any) log(FIRST_ACCOUNT_HINT);
 }
 
 void main();

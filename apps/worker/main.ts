@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { ConsoleLogger, type LogLevel, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadConfigOrExit, type TwindexConfig } from '../../libs/config/index.js';
+import { loadConfigOrExit } from '../../libs/config/index.js';
+import { exitOnStartupFailure, installProcessLogger } from '../../libs/observability/startup.js';
 import { prepareDatabase } from '../../libs/store/prepare-database.js';
 import { WorkerModule } from './worker.module.js';
 
@@ -10,12 +11,19 @@ const SHUTDOWN_DEADLINE_MS = 25_000;
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  const { pino, nest } = installProcessLogger('worker', config);
   const logger = new Logger('worker');
-  await prepareDatabase(config, logger);
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
-    logger: new ConsoleLogger({ json: true, logLevels: nestLogLevels(config.LOG_LEVEL) }),
-  });
-  await app.init();
+  let app;
+  try {
+    await prepareDatabase(config, logger);
+    app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
+      logger: config.LOG_LEVEL === 'silent' ? false : nest,
+    });
+    await app.init();
+  } catch (e) {
+    // e.g. WORKER_METRICS_PORT in use, bad database credentials: one line, exit 1.
+    exitOnStartupFailure(pino, 'worker', e);
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -37,12 +45,6 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   logger.log('worker started');
-}
-
-function nestLogLevels(level: TwindexConfig['LOG_LEVEL']): LogLevel[] {
-  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-  const upTo = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5, silent: -1 } as const;
-  return order.slice(0, upTo[level] + 1);
 }
 
 void main();

@@ -1,11 +1,15 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
+import { DiscoveryModule } from '@nestjs/core';
 import { ConfigModule, type TwindexConfig } from '../../libs/config/index.js';
 import { bullConnection } from '../../libs/queue/bull-connection.js';
+import { QUEUES } from '../../libs/queue/queue-names.js';
+import { QueueErrorLogBinder } from '../../libs/queue/queue-error-log.binder.js';
 import { RedisModule } from '../../libs/queue/redis.module.js';
 import { StoreModule } from '../../libs/store/store.module.js';
 import type { SyncOptions } from '../../libs/sync/sync-options.js';
 import { ImportsWorkerModule } from './imports/imports-worker.module.js';
+import { WorkerMetricsModule } from './metrics/worker-metrics.module.js';
 import { RedisPolicyCheck } from './redis-policy.check.js';
 import { SyncWorkerModule } from './sync/sync-worker.module.js';
 
@@ -28,8 +32,10 @@ export class WorkerModule {
         // ImportsWorkerModule.
         SyncWorkerModule.forRoot(options.sync),
         ImportsWorkerModule,
+        WorkerMetricsModule,
+        DiscoveryModule,
       ],
-      providers: [RedisPolicyCheck],
+      providers: [RedisPolicyCheck, QueueErrorLogBinder],
     };
   }
 }

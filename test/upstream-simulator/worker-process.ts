@@ -34,6 +34,7 @@ export class WorkerProcess {
           MIGRATIONS_RUN: 'false',
           LOG_LEVEL: 'info',
           WORKER_CONCURRENCY: '8',
+          WORKER_METRICS_PORT: String(config.WORKER_METRICS_PORT),
           ...env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],

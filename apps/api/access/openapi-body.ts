@@ -1,9 +1,8 @@
-import { ApiBody, type SchemaObject } from '@nestjs/swagger';
-import { z } from 'zod';
+import { ApiBody } from '@nestjs/swagger';
+import type { z } from 'zod';
+import { toOpenApiSchema } from '../openapi/zod-openapi.js';
 
 /** Documents a request body in /docs from the same zod schema that validates it, so the two cannot drift. */
 export function ApiZodBody(schema: z.ZodType, description?: string, required = true) {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  delete json.$schema;
-  return ApiBody({ schema: json as SchemaObject, description, required });
+  return ApiBody({ schema: toOpenApiSchema(schema, 'input'), description, required });
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerBuildInfo } from '../../../libs/observability/build-info.js';
 import { RouteLatencyHistogram } from './route-latency.histogram.js';
 
 /** The job states a queue depth is reported for. */
@@ -134,5 +135,6 @@ export class ApiMetrics {
   constructor() {
     this.registry.registerMetric(this.requests.asMetric());
     collectDefaultMetrics({ register: this.registry, prefix: 'twindex_' });
+    registerBuildInfo(this.registry);
   }
 }

@@ -76,3 +76,10 @@ export const startRunSchema = z.strictObject({ mode: z.enum(['full', 'incrementa
 
 export type CreateSourceInput = z.output<typeof createSourceSchema>;
 export type UpdateSourceInput = z.output<typeof updateSourceSchema>;
+
+/**
+ * The webhook body as /docs shows it. The handler reads it leniently (twinsNamedBy: events naming no twin are
+ * skipped), so this schema documents the shape rather than validating it.
+ */
+const webhookEvent = z.looseObject({ twin: z.string().describe('twin UUID') });
+export const webhookBodySchema = z.union([webhookEvent, z.array(webhookEvent)]);

@@ -3,7 +3,8 @@ import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { OwnCredential, RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
-import { createSourceSchema, startRunSchema, updateSourceSchema } from './source-body.js';
+import { ApiZodBody } from '../access/openapi-body.js';
+import { createSourceSchema, startRunSchema, updateSourceSchema, webhookBodySchema } from './source-body.js';
 import { accountOf, sourcePath } from './sync-request.js';
 import { SyncSourcesService } from './sync-sources.service.js';
 import type { RunView, SourceView } from './sync-views.js';
@@ -21,6 +22,7 @@ export class SyncSourcesController {
     operationId: 'create_sync_source',
     summary: 'Create a sync source; the answer carries the webhook token, shown this once',
   })
+  @ApiZodBody(createSourceSchema)
   create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<SourceView & { webhook_token: string }> {
     return this.sync.create(accountOf(req), parseInput(createSourceSchema, body));
   }
@@ -48,6 +50,7 @@ export class SyncSourcesController {
     operationId: 'update_sync_source',
     summary: 'Change a sync source; attributes given replace',
   })
+  @ApiZodBody(updateSourceSchema)
   update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<SourceView> {
     const uuid = sourcePath(id);
     return this.sync.update(accountOf(req), uuid, parseInput(updateSourceSchema, body ?? {}));
@@ -72,6 +75,7 @@ export class SyncSourcesController {
     operationId: 'start_sync',
     summary: 'Start a full or incremental run; answers the queued run',
   })
+  @ApiZodBody(startRunSchema, undefined, false)
   startRun(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<RunView> {
     const uuid = sourcePath(id);
     const { mode } = parseInput(startRunSchema, body ?? {});
@@ -96,6 +100,7 @@ export class SyncSourcesController {
     operationId: 'sync_webhook',
     summary: 'Upstream events naming twins (X-Webhook-Token); each named twin is synced, debounced',
   })
+  @ApiZodBody(webhookBodySchema, 'an event object, or an array of them, each naming a twin UUID')
   webhook(
     @Param('id') id: string,
     @Headers('x-webhook-token') token: string | undefined,

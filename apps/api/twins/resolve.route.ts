@@ -10,7 +10,7 @@ import { parseDetails, parseResolveContext } from '../../../libs/domain/visibili
 import { authenticateRequest } from '../http/auth.guard.js';
 import type { LeanHandler } from '../http/lean-dispatch.js';
 import type { RequestAccounting } from '../http/request-accounting.js';
-import { traceFromHeaders } from '../http/request-trace.js';
+import { traceOf } from '../http/trace-id.js';
 import { sendError, sendRawError } from '../http/send-error.js';
 import { type ResolveAnswer, ResolveService } from './resolve.service.js';
 import { renderResolveAnswer } from './resolve-answer.js';
@@ -149,7 +149,7 @@ export class ResolveRoute implements OnModuleInit {
         }
       }
       const started = performance.now();
-      const trace = traceFromHeaders(req.headers);
+      const trace = traceOf(req.headers);
       const query = q === -1 ? NO_QUERY : parseQuery(url.slice(q + 1));
       try {
         const admitted = authenticateRequest(this.auth, req, ACTION);

@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import type { Job } from 'bullmq';
+import { type Job, UnrecoverableError } from 'bullmq';
 import { ImportMergeService, type MergeOutcome } from '../../../libs/imports/import-merge.service.js';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
 import { JOBS, readPayload } from '../../../libs/queue/queue-names.js';
@@ -20,8 +20,9 @@ export class ImportMergeProcessor extends WorkerHost implements BeforeApplicatio
 
   async process(job: Job<unknown>): Promise<MergeOutcome> {
     const { importId } = readPayload('import-merge', job);
+    let outcome: MergeOutcome;
     try {
-      return await this.merger.merge(importId, async (processed) => {
+      outcome = await this.merger.merge(importId, async (processed) => {
         await job.updateProgress(processed);
       });
     } catch (e) {
@@ -31,6 +32,10 @@ export class ImportMergeProcessor extends WorkerHost implements BeforeApplicatio
       if (last) await this.merger.fail(importId, message).catch(() => undefined);
       throw e;
     }
+    // The import is already marked failed with its reason; the job must fail too (metrics, dashboards), and
+    // retrying cannot change a file's contents.
+    if (outcome.status === 'failed') throw new UnrecoverableError(`import ${importId} failed`);
+    return outcome;
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -1,0 +1,68 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
+import { WorkerMetrics } from './worker-metrics.js';
+
+/**
+ * GET /metrics of the worker on WORKER_METRICS_PORT (0: any free port, as tests use). The worker has no HTTP API,
+ * so a bare node:http server is all it needs; its healthcheck (Docker) probes the same port.
+ */
+@Injectable()
+export class WorkerMetricsServer implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('worker-metrics');
+  private server: Server | undefined;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: TwindexConfig,
+    private readonly metrics: WorkerMetrics,
+  ) {}
+
+  /** Listening before the queues start, so a port in use stops start-up (see main.ts) before any job is taken. */
+  async onModuleInit(): Promise<void> {
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (req.method !== 'GET' || (path !== '/metrics' && path !== '/health')) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"subcode":"not_found"}');
+        return;
+      }
+      if (path === '/health') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+        return;
+      }
+      if (!this.authorized(req.headers.authorization)) {
+        res.writeHead(401, { 'content-type': 'application/json' }).end('{"subcode":"unauthorized"}');
+        return;
+      }
+      this.metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.WORKER_METRICS_PORT, this.config.HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.logger.log(`metrics on ${this.config.HOST}:${this.port}/metrics`);
+  }
+
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Same rule as the API's /metrics: public unless METRICS_TOKEN is set. */
+  private authorized(header: string | undefined): boolean {
+    const token = this.config.METRICS_TOKEN;
+    return !token || (header ?? '').replace(/^Bearer\s+/i, '') === token;
+  }
+}
