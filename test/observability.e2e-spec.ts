@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { INestApplicationContext } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
+import { bullConnection } from '../libs/queue/bull-connection.js';
+import { QUEUES } from '../libs/queue/queue-names.js';
 import { WorkerMetricsServer } from '../apps/worker/metrics/metrics-server.js';
 import { aName, aTwin } from './support/factories.js';
 import { TestApi, type TestAccount } from './support/test-app.js';
@@ -131,13 +135,32 @@ describe('worker metrics, dashboard and alert rules', () => {
       headers: { 'content-type': 'application/x-ndjson' },
     });
     expect(good.status).toBe(202);
-    // A CSV without its header line fails as a whole.
-    const bad = await api.post('/imports', {
-      secret: acme.secret,
-      raw: `${twin},${aName()},,\n`,
-      headers: { 'content-type': 'text/csv' },
+    // An import whose staged rows are gone before the merge (what a database crash does to the UNLOGGED staging
+    // table) fails as a whole. The queue is paused meanwhile so that the worker cannot merge it first.
+    const imports = new Queue(QUEUES.imports, {
+      connection: bullConnection(api.config),
+      prefix: api.config.REDIS_PREFIX,
     });
-    expect(bad.status).toBe(202);
+    await imports.pause();
+    let bad;
+    try {
+      bad = await api.post('/imports', {
+        secret: acme.secret,
+        raw: JSON.stringify({ twin, identity: aName() }) + '\n',
+        headers: { 'content-type': 'application/x-ndjson' },
+      });
+      expect(bad.status).toBe(202);
+      const db = new pg.Client({ connectionString: api.config.DATABASE_URL });
+      await db.connect();
+      try {
+        await db.query('DELETE FROM import_rows WHERE import = $1', [bad.body.uuid]);
+      } finally {
+        await db.end();
+      }
+    } finally {
+      await imports.resume();
+      await imports.close();
+    }
 
     const after = await waitFor(async () => {
       const text = await scrapeWorker();

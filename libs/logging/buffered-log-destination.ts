@@ -1,4 +1,4 @@
-import { openSync, write, writeSync } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
 
 export interface BufferedLogOptions {
   /** File descriptor to write to (1 = stdout). */
@@ -12,8 +12,10 @@ export interface BufferedLogOptions {
 }
 
 /**
- * Log lines collected in memory and written in batches, one write(2) per batch off the event loop (libuv's thread
- * pool), one batch in flight at a time so order is kept. A line costs an array push; the batch is joined once.
+ * Log lines collected in memory and written in batches, one write(2) per batch. A line costs an array push; the
+ * batch is joined once. The write itself is synchronous: a 16 KiB write to a pipe or file is a copy into the
+ * kernel (microseconds, once per ~80 request lines), and a synchronous write leaves nothing "in flight" that a
+ * shutdown flush could write a second time. A pipe that is full (EAGAIN) keeps the rest queued for a retry.
  * A timer flushes a partial batch; `flushSync` empties everything on shutdown. Used for pino's output and the
  * request log line alike, so both keep one order.
  */
@@ -24,7 +26,8 @@ export class BufferedLogDestination {
   private readonly maxQueuedChars: number;
   private lines: string[] = [];
   private chars = 0;
-  private writing: Buffer | undefined;
+  /** Bytes a full pipe did not take yet; written before anything newer. */
+  private unwritten: Buffer | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Lines given up while the output could not keep up (reported, never silently lost). */
   dropped = 0;
@@ -38,55 +41,62 @@ export class BufferedLogDestination {
 
   /** pino's destination contract: one call per line, the line ends with \n. */
   write(line: string): boolean {
-    if (this.chars + line.length > this.maxQueuedChars) {
+    if (this.chars + (this.unwritten?.length ?? 0) + line.length > this.maxQueuedChars) {
       this.dropped++;
       return false;
     }
     this.lines.push(line);
     this.chars += line.length;
-    if (this.chars >= this.batchChars) this.flush();
-    else if (this.timer === undefined) {
-      this.timer = setTimeout(() => this.onTimer(), this.flushMs);
-      this.timer.unref();
+    if (this.chars >= this.batchChars && this.unwritten === undefined) this.flush();
+    else this.armTimer(this.flushMs);
+    return true;
+  }
+
+  /** Writes what is queued; a full pipe keeps the rest for a retry shortly after. */
+  flush(): void {
+    this.clearTimer();
+    if (!this.writeOut(false)) this.armTimer(5);
+  }
+
+  /** Everything queued, synchronously, waiting out a full pipe for a little while: for shutdown and exit. */
+  flushSync(): void {
+    this.clearTimer();
+    this.writeOut(true);
+  }
+
+  /** True when everything was written (or the output is gone); false when a full pipe left bytes queued. */
+  private writeOut(block: boolean): boolean {
+    const fresh = this.chars > 0 ? Buffer.from(this.take(), 'utf8') : undefined;
+    let data = this.unwritten;
+    if (data !== undefined && fresh !== undefined) data = Buffer.concat([data, fresh]);
+    else data ??= fresh;
+    this.unwritten = undefined;
+    if (data === undefined) return true;
+    let offset = 0;
+    let waits = 0;
+    while (offset < data.length) {
+      try {
+        offset += writeSync(this.fd, data, offset);
+      } catch (e) {
+        // Anything but a full non-blocking pipe means the output is gone: keep serving rather than queueing forever.
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return true;
+        if (!block || waits++ >= 1000) {
+          this.unwritten = data.subarray(offset);
+          return false;
+        }
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      }
     }
     return true;
   }
 
-  /** Starts writing what is queued unless a write is already in flight (it continues when that one is done). */
-  flush(): void {
-    if (this.writing !== undefined || this.chars === 0) return;
-    this.clearTimer();
-    const data = Buffer.from(this.take(), 'utf8');
-    this.writing = data;
-    this.writeFrom(data, 0);
-  }
-
-  /** Everything queued and in flight, synchronously: for shutdown and exit. */
-  flushSync(): void {
-    this.clearTimer();
-    let pending = this.writing;
-    this.writing = undefined;
-    const rest = this.chars > 0 ? Buffer.from(this.take(), 'utf8') : undefined;
-    if (pending !== undefined && rest !== undefined) pending = Buffer.concat([pending, rest]);
-    else pending ??= rest;
-    if (pending === undefined) return;
-    let offset = 0;
-    let attempts = 0;
-    while (offset < pending.length && attempts < 1000) {
-      try {
-        offset += writeSync(this.fd, pending, offset);
-      } catch (e) {
-        // A non-blocking pipe that is full: wait a little and try again; anything else cannot be written.
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return;
-        attempts++;
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-      }
-    }
-  }
-
-  private onTimer(): void {
-    this.timer = undefined;
-    this.flush();
+  private armTimer(ms: number): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, ms);
+    this.timer.unref();
   }
 
   private take(): string {
@@ -94,28 +104,6 @@ export class BufferedLogDestination {
     this.lines = [];
     this.chars = 0;
     return text;
-  }
-
-  private writeFrom(data: Buffer, offset: number): void {
-    write(this.fd, data, offset, data.length - offset, null, (err, written) => {
-      // flushSync took over this buffer (shutdown): nothing more to do here.
-      if (this.writing !== data) return;
-      if (err) {
-        if (err.code === 'EAGAIN') {
-          setTimeout(() => this.writeFrom(data, offset), 5).unref();
-          return;
-        }
-        this.writing = undefined; // the output is gone; keep serving rather than queueing forever
-        return;
-      }
-      if (offset + written < data.length) return this.writeFrom(data, offset + written);
-      this.writing = undefined;
-      if (this.chars >= this.batchChars) this.flush();
-      else if (this.chars > 0 && this.timer === undefined) {
-        this.timer = setTimeout(() => this.onTimer(), this.flushMs);
-        this.timer.unref();
-      }
-    });
   }
 
   private clearTimer(): void {

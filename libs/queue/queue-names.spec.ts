@@ -14,12 +14,11 @@ describe('the job catalogue', () => {
   });
 
   it('reads a well-formed payload as it was sent', () => {
-    const data = { sourceId: 's1', runId: null, mode: 'full', cursor: 'c', pages: 3 };
+    const data = { sourceId: 's1', account: 'a1', runId: null, mode: 'full', cursor: 'c', pages: 3 };
     expect(readPayload('sync-source', { name: 'sync-source', data })).toEqual(data);
-    expect(readPayload('sync-twin', { name: 'sync-twin', data: { sourceId: 's1', twin: 't1' } })).toEqual({
-      sourceId: 's1',
-      twin: 't1',
-    });
+    expect(
+      readPayload('sync-twin', { name: 'sync-twin', data: { sourceId: 's1', account: 'a1', twin: 't1' } }),
+    ).toEqual({ sourceId: 's1', account: 'a1', twin: 't1' });
     expect(readPayload('import-merge', { name: 'import-merge', data: { importId: 'i1' } })).toEqual({
       importId: 'i1',
     });
@@ -28,15 +27,31 @@ describe('the job catalogue', () => {
   it('drops what the catalogue does not name (an old sync-twin runId is ignored, not carried on)', () => {
     const read = readPayload('sync-twin', {
       name: 'sync-twin',
-      data: { sourceId: 's1', runId: 'r1', twin: 't1' },
+      data: { sourceId: 's1', account: 'a1', runId: 'r1', twin: 't1' },
     });
-    expect(read).toEqual({ sourceId: 's1', twin: 't1' });
+    expect(read).toEqual({ sourceId: 's1', account: 'a1', twin: 't1' });
   });
 
   it.each([
-    ['a missing field', 'sync-twin', { sourceId: 's1' }, /malformed sync-twin payload \(twin: /],
+    [
+      'a missing field',
+      'sync-twin',
+      { sourceId: 's1', account: 'a1' },
+      /malformed sync-twin payload \(twin: /,
+    ],
+    [
+      'a missing account',
+      'sync-twin',
+      { sourceId: 's1', twin: 't1' },
+      /malformed sync-twin payload \(account: /,
+    ],
     ['a wrong type', 'import-merge', { importId: 42 }, /malformed import-merge payload \(importId: /],
-    ['an unknown mode', 'sync-source', { sourceId: 's', runId: null, mode: 'sometimes' }, /mode: /],
+    [
+      'an unknown mode',
+      'sync-source',
+      { sourceId: 's', account: 'a', runId: null, mode: 'sometimes' },
+      /mode: /,
+    ],
     ['no data at all', 'sync-twin', undefined, /malformed sync-twin payload \(payload: /],
   ] as const)('fails a job with %s for good, naming the field', (_what, name: JobName, data, reason) => {
     let thrown: unknown;

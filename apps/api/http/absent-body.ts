@@ -32,6 +32,7 @@ export function treatEmptyBodiesAsAbsent(app: NestFastifyApplication, bodyLimit:
       done(null, undefined);
       return;
     }
-    parseJson(request, text, done);
+    // Fastify's default parser answers through `done`; its typing as a promise-returning function is incidental.
+    void parseJson(request, text, done);
   });
 }

@@ -263,11 +263,29 @@ export const SUCCESS: Record<string, { status: number; schema: z.ZodType }> = {
   create_user_secret: {
     status: 201,
     schema: z.looseObject({
+      account: z.string(),
+      user: z.string(),
+      secret: z.string().describe('shown once'),
+      fingerprint: z.string(),
+      validity_ts: tsOrNull,
+      created_ts: ts,
+      updated_ts: ts,
+    }),
+  },
+  create_user_secret_with_body: {
+    status: 201,
+    schema: z.looseObject({
       secret: z.string().describe('shown once'),
       fingerprint: z.string(),
       validity_ts: tsOrNull,
     }),
   },
+  create_user_secret_pin_alias: {
+    status: 201,
+    schema: z.looseObject({ pin: z.string(), validity_ts: ts.describe("the PIN's own expiry") }),
+  },
+  update_one_user_secret: { status: 200, schema: SecretInfo },
+  delete_one_user_secret: { status: 200, schema: SecretInfo },
   get_user_secret: {
     status: 200,
     schema: z.looseObject({ secrets: z.array(SecretInfo) }),

@@ -3,7 +3,7 @@ import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { OwnCredential, RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
-import { ApiZodBody } from '../access/openapi-body.js';
+import { ApiZodBody } from '../access/index.js';
 import { createSourceSchema, startRunSchema, updateSourceSchema, webhookBodySchema } from './source-body.js';
 import { accountOf, sourcePath } from './sync-request.js';
 import { SyncSourcesService } from './sync-sources.service.js';

@@ -54,7 +54,7 @@ export class SecretsService {
   async issue(account: string, user: string, validityTs: number | null, q: Queryable): Promise<IssuedSecret> {
     const secret = generateSecret();
     const fingerprint = fingerprintOf(secret);
-    const now = Math.round(Date.now()) / 1000;
+    const now = nowSeconds();
     await this.secrets.insert(
       { hash: hashSecret(secret), fingerprint, account, user, validity_ts: validityTs, created_ts: now },
       q,
@@ -120,7 +120,7 @@ export class SecretsService {
       }
       // Used, expired or burnt PINs are cleared on sight; a disabled user cannot obtain a secret.
       await this.secrets.deletePin(row.user_uuid, tx);
-      if (checkPin(row, Date.now() / 1000) !== 'ok' || row.user_status !== 'active') return null;
+      if (checkPin(row, nowSeconds()) !== 'ok' || row.user_status !== 'active') return null;
       return this.issue(account, row.user_uuid, row.secret_validity_ts, tx);
     });
     if (!issued) throw refused();
