@@ -36,7 +36,11 @@ export function canPack(row: IdentityRow): boolean {
 
 export function packRow(row: IdentityRow): PackedRow {
   const validity = row.validityTs === null ? '' : String(row.validityTs);
-  return `${row.twin}${ownerNumber(row.owner).toString(36)}|${validity}|${row.twinCreatedTs}`;
+  const packed = `${row.twin}${ownerNumber(row.owner).toString(36)}|${validity}|${row.twinCreatedTs}`;
+  // A template literal builds a rope (one cons cell per piece, keeping the row's UUID string alive); reading a
+  // character flattens it into one sequential string. Measured for 1M entries: 729 MB of heap as ropes, 161 MB flat.
+  void packed.charCodeAt(0);
+  return packed;
 }
 
 /** The owner number, read without allocating. */
