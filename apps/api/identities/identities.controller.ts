@@ -5,6 +5,7 @@ import { badRequest } from '../../../libs/domain/errors.js';
 import { assertValidIdentityName } from '../../../libs/domain/identity/identity-name.js';
 import { parseIdentityListFilters } from '../../../libs/domain/visibility/identity-filters.js';
 import type { IdentityChanges, NewIdentity } from '../../../libs/store/identity.repository.js';
+import { assertRuleText } from '../../../libs/domain/rules/index.js';
 import { ApiZodBody } from '../http/openapi-body.js';
 import { RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
@@ -17,7 +18,6 @@ import {
   listingResponse,
 } from './identity-response.js';
 import { Caller, type RequestCaller } from '../http/caller.js';
-import { assertValidRuleText } from './rule-text.js';
 import { uuidPath } from '../http/path-id.js';
 
 /** api.md: 1–1000 names per create call. */
@@ -150,7 +150,7 @@ function parseCreateBody(body: unknown): NewIdentity[] {
   for (const name of names) assertValidIdentityName(name);
   return Object.entries(identities).map(([name, attributes]) => {
     if (typeof attributes.visibility === 'string') {
-      assertValidRuleText(attributes.visibility, `identities.${name}.visibility`);
+      assertRuleText(attributes.visibility, `identities.${name}.visibility`);
     }
     return { name, visibility: attributes.visibility ?? null, validityTs: attributes.validity_ts ?? null };
   });
@@ -158,6 +158,6 @@ function parseCreateBody(body: unknown): NewIdentity[] {
 
 function parseChanges(body: unknown): IdentityChanges {
   const input = parseInput(identityAttributes, body);
-  if (typeof input.visibility === 'string') assertValidRuleText(input.visibility, 'visibility');
+  if (typeof input.visibility === 'string') assertRuleText(input.visibility, 'visibility');
   return { visibility: input.visibility, validityTs: input.validity_ts };
 }
