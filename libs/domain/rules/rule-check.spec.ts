@@ -14,7 +14,7 @@ describe('the write-time rule check', () => {
 
   it('refuses the NUL character, which PostgreSQL text cannot hold', () => {
     expect(ruleTextProblem('"a\u0000b" == "x"')).toBe(
-      'a rule cannot contain the NUL character (at position 1)',
+      'a rule cannot contain the NUL character (at position 2)',
     );
   });
 
