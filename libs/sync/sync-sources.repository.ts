@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { removeSourceRows, revokeSourceGrants } from '../store/grant-writer.js';
 import { Db, type Queryable } from '../store/db.js';
 
 /** A sync source as every reader sees it: never the secret, never the webhook token. */
@@ -173,7 +174,7 @@ export class SyncSourcesRepository {
       ],
     );
     if (rows[0] && c.includeForeign === false) {
-      await tx.query(`DELETE FROM identity_grants WHERE source = $1`, [uuid]);
+      await revokeSourceGrants(tx, uuid);
     }
     return rows[0] && toSource(rows[0]);
   }
@@ -191,9 +192,7 @@ export class SyncSourcesRepository {
     );
     if (!found[0]) return undefined;
     const twins = await tx.query<{ twin: string }>(`SELECT twin FROM sync_twins WHERE source = $1`, [uuid]);
-    // identities_source_idx / identity_grants_source_idx (source, twin).
-    await tx.query(`DELETE FROM identities WHERE source = $1`, [uuid]);
-    await tx.query(`DELETE FROM identity_grants WHERE source = $1`, [uuid]);
+    await removeSourceRows(tx, uuid);
     await tx.query(`DELETE FROM sync_sources WHERE uuid = $1`, [uuid]);
     await removeOrphanSyncedTwins(
       tx,

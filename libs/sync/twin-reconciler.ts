@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { mayRewriteTwin, mirrorRefusal, ownerToCheck } from '../domain/sync/mirror-ownership.js';
 import { Db, type Queryable, type TransactionQueryable } from '../store/db.js';
-import type { IdentityPlan, PlannedGrant, PlannedIdentity, PlannedTwin } from './reconcile-plan.js';
+import { reconcileSourceGrants, removeSourceRowsOfTwin } from '../store/grant-writer.js';
+import type { IdentityPlan, PlannedIdentity, PlannedTwin } from './reconcile-plan.js';
 import { type RunError, SyncRunsRepository } from './sync-runs.repository.js';
 import { UpstreamError } from './upstream-client.js';
 import { removeOrphanSyncedTwins } from './sync-sources.repository.js';
@@ -188,7 +189,7 @@ export class TwinReconciler {
     // With include_foreign off there are no grants of this source (switching it off revoked them). With it switched
     // on after this fetch was made without foreign identities, grants stay as they are until the next sync.
     if (current.include_foreign && state.fetchedForeign) {
-      const grants = await reconcileGrants(tx, input.source, twin.uuid, account, identities.grants);
+      const grants = await reconcileSourceGrants(tx, input.source, twin.uuid, account, identities.grants);
       upserted += grants.upserted;
       deleted += grants.deleted;
     }
@@ -200,13 +201,7 @@ export class TwinReconciler {
     tx: Queryable,
     input: ReconcileInput,
   ): Promise<{ upserted: number; deleted: number }> {
-    const rows = await tx.query<{ n: number }>(
-      `WITH ids AS (DELETE FROM identities WHERE source = $1 AND twin = $2 RETURNING 1),
-            grants AS (DELETE FROM identity_grants WHERE source = $1 AND twin = $2 RETURNING 1)
-       SELECT ((SELECT count(*) FROM ids) + (SELECT count(*) FROM grants))::int AS n`,
-      [input.source, input.twin],
-    );
-    return { upserted: 0, deleted: rows[0].n };
+    return { upserted: 0, deleted: await removeSourceRowsOfTwin(tx, input.source, input.twin) };
   }
 }
 
@@ -224,47 +219,6 @@ export class OwnershipConflict extends UpstreamError {
 async function accountExists(tx: Queryable, uuid: string): Promise<boolean> {
   const rows = await tx.query(`SELECT 1 FROM accounts WHERE uuid = $1`, [uuid]);
   return rows.length > 0;
-}
-
-/** Grants are the rare path (include_foreign): reconciled in SQL, unchanged rows not written. */
-async function reconcileGrants(
-  tx: Queryable,
-  source: string,
-  twin: string,
-  account: string,
-  grants: readonly PlannedGrant[],
-): Promise<{ upserted: number; deleted: number }> {
-  const granted = await tx.query(
-    `INSERT INTO identity_grants AS g (name, twin, owner, grantee, source, validity_ts, created_ts, updated_ts)
-     SELECT u.name, $1::uuid, u.owner, $2::uuid, $3::uuid, u.validity_ts, u.created_ts, u.updated_ts
-       FROM unnest($4::text[], $5::uuid[], $6::float8[], $7::float8[], $8::float8[])
-            AS u(name, owner, validity_ts, created_ts, updated_ts)
-     ON CONFLICT (name, twin, owner, grantee) DO UPDATE SET
-       source = EXCLUDED.source, validity_ts = EXCLUDED.validity_ts, created_ts = EXCLUDED.created_ts,
-       updated_ts = EXCLUDED.updated_ts
-     WHERE (g.source, g.validity_ts, g.created_ts, g.updated_ts) IS DISTINCT FROM
-           (EXCLUDED.source, EXCLUDED.validity_ts, EXCLUDED.created_ts, EXCLUDED.updated_ts)
-     RETURNING 1`,
-    [
-      twin,
-      account,
-      source,
-      grants.map((g) => g.name),
-      grants.map((g) => g.owner),
-      grants.map((g) => g.validityTs),
-      grants.map((g) => g.createdTs),
-      grants.map((g) => g.updatedTs),
-    ],
-  );
-  // identity_grants_source_idx (source, twin).
-  const revoked = await tx.query(
-    `DELETE FROM identity_grants g WHERE g.source = $1 AND g.twin = $2
-        AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::uuid[]) AS u(name, owner)
-                         WHERE u.name = g.name AND u.owner = g.owner)
-     RETURNING 1`,
-    [source, twin, grants.map((g) => g.name), grants.map((g) => g.owner)],
-  );
-  return { upserted: granted.length, deleted: revoked.length };
 }
 
 /**
