@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { removeSourceRowsOfTwins } from '../store/grant-writer.js';
 import { Db, type Queryable, type TransactionQueryable } from '../store/db.js';
 import type { SyncMode } from '../queue/queue-names.js';
-import { removeOrphanSyncedTwins } from './sync-sources.repository.js';
+import { removeOrphanSyncedTwins } from '../store/twin.repository.js';
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed';
 export type RunTrigger = 'api' | 'schedule';

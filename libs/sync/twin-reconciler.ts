@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { mayRewriteTwin, mirrorRefusal, ownerToCheck } from '../domain/sync/mirror-ownership.js';
 import { Db, type Queryable, type TransactionQueryable } from '../store/db.js';
 import { reconcileSourceGrants, removeSourceRowsOfTwin } from '../store/grant-writer.js';
+import { insertSyncedTwin, removeOrphanSyncedTwins, upsertSyncedTwin } from '../store/twin.repository.js';
 import type { IdentityPlan, PlannedIdentity, PlannedTwin } from './reconcile-plan.js';
 import { type RunError, SyncRunsRepository } from './sync-runs.repository.js';
 import { UpstreamError } from './upstream-client.js';
-import { removeOrphanSyncedTwins } from './sync-sources.repository.js';
 
 /** What upstream said about one twin: complete answers only — a failed call never gets here. */
 export type UpstreamTwinState =
@@ -135,9 +135,9 @@ export class TwinReconciler {
     const refusal = mirrorRefusal(current.twin, claim, owner !== null && (await accountExists(tx, owner)));
     if (refusal) throw new OwnershipConflict(twin.uuid, refusal);
     if (current.twin === null) {
-      await insertTwin(tx, twin, input.source);
+      await insertSyncedTwin(tx, twin, input.source);
     } else if (mayRewriteTwin(current.twin, input.source) && twinDiffers(current.twin, twin)) {
-      await upsertTwin(tx, twin, input.source);
+      await upsertSyncedTwin(tx, twin, input.source);
     }
 
     const stored = new Map<string, [string, string, string | null, number | null, number, number]>();
@@ -317,54 +317,4 @@ export function canonicalJson(value: unknown): string {
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
   }
   return JSON.stringify(value);
-}
-
-/** $1…$10 of both twin statements below, in column order. */
-function twinParams(t: PlannedTwin, source: string): unknown[] {
-  return [
-    t.uuid,
-    t.owner,
-    t.status,
-    JSON.stringify(t.description),
-    t.creator,
-    t.createdTs,
-    t.updatedTs,
-    t.terminatedTs,
-    t.terminator,
-    source,
-  ];
-}
-
-/** A twin new to the index (it cannot appear meanwhile: every sync of it holds its lock). */
-async function insertTwin(tx: TransactionQueryable, t: PlannedTwin, source: string): Promise<void> {
-  await tx.prepared(
-    'sync_reconcile_insert_twin',
-    `INSERT INTO twins (uuid, owner, status, description, creator, created_ts, updated_ts, terminated_ts, terminator,
-                        source)
-     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10)
-     ON CONFLICT (uuid) DO NOTHING`,
-    twinParams(t, source),
-  );
-}
-
-/**
- * Inserts the twin, or updates a synced one when upstream changed it. A twin created through this instance's API
- * (source NULL) is never overwritten by an upstream.
- */
-async function upsertTwin(tx: TransactionQueryable, t: PlannedTwin, source: string): Promise<void> {
-  await tx.prepared(
-    'sync_reconcile_upsert_twin',
-    `INSERT INTO twins AS tw (uuid, owner, status, description, creator, created_ts, updated_ts, terminated_ts,
-                              terminator, source)
-     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10)
-     ON CONFLICT (uuid) DO UPDATE SET
-       owner = EXCLUDED.owner, status = EXCLUDED.status, description = EXCLUDED.description,
-       creator = EXCLUDED.creator, created_ts = EXCLUDED.created_ts, updated_ts = EXCLUDED.updated_ts,
-       terminated_ts = EXCLUDED.terminated_ts, terminator = EXCLUDED.terminator
-     WHERE tw.source = EXCLUDED.source AND
-       (tw.owner, tw.status, tw.description, tw.creator, tw.created_ts, tw.updated_ts, tw.terminated_ts, tw.terminator)
-       IS DISTINCT FROM (EXCLUDED.owner, EXCLUDED.status, EXCLUDED.description, EXCLUDED.creator, EXCLUDED.created_ts,
-                         EXCLUDED.updated_ts, EXCLUDED.terminated_ts, EXCLUDED.terminator)`,
-    twinParams(t, source),
-  );
 }
