@@ -327,10 +327,9 @@ describe('access control', () => {
     });
 
     it('keeps built-in roles immutable (400 immutable on update and delete)', async () => {
-      const roles = Object.values((await api.get('/roles', { secret: acme.secret })).body.roles) as {
-        uuid: string;
-        name: string;
-      }[];
+      const roles = Object.values<{ uuid: string; name: string }>(
+        (await api.get('/roles', { secret: acme.secret })).body.roles,
+      );
       for (const builtIn of roles.filter((r) => ['Admin', 'Operator', 'ReadOnly'].includes(r.name))) {
         expectErrorShape(
           await api.patch(`/roles/${builtIn.uuid}`, { secret: acme.secret, body: { name: 'Mine now' } }),

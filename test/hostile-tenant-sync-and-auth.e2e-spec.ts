@@ -336,7 +336,7 @@ describe('hostile tenant: SSRF and throttling (points 5, 7)', () => {
     async () => {
       const wrong = `twx_${'A'.repeat(43)}000000`;
       const statuses: number[] = [];
-      let limited;
+      let limited: Awaited<ReturnType<typeof api.get>> | undefined;
       for (let i = 0; i < 8; i++) {
         const res = await api.get('/resolve/RFID%23x', { secret: wrong });
         statuses.push(res.status);

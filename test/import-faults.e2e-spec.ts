@@ -41,7 +41,7 @@ function trickle(
         res.on('end', () => {
           done({
             status: res.statusCode ?? 0,
-            retryAfter: res.headers['retry-after'] as string | undefined,
+            retryAfter: res.headers['retry-after'],
             body,
           });
           req.destroy();

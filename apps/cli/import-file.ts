@@ -60,7 +60,7 @@ export async function importFile(file: string, o: ImportFileOptions): Promise<Im
       },
       body: Readable.toWeb(counted) as ReadableStream<Uint8Array>,
       duplex: 'half',
-    } as RequestInit);
+    });
   } catch (e) {
     upload.stop();
     throw new ImportFailed(`cannot reach ${o.url}: ${(e as Error).message}`);

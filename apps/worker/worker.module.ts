@@ -3,7 +3,6 @@ import { BullModule } from '@nestjs/bullmq';
 import { DiscoveryModule } from '@nestjs/core';
 import { ConfigModule, type TwindexConfig } from '../../libs/config/index.js';
 import { bullConnection } from '../../libs/queue/bull-connection.js';
-import { QUEUES } from '../../libs/queue/queue-names.js';
 import { QueueErrorLogBinder } from '../../libs/queue/queue-error-log.binder.js';
 import { RedisModule } from '../../libs/queue/redis.module.js';
 import { StoreModule } from '../../libs/store/store.module.js';

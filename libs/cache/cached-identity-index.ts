@@ -2,7 +2,7 @@ import type { IdentityRow } from '../domain/model.js';
 import type { ChangeFeed } from './change-feed.js';
 import { CoherentCache } from './coherent-cache.js';
 import { MissBatcher } from './miss-batcher.js';
-import { canPack, type PackedRow, packedValidityTs, packRow, unpackRow } from './packed-row.js';
+import { canPack, packedValidityTs, packRow, unpackRow } from './packed-row.js';
 import { type CachedRows, IdentityIndex } from '../store/identity-index.js';
 
 export interface IdentityCacheOptions {
@@ -138,7 +138,7 @@ function rowsOf(name: string, e: Entry): IdentityRow[] {
 
 function earliestExpiryMs(e: Entry): number | undefined {
   if (typeof e === 'string') {
-    const v = packedValidityTs(e as PackedRow);
+    const v = packedValidityTs(e);
     return v === null ? undefined : v * 1000;
   }
   let earliest: number | undefined;

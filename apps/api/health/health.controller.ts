@@ -55,7 +55,7 @@ export class HealthController {
       }),
       check(() => this.redis.ping()),
     ]);
-    const pending = postgres.ok ? (postgres.value.pending as number) : undefined;
+    const pending = postgres.ok ? postgres.value.pending : undefined;
     const checks: Readiness['checks'] = {
       postgres: postgres.ok ? { status: 'up' } : { status: 'down', reason: postgres.reason },
       redis: redis.ok ? { status: 'up' } : { status: 'down', reason: redis.reason },

@@ -32,6 +32,6 @@ export function treatEmptyBodiesAsAbsent(app: NestFastifyApplication, bodyLimit:
       done(null, undefined);
       return;
     }
-    parseJson(request, text, done);
+    void parseJson(request, text, done);
   });
 }

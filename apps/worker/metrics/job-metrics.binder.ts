@@ -26,7 +26,7 @@ export class JobMetricsBinder implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     for (const wrapper of this.discovery.getProviders()) {
       const host: unknown = wrapper.instance;
-      if (host instanceof WorkerHost) this.bind(host.worker);
+      if (host instanceof WorkerHost) this.bind(host.worker as Worker);
     }
   }
 

@@ -20,7 +20,6 @@ import {
   truthy,
   typeName,
   type Budget,
-  type Mapping,
 } from './rule-values.js';
 
 /**
@@ -397,7 +396,7 @@ function contains(container: unknown, needle: unknown, s: EvalState): boolean {
   if (isMapping(container)) {
     if (typeof needle !== 'string') return false;
     chargeChars(s, needle.length);
-    return Object.hasOwn(container as Mapping, needle);
+    return Object.hasOwn(container, needle);
   }
   return fail(`cannot test membership in ${typeName(container)}`);
 }

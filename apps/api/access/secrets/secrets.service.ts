@@ -16,7 +16,6 @@ import { GrantsRepository } from '../grants.repository.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { secretView, type SecretView, userSecretView, type UserSecretView } from './secret-view.js';
 import { SecretsRepository } from './secrets.repository.js';
-import { nowSeconds } from '../../../../libs/store/clock.js';
 
 /** `create_user_secret`'s answer (Trusted Twin's shape): the secret is shown here once. */
 export interface IssuedSecret {
