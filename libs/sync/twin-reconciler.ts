@@ -2,6 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { mayRewriteTwin, mirrorRefusal, ownerToCheck } from '../domain/sync/mirror-ownership.js';
 import { Db, type Queryable, type TransactionQueryable } from '../store/db.js';
 import { reconcileSourceGrants, removeSourceRowsOfTwin } from '../store/grant-writer.js';
+import {
+  deleteSyncedIdentities,
+  insertSyncedIdentities,
+  upsertSyncedIdentities,
+} from '../store/identity.repository.js';
 import { insertSyncedTwin, removeOrphanSyncedTwins, upsertSyncedTwin } from '../store/twin.repository.js';
 import type { IdentityPlan, PlannedIdentity, PlannedTwin } from './reconcile-plan.js';
 import { type RunError, SyncRunsRepository } from './sync-runs.repository.js';
@@ -162,7 +167,7 @@ export class TwinReconciler {
     // New to this source: a plain insert; a key held by a row of another source or of the API is upserted below.
     let upserted = 0;
     if (added.length) {
-      const inserted = new Set(await insertIdentities(tx, twin.uuid, account, input.source, added));
+      const inserted = new Set(await insertSyncedIdentities(tx, twin.uuid, account, input.source, added));
       upserted += inserted.size;
       for (const p of added) if (!inserted.has(p.name)) changed.push(p);
     }
@@ -170,21 +175,20 @@ export class TwinReconciler {
     const withRule = changed.filter((p) => p.visibility !== undefined);
     const withoutRule = changed.filter((p) => p.visibility === undefined);
     if (withRule.length)
-      upserted += await upsertIdentities(tx, twin.uuid, account, input.source, withRule, true);
+      upserted += await upsertSyncedIdentities(tx, twin.uuid, account, input.source, withRule, true);
     if (withoutRule.length)
-      upserted += await upsertIdentities(tx, twin.uuid, account, input.source, withoutRule, false);
+      upserted += await upsertSyncedIdentities(tx, twin.uuid, account, input.source, withoutRule, false);
     let deleted = 0;
     // What is left of this source's rows, upstream no longer has.
     if (stored.size) {
       const gone = [...stored.values()];
-      const rows = await tx.prepared(
-        'sync_reconcile_delete_identities',
-        `DELETE FROM identities i USING unnest($3::text[], $4::uuid[]) AS u(name, owner)
-          WHERE i.name = u.name AND i.twin = $2 AND i.owner = u.owner AND i.source = $1
-         RETURNING 1`,
-        [input.source, twin.uuid, gone.map((r) => r[0]), gone.map((r) => r[1])],
+      deleted += await deleteSyncedIdentities(
+        tx,
+        input.source,
+        twin.uuid,
+        gone.map((r) => r[0]),
+        gone.map((r) => r[1]),
       );
-      deleted += rows.length;
     }
     // With include_foreign off there are no grants of this source (switching it off revoked them). With it switched
     // on after this fetch was made without foreign identities, grants stay as they are until the next sync.
@@ -219,77 +223,6 @@ export class OwnershipConflict extends UpstreamError {
 async function accountExists(tx: Queryable, uuid: string): Promise<boolean> {
   const rows = await tx.query(`SELECT 1 FROM accounts WHERE uuid = $1`, [uuid]);
   return rows.length > 0;
-}
-
-/**
- * Inserts identities the source does not hold yet; returns the names inserted (a key already taken is skipped).
- * An insert without DO UPDATE fires only the insert notification trigger: the common case of a first sync.
- */
-async function insertIdentities(
-  tx: TransactionQueryable,
-  twin: string,
-  account: string,
-  source: string,
-  rows: readonly PlannedIdentity[],
-): Promise<string[]> {
-  const inserted = await tx.prepared<{ name: string }>(
-    'sync_reconcile_insert_identities',
-    `INSERT INTO identities (name, twin, owner, visibility, validity_ts, created_ts, updated_ts, creator, source)
-     SELECT u.name, $1::uuid, $2::uuid, u.visibility, u.validity_ts, u.created_ts, u.updated_ts, $2::uuid, $3::uuid
-       FROM unnest($4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[])
-            AS u(name, visibility, validity_ts, created_ts, updated_ts)
-     ON CONFLICT (name, twin, owner) DO NOTHING
-     RETURNING name`,
-    [
-      twin,
-      account,
-      source,
-      rows.map((p) => p.name),
-      rows.map((p) => p.visibility ?? null),
-      rows.map((p) => p.validityTs),
-      rows.map((p) => p.createdTs),
-      rows.map((p) => p.updatedTs),
-    ],
-  );
-  return inserted.map((r) => r.name);
-}
-
-/** One set-based upsert; rows whose attributes are unchanged are not written (and notify nothing). */
-async function upsertIdentities(
-  tx: TransactionQueryable,
-  twin: string,
-  account: string,
-  source: string,
-  rows: readonly PlannedIdentity[],
-  withVisibility: boolean,
-): Promise<number> {
-  const visibility = withVisibility ? 'EXCLUDED.visibility' : 'i.visibility';
-  // identities_pkey (name, twin, owner) decides the conflict; a row of another source (or written through the API)
-  // with the same key is taken over by this source.
-  const written = await tx.prepared(
-    withVisibility ? 'sync_reconcile_upsert_identities_rule' : 'sync_reconcile_upsert_identities',
-    `INSERT INTO identities AS i (name, twin, owner, visibility, validity_ts, created_ts, updated_ts, creator, source)
-     SELECT u.name, $1::uuid, $2::uuid, u.visibility, u.validity_ts, u.created_ts, u.updated_ts, $2::uuid, $3::uuid
-       FROM unnest($4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[])
-            AS u(name, visibility, validity_ts, created_ts, updated_ts)
-     ON CONFLICT (name, twin, owner) DO UPDATE SET
-       visibility = ${visibility}, validity_ts = EXCLUDED.validity_ts, created_ts = EXCLUDED.created_ts,
-       updated_ts = EXCLUDED.updated_ts, source = EXCLUDED.source
-     WHERE (i.visibility, i.validity_ts, i.created_ts, i.updated_ts, i.source) IS DISTINCT FROM
-           (${visibility}, EXCLUDED.validity_ts, EXCLUDED.created_ts, EXCLUDED.updated_ts, EXCLUDED.source)
-     RETURNING 1`,
-    [
-      twin,
-      account,
-      source,
-      rows.map((p) => p.name),
-      rows.map((p) => p.visibility ?? null),
-      rows.map((p) => p.validityTs),
-      rows.map((p) => p.createdTs),
-      rows.map((p) => p.updatedTs),
-    ],
-  );
-  return written.length;
 }
 
 /** True when the stored twin should be written: absent, or a synced twin that upstream changed. */
