@@ -327,10 +327,9 @@ describe('access control', () => {
     });
 
     it('keeps built-in roles immutable (400 immutable on update and delete)', async () => {
-      const listed = await api.get<{ roles: Record<string, { uuid: string; name: string }> }>('/roles', {
-        secret: acme.secret,
-      });
-      const roles = Object.values(listed.body.roles);
+      const roles = Object.values<{ uuid: string; name: string }>(
+        (await api.get('/roles', { secret: acme.secret })).body.roles,
+      );
       for (const builtIn of roles.filter((r) => ['Admin', 'Operator', 'ReadOnly'].includes(r.name))) {
         expectErrorShape(
           await api.patch(`/roles/${builtIn.uuid}`, { secret: acme.secret, body: { name: 'Mine now' } }),

@@ -25,8 +25,8 @@ import { traceOf } from './http/trace-id.js';
 import { completeDocument } from './openapi/complete-document.js';
 import { ApiMetrics } from './metrics/metrics.registry.js';
 import { QueueDashboard } from './queues/queue-dashboard.js';
-import { addLeanRoutesToDocument } from './twins/openapi-extras.js';
-import { ResolveRoute } from './twins/resolve.route.js';
+import { addLeanRoutesToDocument } from './openapi/lean-routes.js';
+import { ResolveRoute } from './resolve/resolve.route.js';
 
 /** api.md: bodies over 64 KiB are bad input, except imports which stream up to their own limit. */
 export const BODY_LIMIT_BYTES = 64 * 1024;

@@ -14,6 +14,11 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { QueuesModule } from './queues/queues.module.js';
 import { SyncApiModule } from './sync/sync-api.module.js';
 import { TwinsApiModule } from './twins/twins-api.module.js';
+import { IdentitiesApiModule } from './identities/identities-api.module.js';
+import { ResolveApiModule } from './resolve/resolve-api.module.js';
+import { AuditApiModule } from './audit/audit-api.module.js';
+import { IndexCacheModule } from '../../libs/cache/index-cache.module.js';
+import { CacheMetricsBinder } from './metrics/index.js';
 
 @Module({})
 export class AppModule {
@@ -28,13 +33,19 @@ export class AppModule {
         AccessModule,
         MetricsModule,
         AccessApiModule,
+        IndexCacheModule,
+        ResolveApiModule,
         TwinsApiModule,
+        IdentitiesApiModule,
+        AuditApiModule,
         SyncApiModule,
         ImportsApiModule,
         QueuesModule,
       ],
       controllers: [HealthController],
       providers: [
+        // Binds the one index cache (IndexCacheModule) and the change feed to /metrics.
+        CacheMetricsBinder,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],

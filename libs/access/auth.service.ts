@@ -4,7 +4,7 @@ import { CoherentCache } from '../cache/coherent-cache.js';
 import { CONFIG, type TwindexConfig } from '../config/index.js';
 import { allowedActions } from '../domain/access/permission-evaluation.js';
 import { forbidden, TwindexError, unauthorized } from '../domain/errors.js';
-import { compileRuleCached } from '../domain/rules/index.js';
+import { storedRule } from '../domain/rules/index.js';
 import { type TwinSharing, twinRuleUnderSharing } from '../domain/visibility/twin-sharing.js';
 import { AbuseLimiter } from './abuse-limiter.js';
 import { type Principal } from './principal.js';
@@ -201,18 +201,9 @@ function toPrincipal(
     allowed: new Set(allowedActions(statement, [row.permission_operations])),
     // Rules were validated when written; a rule that no longer compiles (older grammar) fails closed.
     // Under TWIN_SHARING=closed the role's twin_rule is not applied: foreign twins are never visible.
-    twinRule: twinRuleUnderSharing(compileOrDenyAll(row.twin_rule), sharing),
-    identityRule: compileOrDenyAll(row.identity_rule),
+    twinRule: twinRuleUnderSharing(storedRule(row.twin_rule), sharing),
+    identityRule: storedRule(row.identity_rule),
     fingerprint: row.fingerprint,
     secretValidityTs: row.secret_validity_ts,
   };
-}
-
-function compileOrDenyAll(text: string | null) {
-  if (text === null) return null;
-  try {
-    return compileRuleCached(text);
-  } catch {
-    return compileRuleCached('false');
-  }
 }

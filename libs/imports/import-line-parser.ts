@@ -1,6 +1,6 @@
 import { isValidIdentityName } from '../domain/identity/identity-name.js';
 import { normalizeUuid } from '../domain/identity/uuid.js';
-import { compileRuleCached, InvalidRuleError } from '../domain/rules/index.js';
+import { ruleTextProblem } from '../domain/rules/index.js';
 import type { ImportFormat } from './import-lines.js';
 
 /** One valid line, ready to merge (the twin's existence and visibility are checked per batch). */
@@ -133,15 +133,8 @@ function validate(
   if (validity !== null && (!Number.isFinite(validity) || validity < 0))
     throw new LineProblem('invalid_timestamp', 'validity_ts must be a non-negative number of seconds');
   if (visibility !== null) {
-    if (visibility.includes('\u0000'))
-      throw new LineProblem('invalid_rule', 'visibility: a rule cannot contain the NUL character');
-    try {
-      compileRuleCached(visibility);
-    } catch (e) {
-      if (e instanceof InvalidRuleError)
-        throw new LineProblem('invalid_rule', `visibility: ${e.message} (at position ${e.position})`);
-      throw e;
-    }
+    const problem = ruleTextProblem(visibility);
+    if (problem !== null) throw new LineProblem('invalid_rule', `visibility: ${problem}`);
   }
   return { twin: uuid, name: identity, visibility, validityTs: validity };
 }

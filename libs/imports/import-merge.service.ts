@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../store/db.js';
+import { IMPORT_OWN_TWINS, mergeImportBatch } from '../store/identity.repository.js';
 import type { LineError } from './import-line-parser.js';
 import { MAX_IMPORT_ERRORS } from './import-staging.js';
 import { ImportsRepository } from './imports.repository.js';
@@ -14,36 +15,13 @@ export interface MergeOutcome {
   skipped: number;
 }
 
-// The batch's rows on twins the importing account owns and that are alive. No row lock here: the foreign key of
-// identities already locks each referenced twin (KEY SHARE) as the row is written, and a second lock per twin
-// would write every twin's tuple header once more.
-const OWN_TWINS = `
-  own AS (
-    SELECT t.uuid FROM (SELECT DISTINCT twin FROM import_rows WHERE import = $1 AND line > $2 AND line <= $3) AS b
-      JOIN twins t ON t.uuid = b.twin
-     WHERE t.owner = $4 AND t.status = 'alive')`;
-
 // Lines whose twin is not one of those: skipped with their numbers (the first 1,000 of the batch), and counted.
 const UNKNOWN_TWIN_LINES = `
-  WITH ${OWN_TWINS}
+  WITH ${IMPORT_OWN_TWINS}
   SELECT r.line, r.twin, count(*) OVER () AS total
     FROM import_rows r
    WHERE r.import = $1 AND r.line > $2 AND r.line <= $3 AND r.twin NOT IN (SELECT uuid FROM own)
    ORDER BY r.line LIMIT ${MAX_IMPORT_ERRORS}`;
-
-// One upsert per batch on (name, twin, owner). A later line for the same key wins, as it would line by line; rows
-// that would not change are not written (no new row version, no change notification).
-const UPSERT = `
-  WITH ${OWN_TWINS}
-  INSERT INTO identities (name, twin, owner, visibility, validity_ts, created_ts, updated_ts, creator)
-  SELECT DISTINCT ON (r.name, r.twin) r.name, r.twin, $4::uuid, r.visibility, r.validity_ts, $5, $5, $6::uuid
-    FROM import_rows r
-   WHERE r.import = $1 AND r.line > $2 AND r.line <= $3 AND r.twin IN (SELECT uuid FROM own)
-   ORDER BY r.name, r.twin, r.line DESC
-  ON CONFLICT (name, twin, owner) DO UPDATE
-    SET visibility = EXCLUDED.visibility, validity_ts = EXCLUDED.validity_ts, updated_ts = EXCLUDED.updated_ts
-    WHERE identities.visibility IS DISTINCT FROM EXCLUDED.visibility
-       OR identities.validity_ts IS DISTINCT FROM EXCLUDED.validity_ts`;
 
 /**
  * Merges a staged import into `identities` (sync.md "Bulk imports"). The API has already parsed and validated
@@ -92,7 +70,7 @@ export class ImportMergeService {
           description: `Twin ${u.twin} not found or not the importing account's`,
         }));
         const bad = unknown.length === 0 ? 0 : Number(unknown[0].total);
-        if (bad < batch.rows) await tx.query(UPSERT, [...range, nowSeconds(), row.creator]);
+        if (bad < batch.rows) await mergeImportBatch(tx, range, nowSeconds(), row.creator);
         await this.imports.progress(tx, importId, {
           processed: batch.rows,
           imported: batch.rows - bad,

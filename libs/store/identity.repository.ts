@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Db, type Queryable } from './db.js';
+import { Db, type Queryable, type TransactionQueryable } from './db.js';
 
 /** An identity as stored, with what its API object shows. */
 export interface StoredIdentity {
@@ -154,4 +154,141 @@ function toStoredIdentity(row: IdentityTableRow): StoredIdentity {
     updatedTs: row.updated_ts,
     creator: row.creator,
   };
+}
+
+// Sync and imports write identities through the functions below, the API through IdentityRepository above: every
+// statement that writes `identities` is in this file, except the removal of a source's rows, which removes its
+// grants in the same statement (grant-writer.ts).
+
+/** An identity as an upstream source shows it (libs/sync/reconcile-plan.ts plans it). */
+export interface SyncedIdentity {
+  name: string;
+  /** undefined: upstream did not say, keep what is stored (new rows are private). */
+  visibility: string | null | undefined;
+  validityTs: number | null;
+  createdTs: number;
+  updatedTs: number;
+}
+
+/**
+ * Inserts identities the source does not hold yet; returns the names inserted (a key already taken is skipped).
+ * An insert without DO UPDATE fires only the insert notification trigger: the common case of a first sync.
+ */
+export async function insertSyncedIdentities(
+  tx: TransactionQueryable,
+  twin: string,
+  account: string,
+  source: string,
+  rows: readonly SyncedIdentity[],
+): Promise<string[]> {
+  const inserted = await tx.prepared<{ name: string }>(
+    'sync_reconcile_insert_identities',
+    `INSERT INTO identities (name, twin, owner, visibility, validity_ts, created_ts, updated_ts, creator, source)
+     SELECT u.name, $1::uuid, $2::uuid, u.visibility, u.validity_ts, u.created_ts, u.updated_ts, $2::uuid, $3::uuid
+       FROM unnest($4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[])
+            AS u(name, visibility, validity_ts, created_ts, updated_ts)
+     ON CONFLICT (name, twin, owner) DO NOTHING
+     RETURNING name`,
+    [
+      twin,
+      account,
+      source,
+      rows.map((p) => p.name),
+      rows.map((p) => p.visibility ?? null),
+      rows.map((p) => p.validityTs),
+      rows.map((p) => p.createdTs),
+      rows.map((p) => p.updatedTs),
+    ],
+  );
+  return inserted.map((r) => r.name);
+}
+
+/** One set-based upsert; rows whose attributes are unchanged are not written (and notify nothing). */
+export async function upsertSyncedIdentities(
+  tx: TransactionQueryable,
+  twin: string,
+  account: string,
+  source: string,
+  rows: readonly SyncedIdentity[],
+  withVisibility: boolean,
+): Promise<number> {
+  const visibility = withVisibility ? 'EXCLUDED.visibility' : 'i.visibility';
+  // identities_pkey (name, twin, owner) decides the conflict; a row of another source (or written through the API)
+  // with the same key is taken over by this source.
+  const written = await tx.prepared(
+    withVisibility ? 'sync_reconcile_upsert_identities_rule' : 'sync_reconcile_upsert_identities',
+    `INSERT INTO identities AS i (name, twin, owner, visibility, validity_ts, created_ts, updated_ts, creator, source)
+     SELECT u.name, $1::uuid, $2::uuid, u.visibility, u.validity_ts, u.created_ts, u.updated_ts, $2::uuid, $3::uuid
+       FROM unnest($4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[])
+            AS u(name, visibility, validity_ts, created_ts, updated_ts)
+     ON CONFLICT (name, twin, owner) DO UPDATE SET
+       visibility = ${visibility}, validity_ts = EXCLUDED.validity_ts, created_ts = EXCLUDED.created_ts,
+       updated_ts = EXCLUDED.updated_ts, source = EXCLUDED.source
+     WHERE (i.visibility, i.validity_ts, i.created_ts, i.updated_ts, i.source) IS DISTINCT FROM
+           (${visibility}, EXCLUDED.validity_ts, EXCLUDED.created_ts, EXCLUDED.updated_ts, EXCLUDED.source)
+     RETURNING 1`,
+    [
+      twin,
+      account,
+      source,
+      rows.map((p) => p.name),
+      rows.map((p) => p.visibility ?? null),
+      rows.map((p) => p.validityTs),
+      rows.map((p) => p.createdTs),
+      rows.map((p) => p.updatedTs),
+    ],
+  );
+  return written.length;
+}
+
+/** The source's identities on the twin that upstream no longer has (by name and owner); returns how many went. */
+export async function deleteSyncedIdentities(
+  tx: TransactionQueryable,
+  source: string,
+  twin: string,
+  names: readonly string[],
+  owners: readonly string[],
+): Promise<number> {
+  const rows = await tx.prepared(
+    'sync_reconcile_delete_identities',
+    `DELETE FROM identities i USING unnest($3::text[], $4::uuid[]) AS u(name, owner)
+          WHERE i.name = u.name AND i.twin = $2 AND i.owner = u.owner AND i.source = $1
+         RETURNING 1`,
+    [source, twin, names, owners],
+  );
+  return rows.length;
+}
+
+// The batch's rows on twins the importing account owns and that are alive. No row lock here: the foreign key of
+// identities already locks each referenced twin (KEY SHARE) as the row is written, and a second lock per twin
+// would write every twin's tuple header once more.
+export const IMPORT_OWN_TWINS = `
+  own AS (
+    SELECT t.uuid FROM (SELECT DISTINCT twin FROM import_rows WHERE import = $1 AND line > $2 AND line <= $3) AS b
+      JOIN twins t ON t.uuid = b.twin
+     WHERE t.owner = $4 AND t.status = 'alive')`;
+
+// Lines whose twin is not one of those: skipped with their numbers (the first 1,000 of the batch), and counted.
+// One upsert per batch on (name, twin, owner). A later line for the same key wins, as it would line by line; rows
+// that would not change are not written (no new row version, no change notification).
+const IMPORT_UPSERT = `
+  WITH ${IMPORT_OWN_TWINS}
+  INSERT INTO identities (name, twin, owner, visibility, validity_ts, created_ts, updated_ts, creator)
+  SELECT DISTINCT ON (r.name, r.twin) r.name, r.twin, $4::uuid, r.visibility, r.validity_ts, $5, $5, $6::uuid
+    FROM import_rows r
+   WHERE r.import = $1 AND r.line > $2 AND r.line <= $3 AND r.twin IN (SELECT uuid FROM own)
+   ORDER BY r.name, r.twin, r.line DESC
+  ON CONFLICT (name, twin, owner) DO UPDATE
+    SET visibility = EXCLUDED.visibility, validity_ts = EXCLUDED.validity_ts, updated_ts = EXCLUDED.updated_ts
+    WHERE identities.visibility IS DISTINCT FROM EXCLUDED.visibility
+       OR identities.validity_ts IS DISTINCT FROM EXCLUDED.validity_ts`;
+
+/** Upserts one batch of an import's staged rows: $1 import, $2..$3 line range, $4 account (see IMPORT_OWN_TWINS). */
+export async function mergeImportBatch(
+  tx: Queryable,
+  range: readonly unknown[],
+  nowTs: number,
+  creator: string | null,
+): Promise<void> {
+  await tx.query(IMPORT_UPSERT, [...range, nowTs, creator]);
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { badRequest } from '../domain/errors.js';
-import { Db, type Queryable } from './db.js';
+import { Db, type Queryable, type TransactionQueryable } from './db.js';
 import { type IndexedTwin, toIndexedTwin, TWIN_COLUMNS, type TwinRow } from './identity-index.js';
 
 /** A position in the (updated_ts, uuid) order of GET /twins. */
@@ -19,7 +19,11 @@ export interface TwinScanQuery {
   limit: number;
 }
 
-/** Twins: writes run inside the caller's transaction (so the audit row commits with them), reads on the pool. */
+/**
+ * The one writer of `twins`: the API's create, describe and terminate (the class below), and sync's statements for
+ * mirrored twins (the functions after it). Writes run inside the caller's transaction (so the audit row, or the run's
+ * books, commit with them); the class's reads run on the pool.
+ */
 @Injectable()
 export class TwinRepository {
   constructor(private readonly db: Db) {}
@@ -120,4 +124,94 @@ async function storing<T>(write: () => Promise<T>): Promise<T> {
     }
     throw e;
   }
+}
+
+/** A twin as an upstream source shows it (libs/sync/reconcile-plan.ts plans it). */
+export interface SyncedTwin {
+  uuid: string;
+  owner: string;
+  status: 'alive' | 'terminated';
+  description: Record<string, unknown>;
+  creator: string;
+  createdTs: number;
+  updatedTs: number;
+  terminatedTs: number | null;
+  terminator: string | null;
+}
+
+/** $1…$10 of both twin statements below, in column order. */
+function twinParams(t: SyncedTwin, source: string): unknown[] {
+  return [
+    t.uuid,
+    t.owner,
+    t.status,
+    JSON.stringify(t.description),
+    t.creator,
+    t.createdTs,
+    t.updatedTs,
+    t.terminatedTs,
+    t.terminator,
+    source,
+  ];
+}
+
+/** A twin new to the index (it cannot appear meanwhile: every sync of it holds its lock). */
+export async function insertSyncedTwin(
+  tx: TransactionQueryable,
+  t: SyncedTwin,
+  source: string,
+): Promise<void> {
+  await tx.prepared(
+    'sync_reconcile_insert_twin',
+    `INSERT INTO twins (uuid, owner, status, description, creator, created_ts, updated_ts, terminated_ts, terminator,
+                        source)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (uuid) DO NOTHING`,
+    twinParams(t, source),
+  );
+}
+
+/**
+ * Inserts the twin, or updates a synced one when upstream changed it. A twin created through this instance's API
+ * (source NULL) is never overwritten by an upstream.
+ */
+export async function upsertSyncedTwin(
+  tx: TransactionQueryable,
+  t: SyncedTwin,
+  source: string,
+): Promise<void> {
+  await tx.prepared(
+    'sync_reconcile_upsert_twin',
+    `INSERT INTO twins AS tw (uuid, owner, status, description, creator, created_ts, updated_ts, terminated_ts,
+                              terminator, source)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (uuid) DO UPDATE SET
+       owner = EXCLUDED.owner, status = EXCLUDED.status, description = EXCLUDED.description,
+       creator = EXCLUDED.creator, created_ts = EXCLUDED.created_ts, updated_ts = EXCLUDED.updated_ts,
+       terminated_ts = EXCLUDED.terminated_ts, terminator = EXCLUDED.terminator
+     WHERE tw.source = EXCLUDED.source AND
+       (tw.owner, tw.status, tw.description, tw.creator, tw.created_ts, tw.updated_ts, tw.terminated_ts, tw.terminator)
+       IS DISTINCT FROM (EXCLUDED.owner, EXCLUDED.status, EXCLUDED.description, EXCLUDED.creator, EXCLUDED.created_ts,
+                         EXCLUDED.updated_ts, EXCLUDED.terminated_ts, EXCLUDED.terminator)`,
+    twinParams(t, source),
+  );
+}
+
+/**
+ * Removes synced twins (never ones created through the API) that no source still has and no identity or grant
+ * points at. Returns how many went.
+ */
+export async function removeOrphanSyncedTwins(tx: Queryable, twins: readonly string[]): Promise<number> {
+  if (twins.length === 0) return 0;
+  // twins_pkey; sync_twins_twin_idx; identities_twin_idx; identity_grants_twin_idx.
+  const rows = await tx.query<{ uuid: string }>(
+    `DELETE FROM twins t
+      WHERE t.uuid = ANY($1::uuid[]) AND t.source IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM sync_twins s WHERE s.twin = t.uuid AND s.present)
+        AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.twin = t.uuid)
+        AND NOT EXISTS (SELECT 1 FROM identity_grants g WHERE g.twin = t.uuid)
+      RETURNING t.uuid`,
+    [twins],
+  );
+  return rows.length;
 }

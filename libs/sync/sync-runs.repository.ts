@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { removeSourceRowsOfTwins } from '../store/grant-writer.js';
 import { Db, type Queryable, type TransactionQueryable } from '../store/db.js';
 import type { SyncMode } from '../queue/queue-names.js';
-import { removeOrphanSyncedTwins } from './sync-sources.repository.js';
+import { removeOrphanSyncedTwins } from '../store/twin.repository.js';
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed';
 export type RunTrigger = 'api' | 'schedule';
@@ -338,13 +339,7 @@ export class SyncRunsRepository {
         );
         if (gone.length) {
           const twins = gone.map((g) => g.twin);
-          const removed = await tx.query<{ n: number }>(
-            `WITH ids AS (DELETE FROM identities WHERE source = $1 AND twin = ANY($2::uuid[]) RETURNING 1),
-                  grants AS (DELETE FROM identity_grants WHERE source = $1 AND twin = ANY($2::uuid[]) RETURNING 1)
-             SELECT ((SELECT count(*) FROM ids) + (SELECT count(*) FROM grants))::int AS n`,
-            [run.source, twins],
-          );
-          swept = removed[0].n;
+          swept = await removeSourceRowsOfTwins(tx, run.source, twins);
           await removeOrphanSyncedTwins(tx, twins);
         }
       }

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { removeSourceRows, revokeSourceGrants } from '../store/grant-writer.js';
+import { removeOrphanSyncedTwins } from '../store/twin.repository.js';
 import { Db, type Queryable } from '../store/db.js';
 
 /** A sync source as every reader sees it: never the secret, never the webhook token. */
@@ -173,7 +175,7 @@ export class SyncSourcesRepository {
       ],
     );
     if (rows[0] && c.includeForeign === false) {
-      await tx.query(`DELETE FROM identity_grants WHERE source = $1`, [uuid]);
+      await revokeSourceGrants(tx, uuid);
     }
     return rows[0] && toSource(rows[0]);
   }
@@ -191,9 +193,7 @@ export class SyncSourcesRepository {
     );
     if (!found[0]) return undefined;
     const twins = await tx.query<{ twin: string }>(`SELECT twin FROM sync_twins WHERE source = $1`, [uuid]);
-    // identities_source_idx / identity_grants_source_idx (source, twin).
-    await tx.query(`DELETE FROM identities WHERE source = $1`, [uuid]);
-    await tx.query(`DELETE FROM identity_grants WHERE source = $1`, [uuid]);
+    await removeSourceRows(tx, uuid);
     await tx.query(`DELETE FROM sync_sources WHERE uuid = $1`, [uuid]);
     await removeOrphanSyncedTwins(
       tx,
@@ -210,25 +210,6 @@ export class SyncSourcesRepository {
 export async function lockSource(tx: Queryable, source: string, mode: 'shared' | 'exclusive'): Promise<void> {
   const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
   await tx.query(`SELECT ${fn}(hashtextextended($1, 7260))`, [`sync-source ${source}`]);
-}
-
-/**
- * Removes synced twins (never ones created through the API) that no source still has and no identity or grant
- * points at. Returns how many went.
- */
-export async function removeOrphanSyncedTwins(tx: Queryable, twins: readonly string[]): Promise<number> {
-  if (twins.length === 0) return 0;
-  // twins_pkey; sync_twins_twin_idx; identities_twin_idx; identity_grants_twin_idx.
-  const rows = await tx.query<{ uuid: string }>(
-    `DELETE FROM twins t
-      WHERE t.uuid = ANY($1::uuid[]) AND t.source IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM sync_twins s WHERE s.twin = t.uuid AND s.present)
-        AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.twin = t.uuid)
-        AND NOT EXISTS (SELECT 1 FROM identity_grants g WHERE g.twin = t.uuid)
-      RETURNING t.uuid`,
-    [twins],
-  );
-  return rows.length;
 }
 
 function toSource(row: SourceRow): SyncSource {

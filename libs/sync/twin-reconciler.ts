@@ -1,10 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { mayRewriteTwin, mirrorRefusal, ownerToCheck } from '../domain/sync/mirror-ownership.js';
 import { Db, type Queryable, type TransactionQueryable } from '../store/db.js';
-import type { IdentityPlan, PlannedGrant, PlannedIdentity, PlannedTwin } from './reconcile-plan.js';
+import { reconcileSourceGrants, removeSourceRowsOfTwin } from '../store/grant-writer.js';
+import {
+  deleteSyncedIdentities,
+  insertSyncedIdentities,
+  upsertSyncedIdentities,
+} from '../store/identity.repository.js';
+import { insertSyncedTwin, removeOrphanSyncedTwins, upsertSyncedTwin } from '../store/twin.repository.js';
+import type { IdentityPlan, PlannedIdentity, PlannedTwin } from './reconcile-plan.js';
 import { type RunError, SyncRunsRepository } from './sync-runs.repository.js';
 import { UpstreamError } from './upstream-client.js';
-import { removeOrphanSyncedTwins } from './sync-sources.repository.js';
 
 /** What upstream said about one twin: complete answers only — a failed call never gets here. */
 export type UpstreamTwinState =
@@ -134,9 +140,9 @@ export class TwinReconciler {
     const refusal = mirrorRefusal(current.twin, claim, owner !== null && (await accountExists(tx, owner)));
     if (refusal) throw new OwnershipConflict(twin.uuid, refusal);
     if (current.twin === null) {
-      await insertTwin(tx, twin, input.source);
+      await insertSyncedTwin(tx, twin, input.source);
     } else if (mayRewriteTwin(current.twin, input.source) && twinDiffers(current.twin, twin)) {
-      await upsertTwin(tx, twin, input.source);
+      await upsertSyncedTwin(tx, twin, input.source);
     }
 
     const stored = new Map<string, [string, string, string | null, number | null, number, number]>();
@@ -161,7 +167,7 @@ export class TwinReconciler {
     // New to this source: a plain insert; a key held by a row of another source or of the API is upserted below.
     let upserted = 0;
     if (added.length) {
-      const inserted = new Set(await insertIdentities(tx, twin.uuid, account, input.source, added));
+      const inserted = new Set(await insertSyncedIdentities(tx, twin.uuid, account, input.source, added));
       upserted += inserted.size;
       for (const p of added) if (!inserted.has(p.name)) changed.push(p);
     }
@@ -169,26 +175,25 @@ export class TwinReconciler {
     const withRule = changed.filter((p) => p.visibility !== undefined);
     const withoutRule = changed.filter((p) => p.visibility === undefined);
     if (withRule.length)
-      upserted += await upsertIdentities(tx, twin.uuid, account, input.source, withRule, true);
+      upserted += await upsertSyncedIdentities(tx, twin.uuid, account, input.source, withRule, true);
     if (withoutRule.length)
-      upserted += await upsertIdentities(tx, twin.uuid, account, input.source, withoutRule, false);
+      upserted += await upsertSyncedIdentities(tx, twin.uuid, account, input.source, withoutRule, false);
     let deleted = 0;
     // What is left of this source's rows, upstream no longer has.
     if (stored.size) {
       const gone = [...stored.values()];
-      const rows = await tx.prepared(
-        'sync_reconcile_delete_identities',
-        `DELETE FROM identities i USING unnest($3::text[], $4::uuid[]) AS u(name, owner)
-          WHERE i.name = u.name AND i.twin = $2 AND i.owner = u.owner AND i.source = $1
-         RETURNING 1`,
-        [input.source, twin.uuid, gone.map((r) => r[0]), gone.map((r) => r[1])],
+      deleted += await deleteSyncedIdentities(
+        tx,
+        input.source,
+        twin.uuid,
+        gone.map((r) => r[0]),
+        gone.map((r) => r[1]),
       );
-      deleted += rows.length;
     }
     // With include_foreign off there are no grants of this source (switching it off revoked them). With it switched
     // on after this fetch was made without foreign identities, grants stay as they are until the next sync.
     if (current.include_foreign && state.fetchedForeign) {
-      const grants = await reconcileGrants(tx, input.source, twin.uuid, account, identities.grants);
+      const grants = await reconcileSourceGrants(tx, input.source, twin.uuid, account, identities.grants);
       upserted += grants.upserted;
       deleted += grants.deleted;
     }
@@ -200,13 +205,7 @@ export class TwinReconciler {
     tx: Queryable,
     input: ReconcileInput,
   ): Promise<{ upserted: number; deleted: number }> {
-    const rows = await tx.query<{ n: number }>(
-      `WITH ids AS (DELETE FROM identities WHERE source = $1 AND twin = $2 RETURNING 1),
-            grants AS (DELETE FROM identity_grants WHERE source = $1 AND twin = $2 RETURNING 1)
-       SELECT ((SELECT count(*) FROM ids) + (SELECT count(*) FROM grants))::int AS n`,
-      [input.source, input.twin],
-    );
-    return { upserted: 0, deleted: rows[0].n };
+    return { upserted: 0, deleted: await removeSourceRowsOfTwin(tx, input.source, input.twin) };
   }
 }
 
@@ -224,118 +223,6 @@ export class OwnershipConflict extends UpstreamError {
 async function accountExists(tx: Queryable, uuid: string): Promise<boolean> {
   const rows = await tx.query(`SELECT 1 FROM accounts WHERE uuid = $1`, [uuid]);
   return rows.length > 0;
-}
-
-/** Grants are the rare path (include_foreign): reconciled in SQL, unchanged rows not written. */
-async function reconcileGrants(
-  tx: Queryable,
-  source: string,
-  twin: string,
-  account: string,
-  grants: readonly PlannedGrant[],
-): Promise<{ upserted: number; deleted: number }> {
-  const granted = await tx.query(
-    `INSERT INTO identity_grants AS g (name, twin, owner, grantee, source, validity_ts, created_ts, updated_ts)
-     SELECT u.name, $1::uuid, u.owner, $2::uuid, $3::uuid, u.validity_ts, u.created_ts, u.updated_ts
-       FROM unnest($4::text[], $5::uuid[], $6::float8[], $7::float8[], $8::float8[])
-            AS u(name, owner, validity_ts, created_ts, updated_ts)
-     ON CONFLICT (name, twin, owner, grantee) DO UPDATE SET
-       source = EXCLUDED.source, validity_ts = EXCLUDED.validity_ts, created_ts = EXCLUDED.created_ts,
-       updated_ts = EXCLUDED.updated_ts
-     WHERE (g.source, g.validity_ts, g.created_ts, g.updated_ts) IS DISTINCT FROM
-           (EXCLUDED.source, EXCLUDED.validity_ts, EXCLUDED.created_ts, EXCLUDED.updated_ts)
-     RETURNING 1`,
-    [
-      twin,
-      account,
-      source,
-      grants.map((g) => g.name),
-      grants.map((g) => g.owner),
-      grants.map((g) => g.validityTs),
-      grants.map((g) => g.createdTs),
-      grants.map((g) => g.updatedTs),
-    ],
-  );
-  // identity_grants_source_idx (source, twin).
-  const revoked = await tx.query(
-    `DELETE FROM identity_grants g WHERE g.source = $1 AND g.twin = $2
-        AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::uuid[]) AS u(name, owner)
-                         WHERE u.name = g.name AND u.owner = g.owner)
-     RETURNING 1`,
-    [source, twin, grants.map((g) => g.name), grants.map((g) => g.owner)],
-  );
-  return { upserted: granted.length, deleted: revoked.length };
-}
-
-/**
- * Inserts identities the source does not hold yet; returns the names inserted (a key already taken is skipped).
- * An insert without DO UPDATE fires only the insert notification trigger: the common case of a first sync.
- */
-async function insertIdentities(
-  tx: TransactionQueryable,
-  twin: string,
-  account: string,
-  source: string,
-  rows: readonly PlannedIdentity[],
-): Promise<string[]> {
-  const inserted = await tx.prepared<{ name: string }>(
-    'sync_reconcile_insert_identities',
-    `INSERT INTO identities (name, twin, owner, visibility, validity_ts, created_ts, updated_ts, creator, source)
-     SELECT u.name, $1::uuid, $2::uuid, u.visibility, u.validity_ts, u.created_ts, u.updated_ts, $2::uuid, $3::uuid
-       FROM unnest($4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[])
-            AS u(name, visibility, validity_ts, created_ts, updated_ts)
-     ON CONFLICT (name, twin, owner) DO NOTHING
-     RETURNING name`,
-    [
-      twin,
-      account,
-      source,
-      rows.map((p) => p.name),
-      rows.map((p) => p.visibility ?? null),
-      rows.map((p) => p.validityTs),
-      rows.map((p) => p.createdTs),
-      rows.map((p) => p.updatedTs),
-    ],
-  );
-  return inserted.map((r) => r.name);
-}
-
-/** One set-based upsert; rows whose attributes are unchanged are not written (and notify nothing). */
-async function upsertIdentities(
-  tx: TransactionQueryable,
-  twin: string,
-  account: string,
-  source: string,
-  rows: readonly PlannedIdentity[],
-  withVisibility: boolean,
-): Promise<number> {
-  const visibility = withVisibility ? 'EXCLUDED.visibility' : 'i.visibility';
-  // identities_pkey (name, twin, owner) decides the conflict; a row of another source (or written through the API)
-  // with the same key is taken over by this source.
-  const written = await tx.prepared(
-    withVisibility ? 'sync_reconcile_upsert_identities_rule' : 'sync_reconcile_upsert_identities',
-    `INSERT INTO identities AS i (name, twin, owner, visibility, validity_ts, created_ts, updated_ts, creator, source)
-     SELECT u.name, $1::uuid, $2::uuid, u.visibility, u.validity_ts, u.created_ts, u.updated_ts, $2::uuid, $3::uuid
-       FROM unnest($4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[])
-            AS u(name, visibility, validity_ts, created_ts, updated_ts)
-     ON CONFLICT (name, twin, owner) DO UPDATE SET
-       visibility = ${visibility}, validity_ts = EXCLUDED.validity_ts, created_ts = EXCLUDED.created_ts,
-       updated_ts = EXCLUDED.updated_ts, source = EXCLUDED.source
-     WHERE (i.visibility, i.validity_ts, i.created_ts, i.updated_ts, i.source) IS DISTINCT FROM
-           (${visibility}, EXCLUDED.validity_ts, EXCLUDED.created_ts, EXCLUDED.updated_ts, EXCLUDED.source)
-     RETURNING 1`,
-    [
-      twin,
-      account,
-      source,
-      rows.map((p) => p.name),
-      rows.map((p) => p.visibility ?? null),
-      rows.map((p) => p.validityTs),
-      rows.map((p) => p.createdTs),
-      rows.map((p) => p.updatedTs),
-    ],
-  );
-  return written.length;
 }
 
 /** True when the stored twin should be written: absent, or a synced twin that upstream changed. */
@@ -363,54 +250,4 @@ export function canonicalJson(value: unknown): string {
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
   }
   return JSON.stringify(value);
-}
-
-/** $1…$10 of both twin statements below, in column order. */
-function twinParams(t: PlannedTwin, source: string): unknown[] {
-  return [
-    t.uuid,
-    t.owner,
-    t.status,
-    JSON.stringify(t.description),
-    t.creator,
-    t.createdTs,
-    t.updatedTs,
-    t.terminatedTs,
-    t.terminator,
-    source,
-  ];
-}
-
-/** A twin new to the index (it cannot appear meanwhile: every sync of it holds its lock). */
-async function insertTwin(tx: TransactionQueryable, t: PlannedTwin, source: string): Promise<void> {
-  await tx.prepared(
-    'sync_reconcile_insert_twin',
-    `INSERT INTO twins (uuid, owner, status, description, creator, created_ts, updated_ts, terminated_ts, terminator,
-                        source)
-     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10)
-     ON CONFLICT (uuid) DO NOTHING`,
-    twinParams(t, source),
-  );
-}
-
-/**
- * Inserts the twin, or updates a synced one when upstream changed it. A twin created through this instance's API
- * (source NULL) is never overwritten by an upstream.
- */
-async function upsertTwin(tx: TransactionQueryable, t: PlannedTwin, source: string): Promise<void> {
-  await tx.prepared(
-    'sync_reconcile_upsert_twin',
-    `INSERT INTO twins AS tw (uuid, owner, status, description, creator, created_ts, updated_ts, terminated_ts,
-                              terminator, source)
-     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10)
-     ON CONFLICT (uuid) DO UPDATE SET
-       owner = EXCLUDED.owner, status = EXCLUDED.status, description = EXCLUDED.description,
-       creator = EXCLUDED.creator, created_ts = EXCLUDED.created_ts, updated_ts = EXCLUDED.updated_ts,
-       terminated_ts = EXCLUDED.terminated_ts, terminator = EXCLUDED.terminator
-     WHERE tw.source = EXCLUDED.source AND
-       (tw.owner, tw.status, tw.description, tw.creator, tw.created_ts, tw.updated_ts, tw.terminated_ts, tw.terminator)
-       IS DISTINCT FROM (EXCLUDED.owner, EXCLUDED.status, EXCLUDED.description, EXCLUDED.creator, EXCLUDED.created_ts,
-                         EXCLUDED.updated_ts, EXCLUDED.terminated_ts, EXCLUDED.terminator)`,
-    twinParams(t, source),
-  );
 }

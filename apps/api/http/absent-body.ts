@@ -32,7 +32,6 @@ export function treatEmptyBodiesAsAbsent(app: NestFastifyApplication, bodyLimit:
       done(null, undefined);
       return;
     }
-    // Fastify's default parser answers through `done`; its typing as a promise-returning function is incidental.
     void parseJson(request, text, done);
   });
 }

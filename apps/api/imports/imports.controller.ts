@@ -2,11 +2,11 @@ import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { notFound } from '../../../libs/domain/errors.js';
-import { normalizeUuid } from '../../../libs/domain/identity/uuid.js';
 import { InvalidParameterError } from '../../../libs/domain/visibility/query-parameters.js';
 import { importView, ImportsRepository, type ImportView } from '../../../libs/imports/imports.repository.js';
 import { RequiresAction } from '../http/action.decorator.js';
-import { accountOf } from '../sync/index.js';
+import { accountOf } from '../http/caller.js';
+import { uuidPath } from '../http/path-id.js';
 
 /** Import reports (sync.md "Bulk imports"); `POST /imports` is the lean route in import.route.ts. */
 @ApiTags('imports')
@@ -37,8 +37,7 @@ export class ImportsController {
   @RequiresAction('get_import')
   @ApiOperation({ operationId: 'get_import', summary: 'One import: status, progress, counts, bad lines' })
   async get(@Req() req: FastifyRequest, @Param('id') id: string): Promise<ImportView> {
-    const uuid = normalizeUuid(id);
-    const row = uuid === null ? undefined : await this.imports.find(uuid);
+    const row = await this.imports.find(uuidPath(id, 'Import'));
     // Another account's import is not found, like one that does not exist.
     if (!row || row.account !== accountOf(req)) throw notFound('Import');
     return importView(row);

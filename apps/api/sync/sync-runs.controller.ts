@@ -1,11 +1,11 @@
 import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { notFound } from '../../../libs/domain/errors.js';
 import { normalizeUuid } from '../../../libs/domain/identity/uuid.js';
 import { InvalidParameterError } from '../../../libs/domain/visibility/query-parameters.js';
 import { RequiresAction } from '../http/action.decorator.js';
-import { accountOf } from './sync-request.js';
+import { accountOf } from '../http/caller.js';
+import { uuidPath } from '../http/path-id.js';
 import { SyncSourcesService } from './sync-sources.service.js';
 import type { RunView } from './sync-views.js';
 
@@ -42,8 +42,6 @@ export class SyncRunsController {
   @RequiresAction('get_sync_runs')
   @ApiOperation({ operationId: 'get_sync_run', summary: 'One run report' })
   get(@Req() req: FastifyRequest, @Param('id') id: string): Promise<RunView> {
-    const uuid = normalizeUuid(id);
-    if (uuid === null) throw notFound('Sync run');
-    return this.sync.getRun(accountOf(req), uuid);
+    return this.sync.getRun(accountOf(req), uuidPath(id, 'Sync run'));
   }
 }

@@ -3,9 +3,10 @@ import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { OwnCredential, RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
-import { ApiZodBody } from '../access/index.js';
+import { ApiZodBody } from '../http/openapi-body.js';
 import { createSourceSchema, startRunSchema, updateSourceSchema, webhookBodySchema } from './source-body.js';
-import { accountOf, sourcePath } from './sync-request.js';
+import { accountOf } from '../http/caller.js';
+import { uuidPath } from '../http/path-id.js';
 import { SyncSourcesService } from './sync-sources.service.js';
 import type { RunView, SourceView } from './sync-views.js';
 
@@ -40,7 +41,7 @@ export class SyncSourcesController {
   @RequiresAction('get_sync_source')
   @ApiOperation({ operationId: 'get_sync_source', summary: 'One sync source (never its secret)' })
   get(@Req() req: FastifyRequest, @Param('id') id: string): Promise<SourceView> {
-    return this.sync.get(accountOf(req), sourcePath(id));
+    return this.sync.get(accountOf(req), uuidPath(id, 'Sync source'));
   }
 
   @Patch(':id')
@@ -52,7 +53,7 @@ export class SyncSourcesController {
   })
   @ApiZodBody(updateSourceSchema)
   update(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<SourceView> {
-    const uuid = sourcePath(id);
+    const uuid = uuidPath(id, 'Sync source');
     return this.sync.update(accountOf(req), uuid, parseInput(updateSourceSchema, body ?? {}));
   }
 
@@ -64,7 +65,7 @@ export class SyncSourcesController {
     summary: 'Delete a sync source and every row it synced',
   })
   delete(@Req() req: FastifyRequest, @Param('id') id: string): Promise<SourceView> {
-    return this.sync.delete(accountOf(req), sourcePath(id));
+    return this.sync.delete(accountOf(req), uuidPath(id, 'Sync source'));
   }
 
   @Post(':id/runs')
@@ -77,7 +78,7 @@ export class SyncSourcesController {
   })
   @ApiZodBody(startRunSchema, undefined, false)
   startRun(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<RunView> {
-    const uuid = sourcePath(id);
+    const uuid = uuidPath(id, 'Sync source');
     const { mode } = parseInput(startRunSchema, body ?? {});
     return this.sync.startRun(accountOf(req), uuid, mode ?? 'full');
   }
@@ -90,7 +91,9 @@ export class SyncSourcesController {
     summary: "The source's run reports, newest first (50)",
   })
   async runs(@Req() req: FastifyRequest, @Param('id') id: string): Promise<{ runs: RunView[] }> {
-    return { runs: await this.sync.listRuns(accountOf(req), { source: sourcePath(id), limit: 50 }) };
+    return {
+      runs: await this.sync.listRuns(accountOf(req), { source: uuidPath(id, 'Sync source'), limit: 50 }),
+    };
   }
 
   @Post(':id/webhook')

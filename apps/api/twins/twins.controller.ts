@@ -6,8 +6,9 @@ import { assertValidDescription } from '../../../libs/domain/identity/descriptio
 import { normalizeUuid } from '../../../libs/domain/identity/uuid.js';
 import { parseDetails } from '../../../libs/domain/visibility/resolve-context.js';
 import { parseBooleanParameter } from '../../../libs/domain/visibility/query-parameters.js';
-import { ApiZodBody } from '../access/index.js';
+import { ApiZodBody } from '../http/openapi-body.js';
 import { RequiresAction } from '../http/action.decorator.js';
+import { uuidPath } from '../http/path-id.js';
 import { parseInput } from '../http/validate.js';
 import {
   badCursor,
@@ -15,8 +16,8 @@ import {
   encodeCursor,
   parseIntegerParameter,
   parseNumberParameter,
-} from './paging.js';
-import { Caller, type RequestCaller } from './request-caller.js';
+} from '../http/paging.js';
+import { Caller, type RequestCaller } from '../http/caller.js';
 import { type TwinResponse, twinResponse } from './twin-response.js';
 import { type TwinScanPosition } from '../../../libs/store/twin.repository.js';
 import { TwinsService } from './twins.service.js';
@@ -90,7 +91,7 @@ export class TwinsController {
     @Param('twin') twin: string,
     @Query('show_terminated') showTerminatedRaw: unknown,
   ): Promise<TwinResponse> {
-    const uuid = twinParam(twin);
+    const uuid = uuidPath(twin, 'Twin');
     const showTerminated = parseBooleanParameter('show_terminated', showTerminatedRaw, true);
     const found = await this.twins.get(caller.principal, uuid);
     // Trusted Twin's get_twin: with show_terminated=False a terminated twin is as good as absent.
@@ -108,7 +109,7 @@ export class TwinsController {
     @Param('twin') twin: string,
     @Body() body: unknown,
   ): Promise<TwinResponse> {
-    const uuid = twinParam(twin);
+    const uuid = uuidPath(twin, 'Twin');
     const { description } = parseInput(updateTwinBody, body);
     assertValidDescription(description);
     return twinResponse(
@@ -121,15 +122,8 @@ export class TwinsController {
   @ApiOperation({ operationId: 'terminate_twin', summary: 'Terminate a twin (owner only)' })
   @ApiParam({ name: 'twin', description: 'twin UUID' })
   async terminate(@Caller() caller: RequestCaller, @Param('twin') twin: string): Promise<TwinResponse> {
-    return twinResponse(await this.twins.terminate(caller.principal, caller.actor, twinParam(twin)));
+    return twinResponse(await this.twins.terminate(caller.principal, caller.actor, uuidPath(twin, 'Twin')));
   }
-}
-
-/** A twin id that is not a UUID names no twin: 404, like any twin the caller cannot see. */
-export function twinParam(raw: string): string {
-  const uuid = normalizeUuid(raw);
-  if (uuid === null) throw notFound('Twin');
-  return uuid;
 }
 
 function scanCursor(raw: unknown): TwinScanPosition | undefined {

@@ -7,8 +7,8 @@ import { CONFIG, type TwindexConfig } from '../../../../libs/config/index.js';
 import { forbidden, unauthorized } from '../../../../libs/domain/errors.js';
 import { OwnCredential, RequiresAction } from '../../http/action.decorator.js';
 import { parseInput } from '../../http/validate.js';
-import { ApiZodBody } from '../openapi-body.js';
-import { principalOf } from '../request-principal.js';
+import { ApiZodBody } from '../../http/openapi-body.js';
+import { principalOf } from '../../http/caller.js';
 import { createAccountSchema, updateAccountSchema } from './account-body.js';
 import { AccountsService, type AccountView, type CreatedAccount } from './accounts.service.js';
 

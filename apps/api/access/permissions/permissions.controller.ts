@@ -3,9 +3,9 @@ import { ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { RequiresAction } from '../../http/action.decorator.js';
 import { parseInput } from '../../http/validate.js';
-import { ApiZodBody } from '../openapi-body.js';
-import { assignmentIdPath, permissionIdPath } from '../path-params.js';
-import { principalOf } from '../request-principal.js';
+import { ApiZodBody } from '../../http/openapi-body.js';
+import { assignmentIdPath, permissionIdPath } from '../../http/path-id.js';
+import { principalOf } from '../../http/caller.js';
 import {
   archivePermissionSchema,
   assignPermissionSchema,

@@ -1,6 +1,6 @@
 import { invalidActions } from '../../../../libs/domain/access/permission-evaluation.js';
 import { badRequest } from '../../../../libs/domain/errors.js';
-import { compileRule, InvalidRuleError } from '../../../../libs/domain/rules/index.js';
+import { assertRuleText } from '../../../../libs/domain/rules/index.js';
 import { ROLE_NAME_PATTERN } from './role-body.js';
 
 export function assertRoleName(name: string): void {
@@ -35,15 +35,5 @@ export function assertRuleCompiles(
   attribute: 'twin_rule' | 'identity_rule' | 'entry_rule',
 ): void {
   if (text === null || text === undefined) return;
-  // PostgreSQL text cannot hold NUL; no rule needs it.
-  const nul = text.indexOf('\u0000');
-  if (nul >= 0) throw badRequest('invalid_rule', `rules.${attribute}: NUL character (at position ${nul})`);
-  try {
-    compileRule(text);
-  } catch (e) {
-    if (e instanceof InvalidRuleError) {
-      throw badRequest('invalid_rule', `rules.${attribute}: ${e.message} (at position ${e.position})`);
-    }
-    throw e;
-  }
+  assertRuleText(text, `rules.${attribute}`);
 }

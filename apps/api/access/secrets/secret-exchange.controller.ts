@@ -6,7 +6,7 @@ import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../http/action.decorator.js';
 import { parseInput } from '../../http/validate.js';
-import { ApiZodBody } from '../openapi-body.js';
+import { ApiZodBody } from '../../http/openapi-body.js';
 import { exchangePinSchema } from './secret-body.js';
 import { type IssuedSecret, SecretsService } from './secrets.service.js';
 

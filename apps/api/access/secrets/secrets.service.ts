@@ -12,11 +12,11 @@ import { assertMayGrant, effectiveActions } from '../../../../libs/domain/access
 import { notFound, unauthorized } from '../../../../libs/domain/errors.js';
 import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
 import { Db, type Queryable } from '../../../../libs/store/db.js';
+import { nowSeconds } from '../../../../libs/store/clock.js';
 import { GrantsRepository } from '../grants.repository.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { secretView, type SecretView, userSecretView, type UserSecretView } from './secret-view.js';
 import { SecretsRepository } from './secrets.repository.js';
-import { nowSeconds } from '../../../../libs/store/clock.js';
 
 /** `create_user_secret`'s answer (Trusted Twin's shape): the secret is shown here once. */
 export interface IssuedSecret {

@@ -3,8 +3,8 @@ import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { RequiresAction } from '../../http/action.decorator.js';
 import { parseInput } from '../../http/validate.js';
-import { ApiZodBody } from '../openapi-body.js';
-import { principalOf } from '../request-principal.js';
+import { ApiZodBody } from '../../http/openapi-body.js';
+import { principalOf } from '../../http/caller.js';
 import { createTokenSchema, refreshTokenSchema } from './token-body.js';
 import { type CreatedToken, TokensService } from './tokens.service.js';
 

@@ -2,7 +2,7 @@ import { Controller, Get, Req } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { RequiresAction } from '../../http/action.decorator.js';
-import { principalOf } from '../request-principal.js';
+import { principalOf } from '../../http/caller.js';
 
 /** Trusted Twin's who_am_i (UUID strings), with Twindex's extras beside them (api.md). */
 export interface WhoAmI {

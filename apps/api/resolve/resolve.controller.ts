@@ -6,10 +6,10 @@ import {
   isValidIdentityName,
 } from '../../../libs/domain/identity/identity-name.js';
 import { parseResolveContext } from '../../../libs/domain/visibility/resolve-context.js';
-import { ApiZodBody } from '../access/index.js';
+import { ApiZodBody } from '../http/openapi-body.js';
 import { RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
-import { Caller, type RequestCaller } from './request-caller.js';
+import { Caller, type RequestCaller } from '../http/caller.js';
 import { type ResolveResult, renderResolveAnswer } from './resolve-answer.js';
 import { ResolveService } from './resolve.service.js';
 import { nowSeconds } from '../../../libs/store/clock.js';

@@ -1,5 +1,5 @@
 import type { ResolveAnswer } from './resolve.service.js';
-import { type TwinResponse, twinResponse } from './twin-response.js';
+import { type TwinResponse, twinResponse } from '../twins/index.js';
 
 export interface ResolveResult {
   twins: string[] | TwinResponse[];

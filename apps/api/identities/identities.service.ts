@@ -18,7 +18,7 @@ import {
 } from '../../../libs/store/identity.repository.js';
 import { IdentityIndex } from '../../../libs/store/identity-index.js';
 import { TwinRepository } from '../../../libs/store/twin.repository.js';
-import { storedRule } from './rule-text.js';
+import { storedRule } from '../../../libs/domain/rules/index.js';
 import { nowSeconds } from '../../../libs/store/clock.js';
 
 export interface ListedStoredIdentity {

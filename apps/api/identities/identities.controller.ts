@@ -5,7 +5,8 @@ import { badRequest } from '../../../libs/domain/errors.js';
 import { assertValidIdentityName } from '../../../libs/domain/identity/identity-name.js';
 import { parseIdentityListFilters } from '../../../libs/domain/visibility/identity-filters.js';
 import type { IdentityChanges, NewIdentity } from '../../../libs/store/identity.repository.js';
-import { ApiZodBody } from '../access/index.js';
+import { assertRuleText } from '../../../libs/domain/rules/index.js';
+import { ApiZodBody } from '../http/openapi-body.js';
 import { RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
 import { IdentitiesService } from './identities.service.js';
@@ -16,9 +17,8 @@ import {
   type ListedIdentityResponse,
   listingResponse,
 } from './identity-response.js';
-import { Caller, type RequestCaller } from './request-caller.js';
-import { assertValidRuleText } from './rule-text.js';
-import { twinParam } from './twins.controller.js';
+import { Caller, type RequestCaller } from '../http/caller.js';
+import { uuidPath } from '../http/path-id.js';
 
 /** api.md: 1–1000 names per create call. */
 export const MAX_IDENTITIES_PER_CREATE = 1000;
@@ -48,7 +48,7 @@ export class IdentitiesController {
     @Param('twin') twin: string,
     @Body() body: unknown,
   ): Promise<{ identities: Record<string, IdentityResponse> }> {
-    const uuid = twinParam(twin);
+    const uuid = uuidPath(twin, 'Twin');
     const entries = parseCreateBody(body);
     return identitiesResponse(await this.identities.create(caller.principal, caller.actor, uuid, entries));
   }
@@ -75,7 +75,7 @@ export class IdentitiesController {
     @Param('twin') twin: string,
     @Query() query: Record<string, unknown>,
   ): Promise<{ accounts: Record<string, Record<string, ListedIdentityResponse>> }> {
-    const uuid = twinParam(twin);
+    const uuid = uuidPath(twin, 'Twin');
     const filters = parseIdentityListFilters(query);
     return listingResponse(await this.identities.list(caller.principal, uuid, filters));
   }
@@ -90,7 +90,7 @@ export class IdentitiesController {
     @Param('twin') twin: string,
     @Param('identity') identity: string,
   ): Promise<IdentityResponse> {
-    const uuid = twinParam(twin);
+    const uuid = uuidPath(twin, 'Twin');
     assertValidIdentityName(identity);
     return identityResponse(await this.identities.get(caller.principal, uuid, identity));
   }
@@ -110,7 +110,7 @@ export class IdentitiesController {
     @Param('identity') identity: string,
     @Body() body: unknown,
   ): Promise<IdentityResponse> {
-    const uuid = twinParam(twin);
+    const uuid = uuidPath(twin, 'Twin');
     assertValidIdentityName(identity);
     const changes = parseChanges(body);
     return identityResponse(
@@ -128,7 +128,7 @@ export class IdentitiesController {
     @Param('twin') twin: string,
     @Param('identity') identity: string,
   ): Promise<IdentityResponse> {
-    const uuid = twinParam(twin);
+    const uuid = uuidPath(twin, 'Twin');
     assertValidIdentityName(identity);
     return identityResponse(await this.identities.delete(caller.principal, caller.actor, uuid, identity));
   }
@@ -150,7 +150,7 @@ function parseCreateBody(body: unknown): NewIdentity[] {
   for (const name of names) assertValidIdentityName(name);
   return Object.entries(identities).map(([name, attributes]) => {
     if (typeof attributes.visibility === 'string') {
-      assertValidRuleText(attributes.visibility, `identities.${name}.visibility`);
+      assertRuleText(attributes.visibility, `identities.${name}.visibility`);
     }
     return { name, visibility: attributes.visibility ?? null, validityTs: attributes.validity_ts ?? null };
   });
@@ -158,6 +158,6 @@ function parseCreateBody(body: unknown): NewIdentity[] {
 
 function parseChanges(body: unknown): IdentityChanges {
   const input = parseInput(identityAttributes, body);
-  if (typeof input.visibility === 'string') assertValidRuleText(input.visibility, 'visibility');
+  if (typeof input.visibility === 'string') assertRuleText(input.visibility, 'visibility');
   return { visibility: input.visibility, validityTs: input.validity_ts };
 }

@@ -33,7 +33,7 @@ const NO_QUERY: ParsedUrlQuery = Object.freeze(Object.create(null) as ParsedUrlQ
  *   an empty, over-long or undecodable segment, a nested path — is left to Fastify.
  * - the Fastify route below, which serves exactly those leftovers (and HEAD) with the same admission and errors.
  *
- * Its OpenAPI entry is added in `openapi-extras.ts`.
+ * Its OpenAPI entry is added in `apps/api/openapi/lean-routes.ts`.
  */
 @Injectable()
 export class ResolveRoute implements OnModuleInit {

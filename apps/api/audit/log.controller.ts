@@ -2,8 +2,8 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { type AuditEntry, AuditLogRepository } from '../../../libs/store/audit-log.repository.js';
 import { RequiresAction } from '../http/action.decorator.js';
-import { badCursor, decodeCursor, encodeCursor, parseIntegerParameter } from './paging.js';
-import { Caller, type RequestCaller } from './request-caller.js';
+import { badCursor, decodeCursor, encodeCursor, parseIntegerParameter } from '../http/paging.js';
+import { Caller, type RequestCaller } from '../http/caller.js';
 
 export interface LogEntryResponse {
   id: string;

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { IndexCacheModule } from '../../../libs/cache/index-cache.module.js';
+import { ResolveController } from './resolve.controller.js';
+import { ResolveRoute } from './resolve.route.js';
+import { ResolveService } from './resolve.service.js';
+
+/**
+ * Resolution (GET /resolve/{identity}): the lean route api-app.ts serves before Fastify, and the Nest controller
+ * behind it. Both read through IdentityIndex and TwinFactsIndex; the cache replaces them without touching ResolveService.
+ */
+@Module({
+  imports: [IndexCacheModule],
+  controllers: [ResolveController],
+  providers: [ResolveService, ResolveRoute],
+})
+export class ResolveApiModule {}
