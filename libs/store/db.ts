@@ -1,4 +1,7 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { TwindexError } from '../domain/errors.js';
 
 // Errors that mean "PostgreSQL is not there right now", as opposed to a bad statement.
@@ -39,6 +42,8 @@ export interface Queryable {
 /** A transaction's handle: plain queries, and named statements for work that repeats the same few thousands of times. */
 export interface TransactionQueryable extends Queryable {
   prepared<R extends QueryResultRow>(name: string, sql: string, params: unknown[]): Promise<R[]>;
+  /** `COPY … FROM STDIN` fed from a stream (import staging). */
+  copyFrom(copySql: string, source: Readable): Promise<void>;
 }
 
 /** A thin layer over the pg pool: rows out, connection loss turned into a 503-kind error. */
@@ -80,6 +85,9 @@ export class Db implements Queryable {
       // Named statements are parsed and planned once per pooled connection (a twin reconcile runs the same few).
       prepared: async <R extends QueryResultRow>(name: string, sql: string, params: unknown[]) =>
         (await client.query<R>({ name, text: sql, values: params })).rows,
+      copyFrom: async (copySql, source) => {
+        await pipeline(source, client.query(copyFrom(copySql)));
+      },
     };
     let broken: Error | undefined;
     try {
