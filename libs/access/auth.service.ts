@@ -9,7 +9,7 @@ import { type TwinSharing, twinRuleUnderSharing } from '../domain/visibility/twi
 import { AbuseLimiter } from './abuse-limiter.js';
 import { type Principal } from './principal.js';
 import { PrincipalRepository, type PrincipalRow } from './principal.repository.js';
-import { hashSecret, isWellFormedSecret, SECRET_LENGTH, secretFromHeader } from './secret-token.js';
+import { isWellFormedSecret, SECRET_LENGTH, secretFromHeader, secretHashHex } from './secret-token.js';
 import { looksLikeUserToken, type UserTokenClaims, UserTokenCodec } from './user-token.js';
 import { nowSeconds } from '../store/clock.js';
 
@@ -74,17 +74,14 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
     const secret = secretFromHeader(header);
     if (secret && looksLikeUserToken(secret)) return this.authenticateToken(secret, nowMs);
     if (!secret || secret.length !== SECRET_LENGTH) throw unauthorized();
-    const hash = hashSecret(secret);
-    const key = hash.toString('hex');
+    const key = secretHashHex(secret);
     // The checksum only spares the database a lookup, so it is checked on a miss, not on every warm request.
     const found = this.cache.get(
       key,
-      () => (isWellFormedSecret(secret) ? this.load(hash, key) : Promise.reject(unauthorized())),
+      () => (isWellFormedSecret(secret) ? this.load(key) : Promise.reject(unauthorized())),
       nowMs,
     );
-    return found instanceof Promise
-      ? found.then((p) => this.admit(p, hash, nowMs))
-      : this.admit(found, hash, nowMs);
+    return found instanceof Promise ? found.then((p) => this.admit(p, nowMs)) : this.admit(found, nowMs);
   }
 
   /** Signs a user token; 503 when TWINDEX_SECRET_KEY is not configured. */
@@ -156,18 +153,18 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
     this.cache.invalidateWhere((p) => p.account === account);
   }
 
-  private admit(p: Principal & { hashHex: string }, hash: Buffer, nowMs: number): Principal {
+  private admit(p: Principal & { hashHex: string }, nowMs: number): Principal {
     if (p.secretValidityTs !== null && p.secretValidityTs * 1000 <= nowMs) throw unauthorized();
     const last = this.lastTouched.get(p.hashHex);
     if (last === undefined || nowMs - last > TOUCH_EVERY_MS) {
       this.lastTouched.set(p.hashHex, nowMs);
-      this.pendingTouches.set(p.hashHex, hash);
+      this.pendingTouches.set(p.hashHex, Buffer.from(p.hashHex, 'hex'));
     }
     return p;
   }
 
-  private async load(hash: Buffer, hashHex: string): Promise<Principal & { hashHex: string }> {
-    const row = await this.repo.findBySecretHash(hash);
+  private async load(hashHex: string): Promise<Principal & { hashHex: string }> {
+    const row = await this.repo.findBySecretHash(Buffer.from(hashHex, 'hex'));
     if (!row || row.user_status !== 'active') throw unauthorized();
     return toPrincipal(row, hashHex, this.twinSharing);
   }

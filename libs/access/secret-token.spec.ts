@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { fingerprintOf, generateSecret, isWellFormedSecret, secretFromHeader } from './secret-token.js';
+import {
+  fingerprintOf,
+  generateSecret,
+  hashSecret,
+  isWellFormedSecret,
+  secretFromHeader,
+  secretHashHex,
+} from './secret-token.js';
 
 describe('secret tokens', () => {
   it('generates distinct, prefixed, well-formed secrets', () => {
@@ -26,5 +33,15 @@ describe('secret tokens', () => {
     expect(secretFromHeader('Bearer twx_abc')).toBe('twx_abc');
     expect(secretFromHeader('bearer   twx_abc ')).toBe('twx_abc');
     expect(secretFromHeader(undefined)).toBeUndefined();
+  });
+
+  it('keys the principal cache by the same SHA-256 the database stores (hex of hashSecret)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 80 }), (secret) => {
+        return secretHashHex(secret) === hashSecret(secret).toString('hex');
+      }),
+    );
+    // Known vector (sha256sum of the same bytes).
+    expect(secretHashHex('twx_abc')).toBe('e99e84cea687b244f504237e8e55f03922624d3c2e6c39b342aaabd13e2681e5');
   });
 });

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -44,6 +44,14 @@ export function isWellFormedSecret(token: string): boolean {
 
 export function hashSecret(token: string): Buffer {
   return createHash('sha256').update(token).digest();
+}
+
+/**
+ * The same SHA-256 as `hashSecret`, as hex, for the per-request cache key: the one-shot `crypto.hash` skips the Hash
+ * object, its stream state and a Buffer, about a tenth of `createHash(...).digest().toString('hex')` on a short key.
+ */
+export function secretHashHex(token: string): string {
+  return hash('sha256', token, 'hex');
 }
 
 export function fingerprintOf(token: string): string {
