@@ -29,6 +29,11 @@ describe('traceOf', () => {
       expect(traceOf(headers)).toMatch(UUID);
   });
 
+  it('makes a different trace for every request', () => {
+    const traces = new Set(Array.from({ length: 10_000 }, () => traceOf({})));
+    expect(traces.size).toBe(10_000);
+  });
+
   it('never returns a trace that could break a JSON log line', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 200 }), fc.string({ maxLength: 80 }), (requestId, traceparent) => {

@@ -13,7 +13,7 @@ import type { RequestAccounting } from '../http/request-accounting.js';
 import { traceOf } from '../http/trace-id.js';
 import { sendError, sendRawError } from '../http/send-error.js';
 import { type ResolveAnswer, ResolveService } from './resolve.service.js';
-import { renderResolveAnswer } from './resolve-answer.js';
+import { resolveAnswerJson } from './resolve-answer.js';
 import { nowSeconds } from '../../../libs/store/clock.js';
 
 export const RESOLVE_ROUTE_PATH = '/resolve/:identity';
@@ -62,7 +62,7 @@ export class ResolveRoute implements OnModuleInit {
     const query = request.query as Record<string, unknown>;
     const answer = this.answer(principal, identity, query);
     void reply.header('content-type', 'application/json; charset=utf-8');
-    return JSON.stringify(renderResolveAnswer(answer instanceof Promise ? await answer : answer));
+    return resolveAnswerJson(answer instanceof Promise ? await answer : answer);
   }
 
   /** Validation and resolution shared by both forms; synchronous when everything needed is cached. */
@@ -101,10 +101,10 @@ export class ResolveRoute implements OnModuleInit {
       account: string,
       answer: ResolveAnswer,
     ) => {
-      const body = JSON.stringify(renderResolveAnswer(answer));
+      const body = resolveAnswerJson(answer);
       res.writeHead(200, {
         'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
+        'content-length': answer.details ? Buffer.byteLength(body) : body.length,
         'x-request-id': trace,
       });
       res.end(body);
