@@ -358,3 +358,52 @@ describe('hostile tenant: SSRF and throttling (points 5, 7)', () => {
     SLOW,
   );
 });
+
+describe('hostile tenant: guessing webhook tokens', () => {
+  let api: TestApi;
+  let tenant: TestAccount;
+
+  beforeAll(async () => {
+    api = await TestApi.start(
+      isolatedConfig({ RATE_LIMIT_FAILURES_PER_ADDRESS: '4', RATE_LIMIT_WINDOW_S: '600' }),
+    );
+    tenant = await api.createAccount('webhooks');
+  }, SLOW);
+  afterAll(async () => {
+    await clearQueues(api.config);
+    await api.stop();
+  }, SLOW);
+
+  it(
+    'counts wrong webhook tokens like failed logins: 429 with Retry-After once the address has spent its budget',
+    async () => {
+      const created = await api.post<{ uuid: string; webhook_token: string }>('/sync/sources', {
+        secret: tenant.secret,
+        body: { name: 'gate', base_url: 'https://upstream.example/api', secret: 'upstream-secret-123' },
+      });
+      expect(created.status).toBe(201);
+      const { uuid: source, webhook_token: token } = created.body;
+      const body = { twin: randomUUID() };
+      const guess = (path: string) =>
+        api.post(path, { headers: { 'x-webhook-token': `twh_${randomUUID()}` }, body });
+      const statuses: number[] = [];
+      let limited: Awaited<ReturnType<typeof guess>> | undefined;
+      for (let i = 0; i < 6; i++) {
+        // Alternate the attacked source and unknown ones: both are the same failure.
+        const res = await guess(`/sync/sources/${i % 2 ? randomUUID() : source}/webhook`);
+        statuses.push(res.status);
+        if (res.status === 429) limited = res;
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
+      expectErrorShape(limited!, 429, 'rate_limited');
+      expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
+      // The right token still gets through from the same address: only failures are throttled.
+      const ok = await api.post(`/sync/sources/${source}/webhook`, {
+        headers: { 'x-webhook-token': token },
+        body,
+      });
+      expect(ok.status).toBe(202);
+    },
+    SLOW,
+  );
+});

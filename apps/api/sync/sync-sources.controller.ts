@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { AbuseLimiter } from '../../../libs/access/abuse-limiter.js';
+import { TwindexError } from '../../../libs/domain/errors.js';
 import { OwnCredential, RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
 import { ApiZodBody } from '../http/openapi-body.js';
@@ -13,7 +15,10 @@ import type { RunView, SourceView } from './sync-views.js';
 @ApiTags('sync')
 @Controller('sync/sources')
 export class SyncSourcesController {
-  constructor(private readonly sync: SyncSourcesService) {}
+  constructor(
+    private readonly sync: SyncSourcesService,
+    private readonly limiter: AbuseLimiter,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -101,14 +106,24 @@ export class SyncSourcesController {
   @OwnCredential('webhook-token')
   @ApiOperation({
     operationId: 'sync_webhook',
-    summary: 'Upstream events naming twins (X-Webhook-Token); each named twin is synced, debounced',
+    summary:
+      'Upstream events naming twins (X-Webhook-Token); each named twin is synced, debounced. Wrong tokens count as failed logins of the address (429 with Retry-After)',
   })
   @ApiZodBody(webhookBodySchema, 'an event object, or an array of them, each naming a twin UUID')
-  webhook(
+  async webhook(
     @Param('id') id: string,
     @Headers('x-webhook-token') token: string | undefined,
     @Body() body: unknown,
+    @Req() request: FastifyRequest,
   ): Promise<{ queued: number }> {
-    return this.sync.webhook(id, token, body);
+    try {
+      return await this.sync.webhook(id, token, body);
+    } catch (err) {
+      // A wrong token is a failed authentication: counted against the address like a wrong secret (429 once
+      // spent), so the public intake cannot be used to guess tokens or to load the database for free.
+      if (err instanceof TwindexError && err.kind === 'unauthorized')
+        await this.limiter.recordFailure(request.ip);
+      throw err;
+    }
   }
 }
