@@ -60,6 +60,8 @@ export const configSchema = z.object({
   // The worker's reaper: how often it looks for runs whose queued work was lost, and how old such work must be.
   SYNC_REAPER_INTERVAL_MS: positiveInt(30_000),
   SYNC_REAPER_GRACE_MS: positiveInt(60_000),
+  // …and how many times it queues one run's lost scan or twin job again before counting it as failed.
+  SYNC_REAPER_MAX_REQUEUES: positiveInt(5),
   /** The worker's /metrics (and /health) port; 0 picks a free one (tests). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

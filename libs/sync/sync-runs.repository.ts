@@ -304,6 +304,53 @@ export class SyncRunsRepository {
     return rows.map((r) => r.twin);
   }
 
+  /**
+   * The reaper found these pending twins of the run without a job: counts one more re-queue for each and answers
+   * which may be queued again and which have been re-queued `max` times already. Those are failed for this run
+   * (with one error naming the count), so the run can end with true counts. sync_run_twins_pkey.
+   */
+  async requeueLostTwins(
+    run: string,
+    twins: readonly string[],
+    max: number,
+    nowTs: number,
+  ): Promise<{ again: string[]; failed: string[] }> {
+    return this.db.transaction(async (tx) => {
+      const counted = await tx.query<{ twin: string; requeues: number }>(
+        `UPDATE sync_run_twins SET requeues = requeues + 1
+          WHERE run = $1 AND twin = ANY($2::uuid[]) AND NOT done AND requeues < $3
+          RETURNING twin, requeues`,
+        [run, [...twins].sort(), max],
+      );
+      const failed = await tx.query<{ twin: string }>(
+        `UPDATE sync_run_twins SET done = true, failed = true
+          WHERE run = $1 AND twin = ANY($2::uuid[]) AND NOT done AND requeues >= $3
+            AND NOT (twin = ANY($4::uuid[]))
+          RETURNING twin`,
+        [run, [...twins].sort(), max, counted.map((c) => c.twin)],
+      );
+      if (failed.length) {
+        const description = `sync job lost ${max} times (queued again each time); given up`;
+        await this.appendErrors(
+          tx,
+          [run],
+          failed.slice(0, MAX_RUN_ERRORS).map((f) => ({ twin: f.twin, description, ts: nowTs })),
+        );
+      }
+      return { again: counted.map((c) => c.twin), failed: failed.map((f) => f.twin) };
+    });
+  }
+
+  /** The reaper queues the run's lost scan again: true while under `max` re-queues (counted), false once spent. */
+  async requeueLostScan(run: string, max: number): Promise<boolean> {
+    const rows = await this.db.query<{ uuid: string }>(
+      `UPDATE sync_runs SET scan_requeues = scan_requeues + 1
+        WHERE uuid = $1 AND scan_requeues < $2 AND status IN ('queued', 'running') RETURNING uuid`,
+      [run, max],
+    );
+    return rows.length > 0;
+  }
+
   /** Runs whose scan is done, that a previous worker may have left with every twin accounted for but not closed. */
   async finishCandidates(): Promise<string[]> {
     const rows = await this.db.query<{ uuid: string }>(

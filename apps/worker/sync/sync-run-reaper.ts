@@ -22,6 +22,8 @@ const TWINS_PER_TICK = 5_000;
  *   or, if its job failed for good, the run is failed with that reason;
  * - a pending twin with no live job (its deduplication key is gone) is queued again, so the run still ends with
  *   every twin either synced or failed for good with its reason — true counts;
+ * - either is queued again at most SYNC_REAPER_MAX_REQUEUES times per run: work that keeps vanishing (a job that
+ *   kills its worker, a Redis that keeps losing it) then fails with that reason rather than looping forever;
  * - a run with nothing left to wait for is closed.
  * The timer lives in the process, not in Redis, so losing Redis cannot lose the reaper too.
  */
@@ -56,6 +58,7 @@ export class SyncRunReaper implements OnApplicationBootstrap, OnApplicationShutd
 
   async tick(): Promise<void> {
     const grace = this.config.SYNC_REAPER_GRACE_MS / 1000;
+    const max = this.config.SYNC_REAPER_MAX_REQUEUES;
     const runs = await this.runs.unfinishedRuns(grace);
     if (runs.length === 0) return;
     const scanning = runs.filter((r) => !r.scanDone);
@@ -72,18 +75,32 @@ export class SyncRunReaper implements OnApplicationBootstrap, OnApplicationShutd
             description: `scan failed: ${reason}`,
             ts: Date.now() / 1000,
           });
-        } else {
+        } else if (await this.runs.requeueLostScan(run.uuid, max)) {
           this.logger.warn(`sync run ${run.uuid}: its scan job was lost; queueing the scan again`);
           await this.producer.requeueRun(run.source, run.uuid, run.mode, run.account);
+        } else {
+          this.logger.warn(`sync run ${run.uuid}: its scan job was lost ${max} times; failing the run`);
+          await this.runs.fail(run.uuid, {
+            twin: null,
+            description: `scan job lost ${max} times (queued again each time); given up`,
+            ts: Date.now() / 1000,
+          });
         }
       }
     }
     for (const run of runs.filter((r) => r.scanDone)) {
       const pending = await this.runs.pendingTwins(run.uuid, grace, TWINS_PER_TICK);
       const lost = pending.length ? await this.producer.twinsWithoutJob(run.source, pending) : [];
-      if (lost.length) {
-        this.logger.warn(`sync run ${run.uuid}: ${lost.length} twin job(s) lost; queueing them again`);
-        await this.producer.enqueueTwins(run.source, lost, { account: run.account });
+      if (lost.length === 0) continue;
+      const { again, failed } = await this.runs.requeueLostTwins(run.uuid, lost, max, Date.now() / 1000);
+      if (failed.length) {
+        this.logger.warn(
+          `sync run ${run.uuid}: ${failed.length} twin job(s) lost ${max} times; counted as failed`,
+        );
+      }
+      if (again.length) {
+        this.logger.warn(`sync run ${run.uuid}: ${again.length} twin job(s) lost; queueing them again`);
+        await this.producer.enqueueTwins(run.source, again, { account: run.account });
       }
     }
     await this.twins.finishRuns(runs.filter((r) => r.scanDone).map((r) => r.uuid));
