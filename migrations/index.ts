@@ -4,6 +4,7 @@ import { Imports1764000000000 } from './1764000000000-imports.js';
 import { TrustedTwinCompat1764100000000 } from './1764100000000-trusted-twin-compat.js';
 import { TokenActions1764100000001 } from './1764100000001-token-actions.js';
 import { ImportRows1764200000000 } from './1764200000000-import-rows.js';
+import { BulkChangeNotify1764310000000 } from './1764310000000-bulk-change-notify.js';
 
 /** Every migration, oldest first. Listed explicitly so ts (tests) and compiled js (dist) load the same set. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   TrustedTwinCompat1764100000000,
   TokenActions1764100000001,
   ImportRows1764200000000,
+  BulkChangeNotify1764310000000,
 ];
