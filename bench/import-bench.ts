@@ -70,6 +70,7 @@ export async function importBench(
     const importOnce = async (): Promise<{
       seconds: number;
       stored: number;
+      phases: string;
       status: string;
       imported: number;
     }> => {
@@ -78,6 +79,7 @@ export async function importBench(
       await db.query('VACUUM identities');
       await db.query('CHECKPOINT');
       const started = performance.now();
+      const startedAt = Date.now() / 1000;
       const res = await fetch(`${servers[0].url}/imports`, {
         method: 'POST',
         headers: { authorization: s.secret, 'content-type': 'application/x-ndjson' },
@@ -94,7 +96,26 @@ export async function importBench(
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       const seconds = (performance.now() - started) / 1000;
-      return { seconds, stored, status: report?.status ?? '?', imported: report?.counts.imported ?? 0 };
+      // Where the time went, from the report's own timestamps (same clock): created_ts is taken once the body is
+      // spooled (parsed, validated, encoded), before its COPY into import_rows; started_ts when the worker takes
+      // the job; finished_ts when the merge is done. What follows finished_ts is this loop's polling.
+      const {
+        rows: [t],
+      } = await db.query<{ created_ts: number; started_ts: number; finished_ts: number }>(
+        'SELECT created_ts, started_ts, finished_ts FROM imports WHERE uuid = $1',
+        [uuid],
+      );
+      const phases =
+        `spool ${(t.created_ts - startedAt).toFixed(1)} s, COPY+enqueue ${(stored - (t.created_ts - startedAt)).toFixed(1)} s, ` +
+        `hand-off ${(t.started_ts - startedAt - stored).toFixed(2)} s, merge ${(t.finished_ts - t.started_ts).toFixed(1)} s, ` +
+        `poll ${(seconds - (t.finished_ts - startedAt)).toFixed(2)} s`;
+      return {
+        seconds,
+        stored,
+        phases,
+        status: report?.status ?? '?',
+        imported: report?.counts.imported ?? 0,
+      };
     };
     const rows: Array<Record<string, string | number>> = [];
     const ratios: number[] = [];
@@ -111,7 +132,7 @@ export async function importBench(
           ratio: 1,
         },
         {
-          what: `round ${round}: POST /imports → ${run.status} (${run.imported} imported, body stored in ${run.stored.toFixed(1)} s)`,
+          what: `round ${round}: POST /imports → ${run.status} (${run.imported} imported, body stored in ${run.stored.toFixed(1)} s; ${run.phases})`,
           seconds: run.seconds,
           'rows/s': count / run.seconds,
           ratio,

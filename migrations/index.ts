@@ -5,6 +5,7 @@ import { TrustedTwinCompat1764100000000 } from './1764100000000-trusted-twin-com
 import { TokenActions1764100000001 } from './1764100000001-token-actions.js';
 import { ImportRows1764200000000 } from './1764200000000-import-rows.js';
 import { ReaperRequeues1764300000000 } from './1764300000000-reaper-requeues.js';
+import { BulkChangeNotify1764310000000 } from './1764310000000-bulk-change-notify.js';
 
 /** Every migration, oldest first. Listed explicitly so ts (tests) and compiled js (dist) load the same set. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   TokenActions1764100000001,
   ImportRows1764200000000,
   ReaperRequeues1764300000000,
+  BulkChangeNotify1764310000000,
 ];

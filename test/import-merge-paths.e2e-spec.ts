@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { Db } from '../libs/store/db.js';
+import { type ImportWrite, mergeImportBatch } from '../libs/store/identity.repository.js';
+import { aName, aTwin, anIdentity, attach } from './support/factories.js';
+import { TestApi, type TestAccount } from './support/test-app.js';
+
+/**
+ * The merge writes a batch with a plain INSERT while none of its keys exists yet, and with the upsert otherwise
+ * (the insert, tried first, fails on the first existing key and is rolled back). Whichever write is asked for, a
+ * batch must leave the same identities behind: the last line of each key wins, other accounts' twins and unknown
+ * twins are skipped (and answered), and keys the batch does not name are not touched.
+ */
+describe('Import merge: plain insert and upsert give the same end state', () => {
+  let api: TestApi;
+  let pool: Pool;
+  let db: Db;
+  let bob: TestAccount;
+  let bobsTwin: string;
+
+  beforeAll(async () => {
+    api = await TestApi.start();
+    pool = new Pool({ connectionString: api.config.DATABASE_URL, max: 2 });
+    db = new Db(pool);
+    bob = await api.createAccount('bob');
+    bobsTwin = (await aTwin(api, bob)).uuid;
+  }, 60_000);
+
+  afterAll(async () => {
+    await pool.end();
+    await api.stop();
+  }, 60_000);
+
+  interface Line {
+    twin: string;
+    name: string;
+    visibility: string | null;
+    validityTs: number | null;
+  }
+
+  /** A batch over two of the account's twins: a key repeated (the later line wins), and two lines to skip. */
+  function aBatch(twins: [string, string], names: string[]): Line[] {
+    const [a, b] = twins;
+    return [
+      { twin: a, name: names[0], visibility: null, validityTs: null },
+      { twin: a, name: names[1], visibility: 'true', validityTs: 10 },
+      { twin: randomUUID(), name: names[2], visibility: null, validityTs: null },
+      { twin: b, name: names[2], visibility: 'false', validityTs: null },
+      { twin: a, name: names[0], visibility: 'true', validityTs: 20 },
+      { twin: bobsTwin, name: names[3], visibility: null, validityTs: null },
+      { twin: b, name: names[3], visibility: null, validityTs: 30 },
+    ];
+  }
+
+  /** What the batch must leave: per key, the attributes of its last line on an owned twin. */
+  function expected(lines: Line[], owned: Set<string>): Array<Record<string, unknown>> {
+    const last = new Map<string, Line>();
+    for (const l of lines) if (owned.has(l.twin)) last.set(`${l.name} ${l.twin}`, l);
+    return [...last.values()]
+      .map((l) => ({ name: l.name, twin: l.twin, visibility: l.visibility, validity_ts: l.validityTs }))
+      .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.twin < y.twin ? -1 : 1));
+  }
+
+  async function stage(lines: Line[]): Promise<string> {
+    const importId = randomUUID();
+    await pool.query(
+      `INSERT INTO import_rows (import, line, twin, name, visibility, validity_ts)
+       SELECT $1, u.line, u.twin, u.name, u.visibility, u.validity_ts
+         FROM unnest($2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::float8[])
+              AS u(line, twin, name, visibility, validity_ts)`,
+      [
+        importId,
+        lines.map((_, i) => i + 1),
+        lines.map((l) => l.twin),
+        lines.map((l) => l.name),
+        lines.map((l) => l.visibility),
+        lines.map((l) => l.validityTs),
+      ],
+    );
+    return importId;
+  }
+
+  function batchOf(
+    importId: string,
+    lastLine: number,
+    party: TestAccount,
+    maxUnknown: number,
+    lane = 0,
+    lanes = 1,
+  ) {
+    return {
+      importId,
+      afterLine: 0,
+      lastLine,
+      account: party.account,
+      creator: party.user,
+      nowTs: 1_000,
+      lane,
+      lanes,
+      maxUnknown,
+    };
+  }
+
+  async function identitiesOf(owner: string, names: string[]): Promise<Array<Record<string, unknown>>> {
+    const { rows } = await pool.query<Record<string, unknown>>(
+      `SELECT name, twin, visibility, validity_ts FROM identities WHERE owner = $1 AND name = ANY($2)
+        ORDER BY name, twin`,
+      [owner, names],
+    );
+    return rows;
+  }
+
+  const cases: Array<{ asked: ImportWrite; existing: boolean; taken: ImportWrite }> = [
+    { asked: 'insert', existing: false, taken: 'insert' },
+    { asked: 'upsert', existing: false, taken: 'upsert' },
+    { asked: 'insert', existing: true, taken: 'upsert' },
+    { asked: 'upsert', existing: true, taken: 'upsert' },
+  ];
+
+  it.each(cases)(
+    'asked $asked with keys existing: $existing → written by $taken, same end state',
+    async ({ asked, existing, taken }) => {
+      const alice = await api.createAccount('alice');
+      const twins: [string, string] = [(await aTwin(api, alice)).uuid, (await aTwin(api, alice)).uuid];
+      const names = [aName(), aName(), aName(), aName()];
+      const untouched = aName();
+      if (existing) {
+        // names[0] exists with other attributes (to be replaced), names[1] exactly as the batch has it (stays),
+        // and a key the batch does not name (must not change).
+        await attach(api, alice, twins[0], {
+          [names[0]]: anIdentity({ visibility: 'false', validity_ts: 5 }),
+          [names[1]]: anIdentity({ visibility: 'true', validity_ts: 10 }),
+          [untouched]: anIdentity({ visibility: 'true' }),
+        });
+      }
+      const before = await identitiesOf(alice.account, [untouched]);
+      const lines = aBatch(twins, names);
+      const importId = await stage(lines);
+
+      const merged = await db.transaction((tx) =>
+        mergeImportBatch(tx, batchOf(importId, lines.length, alice, 1_000), asked),
+      );
+
+      expect(merged.write).toBe(taken);
+      expect(merged).toEqual({
+        write: taken,
+        lines: 7,
+        skipped: 2,
+        unknown: [
+          { line: 3, twin: lines[2].twin },
+          { line: 6, twin: bobsTwin },
+        ],
+      });
+      expect(await identitiesOf(alice.account, names)).toEqual(expected(lines, new Set(twins)));
+      expect(await identitiesOf(alice.account, [untouched])).toEqual(before);
+      const { rows: onBobsTwin } = await pool.query('SELECT 1 FROM identities WHERE twin = $1', [bobsTwin]);
+      expect(onBobsTwin).toHaveLength(0);
+    },
+  );
+
+  it('a batch whose twins are all unknown writes nothing and answers every line (first ones only)', async () => {
+    const alice = await api.createAccount('alice');
+    const lines: Line[] = Array.from({ length: 5 }, () => ({
+      twin: randomUUID(),
+      name: aName(),
+      visibility: null,
+      validityTs: null,
+    }));
+    const importId = await stage(lines);
+    const merged = await db.transaction((tx) =>
+      mergeImportBatch(tx, batchOf(importId, 5, alice, 3), 'insert'),
+    );
+    expect(merged.skipped).toBe(5);
+    expect(merged.unknown.map((u) => u.line)).toEqual([1, 2, 3]);
+    expect(
+      await identitiesOf(
+        alice.account,
+        lines.map((l) => l.name),
+      ),
+    ).toEqual([]);
+  });
+});
