@@ -1,3 +1,5 @@
+// First: V8 heap flags that must hold before the first request (see the module).
+import './heap-flags.js';
 import cluster from 'node:cluster';
 import { loadConfigOrExit } from '../../libs/config/index.js';
 import { sharedLogDestination } from '../../libs/logging/buffered-log-destination.js';

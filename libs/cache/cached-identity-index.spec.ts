@@ -182,6 +182,44 @@ describe('CachedIdentityIndex', () => {
       expect(inner.calls).toEqual([['RFID#a', 'RFID#b'], ['RFID#a']]);
     });
 
+    it('never stores a batch fill that a flush overtook, and hands it to its own caller', async () => {
+      const { inner, feed, index } = setUp();
+      inner.write('RFID#a', [aRow('RFID#a')]);
+      inner.write('RFID#b', [aRow('RFID#b')]);
+      inner.hold();
+      const pending = index.lookupMany(['RFID#a', 'RFID#b']);
+      await inner.started(1);
+      inner.write('RFID#a', []);
+      feed.changed('i', 'all');
+      inner.release();
+      expect((await pending).get('RFID#a')).toEqual([aRow('RFID#a')]);
+      expect((await index.lookupMany(['RFID#a', 'RFID#b'])).get('RFID#a')).toEqual([]);
+      expect(inner.calls).toEqual([
+        ['RFID#a', 'RFID#b'],
+        ['RFID#a', 'RFID#b'],
+      ]);
+    });
+
+    it('lets a single lookup join a batch in flight instead of querying again', async () => {
+      const { inner, index } = setUp();
+      inner.write('RFID#a', [aRow('RFID#a')]);
+      inner.hold();
+      const many = index.lookupMany(['RFID#a', 'RFID#none', 'RFID#a']);
+      await inner.started(1);
+      const one = index.lookup('RFID#a');
+      const none = index.lookup('RFID#none');
+      inner.release();
+      expect(await one).toEqual([aRow('RFID#a')]);
+      expect(await none).toEqual([]);
+      expect(await many).toEqual(
+        new Map([
+          ['RFID#a', [aRow('RFID#a')]],
+          ['RFID#none', []],
+        ]),
+      );
+      expect(inner.calls).toEqual([['RFID#a', 'RFID#none']]);
+    });
+
     it('never stores a fill that a trust loss overtook, even once trust is back', async () => {
       const { inner, feed, index } = setUp();
       const name = 'RFID#outage';

@@ -82,18 +82,16 @@ export class CachedIdentityIndex extends IdentityIndex {
   }
 
   async lookupMany(names: readonly string[]): Promise<Map<string, IdentityRow[]>> {
-    const now = this.clock();
     const out = new Map<string, IdentityRow[]>();
-    const waiting: Promise<void>[] = [];
-    for (const name of names) {
-      if (out.has(name)) continue;
-      const found = this.cache.get(name, (n) => this.batcher.load(n), now);
-      if (found instanceof Promise) {
-        out.set(name, []);
-        waiting.push(found.then((e) => void out.set(name, rowsOf(name, e))));
-      } else out.set(name, rowsOf(name, found));
-    }
-    if (waiting.length) await Promise.all(waiting);
+    // One batch load for all misses (no promise per name); misses join the current tick's batch of single lookups.
+    const loading = this.cache.getMany(
+      names,
+      (missing) => this.batcher.loadAll(missing),
+      this.clock(),
+      out,
+      rowsOf,
+    );
+    if (loading) await loading;
     return out;
   }
 

@@ -25,8 +25,19 @@ export interface CacheSnapshot extends CacheStats {
   trusted: boolean;
 }
 
+/** A load of one key (`get`). */
 interface InFlight<V> {
   promise: Promise<V>;
+  stale: boolean;
+}
+
+/**
+ * A load of many keys (`getMany`), registered under each of them: one record per batch, not a record, a promise and
+ * two closures per key (garbage that young GCs promote, since it lives across the query). An invalidation of one key
+ * just unregisters it, as the batch stores only the keys still registered to it; `stale` marks a flush.
+ */
+interface BatchInFlight<V> {
+  loaded: Promise<ReadonlyMap<string, V>>;
   stale: boolean;
 }
 
@@ -41,7 +52,7 @@ interface InFlight<V> {
  */
 export class CoherentCache<V extends NonNullable<unknown>> {
   private readonly lru: LRUCache<string, V>;
-  private readonly inFlight = new Map<string, InFlight<V>>();
+  private readonly inFlight = new Map<string, InFlight<V> | BatchInFlight<V>>();
   private epoch = 0;
   private trusted = true;
   readonly stats: CacheStats = { hits: 0, misses: 0, evictions: 0, bypassed: 0 };
@@ -113,7 +124,7 @@ export class CoherentCache<V extends NonNullable<unknown>> {
     }
     this.stats.misses++;
     const running = this.inFlight.get(key);
-    if (running) return running.promise;
+    if (running) return 'promise' in running ? running.promise : valueOf(running.loaded, key);
     const startedEpoch = this.epoch;
     const entry: InFlight<V> = { promise: undefined as unknown as Promise<V>, stale: false };
     entry.promise = load(key).then(
@@ -131,11 +142,76 @@ export class CoherentCache<V extends NonNullable<unknown>> {
     return entry.promise;
   }
 
+  /**
+   * `get` for many keys with one load for all their misses: each key's value goes into `into` (through `as`), hits at
+   * once, the rest when loaded; the promise, if any, settles once every key is there. `loadMany` answers every key it
+   * is given. Same coherence as `get`: a value loaded across an invalidation of its key is handed out, not stored.
+   */
+  getMany<R>(
+    keys: Iterable<string>,
+    loadMany: (keys: string[]) => Promise<ReadonlyMap<string, V>>,
+    nowMs: number,
+    into: Map<string, R>,
+    as: (key: string, value: V) => R,
+  ): Promise<void> | undefined {
+    const missing: string[] = [];
+    let joined: Promise<void>[] | undefined;
+    const batch: BatchInFlight<V> = {
+      loaded: undefined as unknown as Promise<ReadonlyMap<string, V>>,
+      stale: false,
+    };
+    for (const key of keys) {
+      if (into.has(key)) continue;
+      const hit = this.peek(key, nowMs);
+      if (hit !== undefined) {
+        this.stats.hits++;
+        into.set(key, as(key, hit));
+        continue;
+      }
+      if (!this.trusted) {
+        this.stats.bypassed++;
+        missing.push(key);
+        continue;
+      }
+      const running = this.inFlight.get(key);
+      if (running === batch) continue; // a duplicate key
+      this.stats.misses++;
+      if (running) {
+        const p = 'promise' in running ? running.promise : valueOf(running.loaded, key);
+        (joined ??= []).push(p.then((v) => void into.set(key, as(key, v))));
+        continue;
+      }
+      missing.push(key);
+      this.inFlight.set(key, batch);
+    }
+    if (missing.length === 0) return joined && Promise.all(joined).then(noop);
+    const startedEpoch = this.epoch;
+    batch.loaded = loadMany(missing).then(
+      (found) => {
+        for (const key of missing) {
+          const value = found.get(key) as V;
+          into.set(key, as(key, value));
+          // Still registered under this key: neither invalidated nor flushed (nor bypassed) since the load began.
+          if (this.inFlight.get(key) !== batch) continue;
+          this.inFlight.delete(key);
+          if (!batch.stale && startedEpoch === this.epoch && this.trusted) this.lru.set(key, value);
+        }
+        return found;
+      },
+      (err: unknown) => {
+        for (const key of missing) if (this.inFlight.get(key) === batch) this.inFlight.delete(key);
+        throw err;
+      },
+    );
+    return joined ? Promise.all([batch.loaded, ...joined]).then(noop) : batch.loaded.then(noop);
+  }
+
   invalidate(key: string): void {
     this.lru.delete(key);
     const running = this.inFlight.get(key);
     if (running) {
-      running.stale = true;
+      // A batch needs no mark: it stores only the keys still registered to it.
+      if ('promise' in running) running.stale = true;
       this.inFlight.delete(key);
     }
   }
@@ -160,4 +236,11 @@ export class CoherentCache<V extends NonNullable<unknown>> {
     for (const entry of this.inFlight.values()) entry.stale = true;
     this.inFlight.clear();
   }
+}
+
+function noop(): void {}
+
+/** One key's value out of a batch load, for a caller that joins it. */
+function valueOf<V>(loaded: Promise<ReadonlyMap<string, V>>, key: string): Promise<V> {
+  return loaded.then((m) => m.get(key) as V);
 }

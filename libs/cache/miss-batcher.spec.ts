@@ -15,6 +15,27 @@ describe('MissBatcher', () => {
     expect(calls).toEqual([['a', 'b', 'none']]);
   });
 
+  it('answers a whole batch of keys with one waiter, sharing the call with single loads of the same turn', async () => {
+    const calls: string[][] = [];
+    const b = new MissBatcher<string>(
+      async (keys) => {
+        calls.push(keys);
+        return new Map(keys.filter((k) => k !== 'none').map((k) => [k, k.toUpperCase()]));
+      },
+      () => 'ABSENT',
+    );
+    const [one, all] = await Promise.all([b.load('a'), b.loadAll(['b', 'a', 'none'])]);
+    expect(one).toBe('A');
+    expect(all).toEqual(
+      new Map([
+        ['a', 'A'],
+        ['b', 'B'],
+        ['none', 'ABSENT'],
+      ]),
+    );
+    expect(calls).toEqual([['a', 'b', 'none']]);
+  });
+
   it('passes a failed load on to every waiter of the batch', async () => {
     const b = new MissBatcher<string>(
       async () => {
