@@ -3,29 +3,15 @@
  * port. Each keeps its own identity cache; a write served by one is reflected by the other within the coherence
  * bound. Which process served a request is read from its log line (pid), found by the X-Request-Id we send.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { dropDatabase } from '../libs/store/database-setup.js';
+import { freePort, spawnEntry } from './support/api-process.js';
 import { isolatedConfig, OPERATOR_KEY } from './support/test-env.js';
 import { COHERENCE_BOUND_MS, sleep } from './support/two-instances.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const NAME = 'RFID#multi-process';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 describe('API_PROCESSES=2 (one port, a cache per process)', () => {
   const config = isolatedConfig();
@@ -71,28 +57,17 @@ describe('API_PROCESSES=2 (one port, a cache per process)', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    const { NODE_OPTIONS: _ignored, ...inherited } = process.env;
-    child = spawn(
-      process.execPath,
-      ['--import', './test/upstream-simulator/ts-register.mjs', 'apps/api/main.ts'],
-      {
-        cwd: ROOT,
-        env: {
-          ...inherited,
-          NODE_ENV: 'test',
-          DATABASE_URL: config.DATABASE_URL,
-          DATABASE_POOL_SIZE: '3',
-          REDIS_URL: config.REDIS_URL,
-          REDIS_PREFIX: config.REDIS_PREFIX,
-          TWINDEX_OPERATOR_KEY: OPERATOR_KEY,
-          HOST: '127.0.0.1',
-          PORT: String(port),
-          API_PROCESSES: '2',
-          LOG_LEVEL: 'info',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    child = spawnEntry('apps/api/main.ts', {
+      DATABASE_URL: config.DATABASE_URL,
+      DATABASE_POOL_SIZE: '3',
+      REDIS_URL: config.REDIS_URL,
+      REDIS_PREFIX: config.REDIS_PREFIX,
+      TWINDEX_OPERATOR_KEY: OPERATOR_KEY,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      API_PROCESSES: '2',
+      LOG_LEVEL: 'info',
+    });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     const deadline = Date.now() + 240_000; // two processes transpiling the sources on a busy machine

@@ -3,12 +3,9 @@
  * started as an operator would (their real entry points), once against a PostgreSQL role that does not exist —
  * a configuration error no retry fixes — and once against a port where nothing listens yet, which may heal.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { freePort, spawnEntry } from './support/api-process.js';
 import { isolatedConfig } from './support/test-env.js';
-
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 interface Run {
   child: ChildProcess;
@@ -18,21 +15,14 @@ interface Run {
 
 function start(entry: string, databaseUrl: string): Run {
   const config = isolatedConfig();
-  const { NODE_OPTIONS: _ignored, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', './test/upstream-simulator/ts-register.mjs', entry], {
-    cwd: ROOT,
-    env: {
-      ...inherited,
-      NODE_ENV: 'test',
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: config.REDIS_URL,
-      REDIS_PREFIX: config.REDIS_PREFIX,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      WORKER_METRICS_PORT: '0',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawnEntry(entry, {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: config.REDIS_URL,
+    REDIS_PREFIX: config.REDIS_PREFIX,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    WORKER_METRICS_PORT: '0',
+    LOG_LEVEL: 'info',
   });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -47,15 +37,6 @@ async function waitFor(what: () => boolean, ms: number): Promise<void> {
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** A port on 127.0.0.1 that was free a moment ago and has nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 const pgUrl = (user: string, port = 5432) =>
@@ -84,7 +65,7 @@ describe.each([
   });
 
   it('keeps waiting, saying so, while PostgreSQL is not reachable yet', async () => {
-    const run = start(entry, pgUrl('postgres', await closedPort()));
+    const run = start(entry, pgUrl('postgres', await freePort()));
     try {
       await waitFor(() => (run.output().match(/PostgreSQL not ready/g) ?? []).length >= 2, 90_000);
       expect(run.child.exitCode).toBeNull();

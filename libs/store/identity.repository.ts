@@ -189,18 +189,28 @@ export async function insertSyncedIdentities(
             AS u(name, visibility, validity_ts, created_ts, updated_ts)
      ON CONFLICT (name, twin, owner) DO NOTHING
      RETURNING name`,
-    [
-      twin,
-      account,
-      source,
-      rows.map((p) => p.name),
-      rows.map((p) => p.visibility ?? null),
-      rows.map((p) => p.validityTs),
-      rows.map((p) => p.createdTs),
-      rows.map((p) => p.updatedTs),
-    ],
+    syncedRowParams(twin, account, source, rows),
   );
   return inserted.map((r) => r.name);
+}
+
+/** $1…$8 of the two statements above and below: the twin, its account and source, then the rows as columns. */
+function syncedRowParams(
+  twin: string,
+  account: string,
+  source: string,
+  rows: readonly SyncedIdentity[],
+): unknown[] {
+  return [
+    twin,
+    account,
+    source,
+    rows.map((p) => p.name),
+    rows.map((p) => p.visibility ?? null),
+    rows.map((p) => p.validityTs),
+    rows.map((p) => p.createdTs),
+    rows.map((p) => p.updatedTs),
+  ];
 }
 
 /** One set-based upsert; rows whose attributes are unchanged are not written (and notify nothing). */
@@ -227,16 +237,7 @@ export async function upsertSyncedIdentities(
      WHERE (i.visibility, i.validity_ts, i.created_ts, i.updated_ts, i.source) IS DISTINCT FROM
            (${visibility}, EXCLUDED.validity_ts, EXCLUDED.created_ts, EXCLUDED.updated_ts, EXCLUDED.source)
      RETURNING 1`,
-    [
-      twin,
-      account,
-      source,
-      rows.map((p) => p.name),
-      rows.map((p) => p.visibility ?? null),
-      rows.map((p) => p.validityTs),
-      rows.map((p) => p.createdTs),
-      rows.map((p) => p.updatedTs),
-    ],
+    syncedRowParams(twin, account, source, rows),
   );
   return written.length;
 }

@@ -1,5 +1,6 @@
 import { isValidIdentityName } from '../domain/identity/identity-name.js';
 import { normalizeUuid } from '../domain/identity/uuid.js';
+import type { SyncedTwin } from '../store/twin.repository.js';
 import type { UpstreamIdentities, UpstreamTwin } from './upstream-schemas.js';
 
 /** An identity of the source's own account, as upstream has it. */
@@ -21,17 +22,8 @@ export interface PlannedGrant {
   updatedTs: number;
 }
 
-export interface PlannedTwin {
-  uuid: string;
-  owner: string;
-  status: 'alive' | 'terminated';
-  description: Record<string, unknown>;
-  creator: string;
-  createdTs: number;
-  updatedTs: number;
-  terminatedTs: number | null;
-  terminator: string | null;
-}
+/** A twin as the reconcile writes it: the store's shape (the one writer of twins). */
+export type PlannedTwin = SyncedTwin;
 
 export interface RejectedEntry {
   name: string;

@@ -25,30 +25,19 @@ export class ApiProcess {
   /** Starts the API on a free port of 127.0.0.1 and waits until it answers /health/live. */
   static async start(config: TwindexConfig, env: Record<string, string> = {}): Promise<ApiProcess> {
     const port = await freePort();
-    const { NODE_OPTIONS: _ignored, ...inherited } = process.env;
-    const child = spawn(
-      process.execPath,
-      ['--import', './test/upstream-simulator/ts-register.mjs', 'apps/api/main.ts'],
-      {
-        cwd: ROOT,
-        env: {
-          ...inherited,
-          NODE_ENV: 'test',
-          DATABASE_URL: config.DATABASE_URL,
-          DATABASE_POOL_SIZE: '5',
-          REDIS_URL: config.REDIS_URL,
-          REDIS_PREFIX: config.REDIS_PREFIX,
-          TWINDEX_OPERATOR_KEY: config.TWINDEX_OPERATOR_KEY ?? '',
-          TWINDEX_SECRET_KEY: config.TWINDEX_SECRET_KEY ?? '',
-          SYNC_ALLOWED_HOSTS: config.SYNC_ALLOWED_HOSTS ?? '',
-          HOST: '127.0.0.1',
-          PORT: String(port),
-          LOG_LEVEL: 'warn',
-          ...env,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawnEntry('apps/api/main.ts', {
+      DATABASE_URL: config.DATABASE_URL,
+      DATABASE_POOL_SIZE: '5',
+      REDIS_URL: config.REDIS_URL,
+      REDIS_PREFIX: config.REDIS_PREFIX,
+      TWINDEX_OPERATOR_KEY: config.TWINDEX_OPERATOR_KEY ?? '',
+      TWINDEX_SECRET_KEY: config.TWINDEX_SECRET_KEY ?? '',
+      SYNC_ALLOWED_HOSTS: config.SYNC_ALLOWED_HOSTS ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ...env,
+    });
     const api = new ApiProcess(child, `http://127.0.0.1:${port}`);
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -74,7 +63,21 @@ export class ApiProcess {
   }
 }
 
-async function freePort(): Promise<number> {
+/**
+ * Runs one of our entry points (apps/api/main.ts, apps/worker/main.ts) as an operator would, through the swc loader,
+ * with the test environment plus `env`; stdout and stderr are piped for the caller to read.
+ */
+export function spawnEntry(entry: string, env: Record<string, string>): ChildProcess {
+  const { NODE_OPTIONS: _ignored, ...inherited } = process.env;
+  return spawn(process.execPath, ['--import', './test/upstream-simulator/ts-register.mjs', entry], {
+    cwd: ROOT,
+    env: { ...inherited, NODE_ENV: 'test', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** A port of 127.0.0.1 that was free a moment ago (nothing listens on it until someone takes it). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
