@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { loadConfig } from '../libs/config/index.js';
 import { bullConnection } from '../libs/queue/bull-connection.js';
-import { QUEUES } from '../libs/queue/queue-names.js';
+import { QUEUES } from '../libs/queue/job-catalogue.js';
 import { SyncProducer } from '../libs/queue/sync-producer.js';
 import { dropDatabase, ensureDatabase, runMigrations } from '../libs/store/database-setup.js';
 import { credentialContext } from '../libs/sync/credential-context.js';

@@ -7,7 +7,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { bullConnection } from '../libs/queue/bull-connection.js';
-import { QUEUES } from '../libs/queue/queue-names.js';
+import { QUEUES } from '../libs/queue/job-catalogue.js';
 import { credentialContext } from '../libs/sync/credential-context.js';
 import { SecretBox } from '../libs/sync/secret-box.js';
 import { ApiProcess } from './support/api-process.js';

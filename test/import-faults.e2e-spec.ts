@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { Pool } from 'pg';
 import { ImportSweeper } from '../apps/worker/imports/import-sweeper.js';
 import { bullConnection } from '../libs/queue/bull-connection.js';
-import { QUEUES } from '../libs/queue/queue-names.js';
+import { QUEUES } from '../libs/queue/job-catalogue.js';
 import { aName, aTwin, expectStatus, resolve } from './support/factories.js';
 import { expectErrorShape, TestApi, type TestAccount } from './support/test-app.js';
 import { isolatedConfig } from './support/test-env.js';

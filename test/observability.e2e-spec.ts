@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
 import { bullConnection } from '../libs/queue/bull-connection.js';
-import { QUEUES } from '../libs/queue/queue-names.js';
+import { QUEUES } from '../libs/queue/job-catalogue.js';
 import { WorkerMetricsServer } from '../apps/worker/metrics/metrics-server.js';
 import { aName, aTwin } from './support/factories.js';
 import { TestApi, type TestAccount } from './support/test-app.js';

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { bullConnection } from '../libs/queue/bull-connection.js';
-import { QUEUES } from '../libs/queue/queue-names.js';
+import { QUEUES } from '../libs/queue/job-catalogue.js';
 import { type TestAccount, TestApi } from './support/test-app.js';
 import { isolatedConfig } from './support/test-env.js';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { bullConnection } from '../libs/queue/bull-connection.js';
-import { QUEUES } from '../libs/queue/queue-names.js';
+import { QUEUES } from '../libs/queue/job-catalogue.js';
 import { expectErrorShape, type TestAccount, TestApi } from './support/test-app.js';
 
 /** The sync API without a worker: sources, their secrets and schedules, runs being queued, webhook admission. */

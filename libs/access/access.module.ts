@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { AbuseLimiter } from './abuse-limiter.js';
+import { AbuseLimiter } from '../admission/abuse-limiter.js';
 import { AuthService } from './auth.service.js';
 import { PrincipalRepository } from './principal.repository.js';
 

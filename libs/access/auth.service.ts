@@ -6,12 +6,12 @@ import { allowedActions } from '../domain/access/permission-evaluation.js';
 import { forbidden, TwindexError, unauthorized } from '../domain/errors.js';
 import { storedRule } from '../domain/rules/index.js';
 import { type TwinSharing, twinRuleUnderSharing } from '../domain/visibility/twin-sharing.js';
-import { AbuseLimiter } from './abuse-limiter.js';
+import { AbuseLimiter } from '../admission/abuse-limiter.js';
 import { type Principal } from './principal.js';
 import { PrincipalRepository, type PrincipalRow } from './principal.repository.js';
 import { isWellFormedSecret, SECRET_LENGTH, secretFromHeader, secretHashHex } from './secret-token.js';
 import { looksLikeUserToken, type UserTokenClaims, UserTokenCodec } from './user-token.js';
-import { nowSeconds } from '../store/clock.js';
+import { nowSeconds } from '../clock/clock.js';
 
 const TOUCH_EVERY_MS = 60_000;
 const EMPTY_DICT: Record<string, unknown> = Object.freeze({});

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from '../store/cursor-codec.js';
+import { decodeCursor, encodeCursor } from '../paging/cursor-codec.js';
 
 /**
  * Opaque keyset cursor for the permission lists: the (created_ts, id) of the last item served, as base64url JSON.

@@ -3,7 +3,7 @@ import { Db } from '../store/db.js';
 import { type ImportWrite, mergeImportBatch } from '../store/identity.repository.js';
 import { MAX_IMPORT_ERRORS } from './import-staging.js';
 import { ImportsRepository } from './imports.repository.js';
-import { nowSeconds } from '../store/clock.js';
+import { nowSeconds } from '../clock/clock.js';
 
 /** Staged rows merged per transaction (one progress step each). */
 export const MERGE_BATCH_ROWS = 100_000;

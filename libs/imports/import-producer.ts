@@ -3,7 +3,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
 import { TwindexError } from '../domain/errors.js';
 import { throttledErrorLog } from '../queue/error-log.js';
-import { JOBS, type JobPayloads } from '../queue/queue-names.js';
+import { JOBS, type JobPayloads } from '../queue/job-catalogue.js';
 
 const MERGE_JOB_OPTIONS: JobsOptions = {
   attempts: 3,

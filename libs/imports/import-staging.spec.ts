@@ -1,5 +1,5 @@
 import { TwindexError } from '../domain/errors.js';
-import { ImportAdmission, TooManyImportsError } from './import-admission.js';
+import { ImportAdmission, TooManyImportsError } from '../admission/import-admission.js';
 import { copyRow, csvColumns, StageTally } from './import-staging.js';
 
 const twin = '2729e2aa-e513-4404-8b99-12f127e3b918';

@@ -8,8 +8,8 @@ import {
   LineProblem,
   parseCsvFields,
   parseImportLine,
-} from './import-line-parser.js';
-import { LineSplitter } from './import-lines.js';
+} from './record-parser.js';
+import { LineSplitter } from './line-splitter.js';
 
 /** The report keeps the first 1,000 bad lines (sync.md); the rest are only counted. */
 export const MAX_IMPORT_ERRORS = 1_000;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db, type Queryable } from '../store/db.js';
-import type { ImportFormat } from './import-lines.js';
-import type { LineError } from './import-line-parser.js';
+import type { ImportFormat } from './line-splitter.js';
+import type { LineError } from './record-parser.js';
 
 export type ImportStatus = 'queued' | 'running' | 'completed' | 'failed';
 

@@ -3,7 +3,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
 import { CONFIG, type TwindexConfig } from '../config/index.js';
 import { throttledErrorLog } from './error-log.js';
-import { JOBS, type JobPayloads, type SyncMode } from './queue-names.js';
+import { JOBS, type JobPayloads, type SyncMode } from './job-catalogue.js';
 
 /**
  * Twin syncs: retried with backoff long enough to ride out a minute's outage (SYNC_TWIN_ATTEMPTS/_BACKOFF_MS), and

@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { CONFIG, type TwindexConfig } from '../config/index.js';
 import { bullConnection } from './bull-connection.js';
-import { QUEUES } from './queue-names.js';
+import { QUEUES } from './job-catalogue.js';
 import { SyncProducer } from './sync-producer.js';
 
 /**

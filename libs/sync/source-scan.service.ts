@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { normalizeUuid } from '../domain/identity/uuid.js';
-import type { JobPayloads } from '../queue/queue-names.js';
+import type { JobPayloads } from '../queue/job-catalogue.js';
 import { SyncProducer } from '../queue/sync-producer.js';
 import { Db } from '../store/db.js';
 import { databaseNow } from './sync-clock.js';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { removeSourceRowsOfTwins } from '../store/grant-writer.js';
 import { Db, type Queryable, type TransactionQueryable } from '../store/db.js';
-import type { SyncMode } from '../queue/queue-names.js';
+import type { SyncMode } from '../queue/job-catalogue.js';
 import { removeOrphanSyncedTwins } from '../store/twin.repository.js';
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed';

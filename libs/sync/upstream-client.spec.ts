@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SourceLimiter } from './source-limiter.js';
+import { SourceLimiter } from '../admission/source-limiter.js';
 import { UpstreamAddressPolicy } from './upstream-address.js';
 import { parseRetryAfter, UpstreamClient, UpstreamError } from './upstream-client.js';
 

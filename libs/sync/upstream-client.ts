@@ -1,7 +1,7 @@
 import { type Dispatcher, fetch as undiciFetch } from 'undici';
 import type { z } from 'zod';
 import { AddressRefused, type UpstreamAddressPolicy } from './upstream-address.js';
-import { realSleep, type Sleep, type SourceLimiter } from './source-limiter.js';
+import { realSleep, type Sleep, type SourceLimiter } from '../admission/source-limiter.js';
 import {
   identitiesSchema,
   twinSchema,

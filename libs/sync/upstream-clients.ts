@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent } from 'undici';
 import { CONFIG, type TwindexConfig } from '../config/index.js';
 import { SecretBox } from './secret-box.js';
-import { SourceLimiter } from './source-limiter.js';
+import { SourceLimiter } from '../admission/source-limiter.js';
 import { SYNC_OPTIONS, type SyncOptions } from './sync-options.js';
 import type { SyncSourceWithSecret } from './sync-sources.repository.js';
 import { UpstreamAddressPolicy } from './upstream-address.js';

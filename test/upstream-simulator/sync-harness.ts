@@ -6,7 +6,7 @@ import type { Client } from 'pg';
 import { WorkerModule } from '../../apps/worker/worker.module.js';
 import type { TwindexConfig } from '../../libs/config/index.js';
 import { bullConnection } from '../../libs/queue/bull-connection.js';
-import { QUEUES } from '../../libs/queue/queue-names.js';
+import { QUEUES } from '../../libs/queue/job-catalogue.js';
 import type { SyncOptions } from '../../libs/sync/sync-options.js';
 import type { TestApi } from '../support/test-app.js';
 import type { UpstreamSimulator } from './simulator.js';

@@ -1,9 +1,9 @@
 import { InvalidParameterError } from '../../../libs/domain/visibility/query-parameters.js';
-import { decodeCursor as decodeParts, encodeCursor } from '../../../libs/store/cursor-codec.js';
+import { decodeCursor as decodeParts, encodeCursor } from '../../../libs/paging/cursor-codec.js';
 
 export { encodeCursor };
 
-/** A cursor query parameter (libs/store/cursor-codec.ts); one that does not decode is `400 invalid_parameter`. */
+/** A cursor query parameter (libs/paging/cursor-codec.ts); one that does not decode is `400 invalid_parameter`. */
 export function decodeCursor(raw: unknown, parameter = 'cursor'): unknown[] | undefined {
   if (raw === undefined) return undefined;
   const parts = decodeParts(single(raw, parameter), 512);

@@ -19,7 +19,7 @@ import {
 import { IdentityIndex } from '../../../libs/store/identity-index.js';
 import { TwinRepository } from '../../../libs/store/twin.repository.js';
 import { storedRule } from '../../../libs/domain/rules/index.js';
-import { nowSeconds } from '../../../libs/store/clock.js';
+import { nowSeconds } from '../../../libs/clock/clock.js';
 
 export interface ListedStoredIdentity {
   identity: StoredIdentity;

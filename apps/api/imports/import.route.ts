@@ -11,9 +11,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService } from '../../../libs/access/auth.service.js';
 import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { badRequest, TwindexError } from '../../../libs/domain/errors.js';
-import { ImportAdmission, TooManyImportsError } from '../../../libs/imports/import-admission.js';
+import { ImportAdmission, TooManyImportsError } from '../../../libs/admission/import-admission.js';
 import { IMPORT_DB, type ImportDb } from '../../../libs/imports/import-db.js';
-import type { ImportFormat } from '../../../libs/imports/import-lines.js';
+import type { ImportFormat } from '../../../libs/imports/line-splitter.js';
 import { ImportProducer, QUEUE_DEADLINE_MS, withDeadline } from '../../../libs/imports/import-producer.js';
 import { REDIS } from '../../../libs/queue/redis.module.js';
 import type { Redis } from 'ioredis';
@@ -28,7 +28,7 @@ import {
 import { ImportsRepository } from '../../../libs/imports/imports.repository.js';
 import { authenticateRequest } from '../http/auth.guard.js';
 import { sendError } from '../http/send-error.js';
-import { nowSeconds } from '../../../libs/store/clock.js';
+import { nowSeconds } from '../../../libs/clock/clock.js';
 
 export const IMPORT_ROUTE_PATH = '/imports';
 

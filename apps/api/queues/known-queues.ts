@@ -1,7 +1,7 @@
 import type { ModuleRef } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { QUEUES } from '../../../libs/queue/queue-names.js';
+import { QUEUES } from '../../../libs/queue/job-catalogue.js';
 
 /**
  * The BullMQ Queue instances this API process already holds (registered by the modules that produce to them, e.g.

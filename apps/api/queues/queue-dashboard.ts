@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { AbuseLimiter } from '../../../libs/access/abuse-limiter.js';
+import { AbuseLimiter } from '../../../libs/admission/abuse-limiter.js';
 import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { knownQueues } from './known-queues.js';
 import { QUEUE_DASHBOARD_PATH, registerQueueDashboard } from './queue-dashboard-access.js';

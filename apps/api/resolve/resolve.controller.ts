@@ -12,7 +12,7 @@ import { parseInput } from '../http/validate.js';
 import { Caller, type RequestCaller } from '../http/caller.js';
 import { type ResolveResult, renderResolveAnswer } from './resolve-answer.js';
 import { ResolveService } from './resolve.service.js';
-import { nowSeconds } from '../../../libs/store/clock.js';
+import { nowSeconds } from '../../../libs/clock/clock.js';
 
 /** api.md: a batch names at most 1,000 identities. */
 export const MAX_BATCH_IDENTITIES = 1000;

@@ -14,7 +14,7 @@ import { traceOf } from '../http/trace-id.js';
 import { sendError, sendRawError } from '../http/send-error.js';
 import { type ResolveAnswer, ResolveService } from './resolve.service.js';
 import { resolveAnswerJson } from './resolve-answer.js';
-import { nowSeconds } from '../../../libs/store/clock.js';
+import { nowSeconds } from '../../../libs/clock/clock.js';
 
 export const RESOLVE_ROUTE_PATH = '/resolve/:identity';
 const PREFIX = '/resolve/';

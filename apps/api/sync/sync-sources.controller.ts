@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { AbuseLimiter } from '../../../libs/access/abuse-limiter.js';
+import { AbuseLimiter } from '../../../libs/admission/abuse-limiter.js';
 import { TwindexError } from '../../../libs/domain/errors.js';
 import { OwnCredential, RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';

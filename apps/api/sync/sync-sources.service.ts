@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { badRequest, notFound, TwindexError, unauthorized } from '../../../libs/domain/errors.js';
 import { normalizeUuid } from '../../../libs/domain/identity/uuid.js';
-import type { SyncMode } from '../../../libs/queue/queue-names.js';
+import type { SyncMode } from '../../../libs/queue/job-catalogue.js';
 import { SyncProducer, WEBHOOK_DEBOUNCE_MS } from '../../../libs/queue/sync-producer.js';
 import { Db } from '../../../libs/store/db.js';
 import { SecretBox } from '../../../libs/sync/secret-box.js';
@@ -13,7 +13,7 @@ import { SyncRunsRepository } from '../../../libs/sync/sync-runs.repository.js';
 import { type SyncSource, SyncSourcesRepository } from '../../../libs/sync/sync-sources.repository.js';
 import type { CreateSourceInput, UpdateSourceInput } from './source-body.js';
 import { type RunView, runView, type SourceView, sourceView } from './sync-views.js';
-import { nowSeconds } from '../../../libs/store/clock.js';
+import { nowSeconds } from '../../../libs/clock/clock.js';
 
 /** Queue calls made inside a request give up after this; the request answers 503. */
 const QUEUE_TIMEOUT_MS = 5_000;

@@ -8,7 +8,7 @@ import { type AuditActor, AuditLogRepository } from '../../../libs/store/audit-l
 import { Db, type Queryable } from '../../../libs/store/db.js';
 import { type IndexedTwin, TwinFactsIndex } from '../../../libs/store/identity-index.js';
 import { TwinRepository, type TwinScanPosition } from '../../../libs/store/twin.repository.js';
-import { nowSeconds } from '../../../libs/store/clock.js';
+import { nowSeconds } from '../../../libs/clock/clock.js';
 
 export interface TwinScanRequest {
   count: number;

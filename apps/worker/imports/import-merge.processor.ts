@@ -3,7 +3,7 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { ImportMergeService, type MergeOutcome } from '../../../libs/imports/import-merge.service.js';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
-import { JOBS, readPayload } from '../../../libs/queue/queue-names.js';
+import { JOBS, readPayload } from '../../../libs/queue/job-catalogue.js';
 import { WORKER_LOCKS } from '../sync/index.js';
 
 /**

@@ -3,7 +3,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { ImportMergeService } from '../../../libs/imports/import-merge.service.js';
 import { ImportProducer } from '../../../libs/imports/import-producer.js';
 import { ImportsRepository } from '../../../libs/imports/imports.repository.js';
-import { QUEUES } from '../../../libs/queue/queue-names.js';
+import { QUEUES } from '../../../libs/queue/job-catalogue.js';
 import { ImportMergeProcessor } from './import-merge.processor.js';
 import { ImportSweeper } from './import-sweeper.js';
 

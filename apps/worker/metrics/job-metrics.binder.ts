@@ -2,7 +2,7 @@ import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { WorkerHost } from '@nestjs/bullmq';
 import type { Job, Worker } from 'bullmq';
-import { QUEUES } from '../../../libs/queue/queue-names.js';
+import { QUEUES } from '../../../libs/queue/job-catalogue.js';
 import { WorkerMetrics } from './worker-metrics.js';
 
 const JOB_OF_QUEUE: Record<string, string> = {

@@ -2,7 +2,7 @@ import { type BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
-import { JOBS, readPayload } from '../../../libs/queue/queue-names.js';
+import { JOBS, readPayload } from '../../../libs/queue/job-catalogue.js';
 import { ForeignJobError } from '../../../libs/sync/foreign-job.error.js';
 import { ScanFailure, SourceScanService } from '../../../libs/sync/source-scan.service.js';
 import { WORKER_LOCKS } from './worker-locks.js';

@@ -3,7 +3,7 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
-import { JOBS, readPayload } from '../../../libs/queue/queue-names.js';
+import { JOBS, readPayload } from '../../../libs/queue/job-catalogue.js';
 import { ForeignJobError } from '../../../libs/sync/foreign-job.error.js';
 import { TwinSyncFailure, TwinSyncService } from '../../../libs/sync/twin-sync.service.js';
 import { WORKER_LOCKS } from './worker-locks.js';

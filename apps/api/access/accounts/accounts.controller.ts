@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, Inject, Patch, Post, Req } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { AbuseLimiter } from '../../../../libs/access/abuse-limiter.js';
+import { AbuseLimiter } from '../../../../libs/admission/abuse-limiter.js';
 import { isOperatorKey } from '../../../../libs/access/operator-key.js';
 import { CONFIG, type TwindexConfig } from '../../../../libs/config/index.js';
 import { forbidden, unauthorized } from '../../../../libs/domain/errors.js';

@@ -13,7 +13,7 @@ import { userView, type UserView } from '../users/user-view.js';
 import { UsersRepository } from '../users/users.repository.js';
 import type { CreateAccountInput, UpdateAccountInput } from './account-body.js';
 import { type AccountRow, AccountsRepository } from './accounts.repository.js';
-import { nowSeconds } from '../../../../libs/store/clock.js';
+import { nowSeconds } from '../../../../libs/clock/clock.js';
 
 export interface AccountView {
   uuid: string;

@@ -16,7 +16,7 @@ import {
   permissionView,
 } from './permission-view.js';
 import { type PermissionRow, PermissionsRepository } from './permissions.repository.js';
-import { nowSeconds } from '../../../../libs/store/clock.js';
+import { nowSeconds } from '../../../../libs/clock/clock.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 

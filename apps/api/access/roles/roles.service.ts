@@ -12,7 +12,7 @@ import type { CreateRoleInput, UpdateRoleInput } from './role-body.js';
 import { assertRoleName, assertRuleCompiles, normalizeActions } from './role-validation.js';
 import { roleView, type RoleView } from './role-view.js';
 import { RolesRepository } from './roles.repository.js';
-import { nowSeconds } from '../../../../libs/store/clock.js';
+import { nowSeconds } from '../../../../libs/clock/clock.js';
 
 // PostgreSQL foreign_key_violation: a user was given the role between our check and the delete.
 const FOREIGN_KEY_VIOLATION = '23503';

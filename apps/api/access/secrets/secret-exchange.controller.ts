@@ -1,6 +1,6 @@
 import { Body, Controller, Param, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { AbuseLimiter } from '../../../../libs/access/abuse-limiter.js';
+import { AbuseLimiter } from '../../../../libs/admission/abuse-limiter.js';
 import { TwindexError } from '../../../../libs/domain/errors.js';
 import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';

@@ -12,7 +12,7 @@ import { assertMayGrant, effectiveActions } from '../../../../libs/domain/access
 import { notFound, unauthorized } from '../../../../libs/domain/errors.js';
 import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
 import { Db, type Queryable } from '../../../../libs/store/db.js';
-import { nowSeconds } from '../../../../libs/store/clock.js';
+import { nowSeconds } from '../../../../libs/clock/clock.js';
 import { GrantsRepository } from '../grants.repository.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { secretView, type SecretView, userSecretView, type UserSecretView } from './secret-view.js';

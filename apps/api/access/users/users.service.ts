@@ -10,7 +10,7 @@ import { assertFreeName, userDescription } from '../names.js';
 import type { CreateUserInput, UpdateUserInput } from './user-body.js';
 import { userView, type UserView } from './user-view.js';
 import { type UserRow, UsersRepository } from './users.repository.js';
-import { nowSeconds } from '../../../../libs/store/clock.js';
+import { nowSeconds } from '../../../../libs/clock/clock.js';
 
 const invalidRole = () => badRequest('invalid_role', "Role is not one of this account's roles");
 

@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { JOBS, type JobName, QUEUES, readPayload } from './queue-names.js';
+import { JOBS, type JobName, QUEUES, readPayload } from './job-catalogue.js';
 
 describe('the job catalogue', () => {
   it('puts every job on a known queue, and every queue carries at least one job', () => {

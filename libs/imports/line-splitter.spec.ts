@@ -1,5 +1,5 @@
-import { LineSplitter, MAX_IMPORT_LINE_LENGTH, type ReceivedLine } from './import-lines.js';
-import { LineProblem, parseCsvLine, parseImportLine } from './import-line-parser.js';
+import { LineSplitter, MAX_IMPORT_LINE_LENGTH, type ReceivedLine } from './line-splitter.js';
+import { LineProblem, parseCsvLine, parseImportLine } from './record-parser.js';
 
 function split(chunks: Array<Buffer | string>): ReceivedLine[] {
   const s = new LineSplitter();

@@ -1,7 +1,7 @@
 import { isValidIdentityName } from '../domain/identity/identity-name.js';
 import { normalizeUuid } from '../domain/identity/uuid.js';
 import { ruleTextProblem } from '../domain/rules/index.js';
-import type { ImportFormat } from './import-lines.js';
+import type { ImportFormat } from './line-splitter.js';
 
 /** One valid line, ready to merge (the twin's existence and visibility are checked per batch). */
 export interface ImportRecord {
