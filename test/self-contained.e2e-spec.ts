@@ -23,7 +23,7 @@ function hits(
   for (const { path, text } of trackedTexts()) {
     text.split('\n').forEach((line, k) => {
       for (const match of line.matchAll(new RegExp(pattern.source, 'g'))) {
-        if (keep(path, match as RegExpExecArray)) found.push(`${path}:${k + 1}: ${line.trim()}`);
+        if (keep(path, match)) found.push(`${path}:${k + 1}: ${line.trim()}`);
       }
     });
   }

@@ -48,7 +48,12 @@ function schemaDefaults(): Map<string, string> {
   return new Map(
     Object.keys(configSchema.shape).map((name) => {
       const value = defaults[name];
-      return [name, value === undefined ? 'unset' : String(value)];
+      // Defaults are strings, numbers or booleans; anything else prints as JSON (and will not match the doc).
+      const text =
+        typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+          ? String(value)
+          : JSON.stringify(value);
+      return [name, value === undefined ? 'unset' : text];
     }),
   );
 }
