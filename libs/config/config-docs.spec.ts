@@ -4,6 +4,7 @@ import { configSchema } from './config.schema.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const OPERATIONS = join(ROOT, 'docs/operations.md');
+const ENV_EXAMPLE = join(ROOT, '.env.example');
 
 interface DocumentedVariable {
   name: string;
@@ -90,5 +91,27 @@ describe('docs/operations.md configuration table', () => {
     expect(() => documentedVariables(doc('| `HOST`, `PORT` | `a`, `b` | z |'))).toThrow(
       /one variable per row/,
     );
+  });
+});
+
+describe('.env.example', () => {
+  // `NAME=value` lines; a blank value means the default (loadConfig ignores blank variables).
+  const lines = readFileSync(ENV_EXAMPLE, 'utf8')
+    .split('\n')
+    .map((l) => /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null);
+  const schema = schemaDefaults();
+
+  it('lists every variable of the config schema and no other', () => {
+    const names = lines.map((m) => m[1]);
+    expect([...schema.keys()].filter((n) => !names.includes(n))).toEqual([]);
+    expect(names.filter((n) => !schema.has(n))).toEqual([]);
+  });
+
+  it('gives each variable it fills in the default of the schema', () => {
+    const wrong = lines
+      .filter((m) => m[2] !== '' && schema.get(m[1]) !== m[2])
+      .map((m) => ({ variable: m[1], example: m[2], schema: schema.get(m[1]) }));
+    expect(wrong).toEqual([]);
   });
 });
