@@ -1,12 +1,12 @@
 import type { AuthService } from '../../libs/access/auth.service.js';
 import { createPool, Db } from '../../libs/store/db.js';
-import { AccountsRepository } from '../api/access/accounts/accounts.repository.js';
-import { AccountsService, type CreatedAccount } from '../api/access/accounts/accounts.service.js';
-import { RolesRepository } from '../api/access/roles/roles.repository.js';
-import { SecretsRepository } from '../api/access/secrets/secrets.repository.js';
-import { SecretsService } from '../api/access/secrets/secrets.service.js';
-import { UsersRepository } from '../api/access/users/users.repository.js';
-import { GrantsRepository } from '../api/access/grants.repository.js';
+import { AccountsRepository } from '../../libs/access/accounts/accounts.repository.js';
+import { AccountsService, type CreatedAccount } from '../../libs/access/accounts/accounts.service.js';
+import { RolesRepository } from '../../libs/access/roles/roles.repository.js';
+import { SecretsRepository } from '../../libs/access/secrets/secrets.repository.js';
+import { SecretsService } from '../../libs/access/secrets/secrets.service.js';
+import { UsersRepository } from '../../libs/access/users/users.repository.js';
+import { GrantsRepository } from '../../libs/access/grants.repository.js';
 
 /** A one-off command on one connection: generous deadlines, so a slow first connection does not fail it. */
 const CLI_DEADLINES = {

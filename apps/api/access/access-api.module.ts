@@ -1,23 +1,23 @@
 import { Module } from '@nestjs/common';
 import { AccountController, AccountsController } from './accounts/accounts.controller.js';
-import { AccountsRepository } from './accounts/accounts.repository.js';
-import { AccountsService } from './accounts/accounts.service.js';
-import { GrantsRepository } from './grants.repository.js';
+import { AccountsRepository } from '../../../libs/access/accounts/accounts.repository.js';
+import { AccountsService } from '../../../libs/access/accounts/accounts.service.js';
+import { GrantsRepository } from '../../../libs/access/grants.repository.js';
 import { PermissionsController } from './permissions/permissions.controller.js';
-import { PermissionsRepository } from './permissions/permissions.repository.js';
-import { PermissionsService } from './permissions/permissions.service.js';
+import { PermissionsRepository } from '../../../libs/access/permissions/permissions.repository.js';
+import { PermissionsService } from '../../../libs/access/permissions/permissions.service.js';
 import { RolesController } from './roles/roles.controller.js';
-import { RolesRepository } from './roles/roles.repository.js';
-import { RolesService } from './roles/roles.service.js';
+import { RolesRepository } from '../../../libs/access/roles/roles.repository.js';
+import { RolesService } from '../../../libs/access/roles/roles.service.js';
 import { SecretExchangeController } from './secrets/secret-exchange.controller.js';
 import { UserSecretsController } from './secrets/secrets.controller.js';
-import { SecretsRepository } from './secrets/secrets.repository.js';
-import { SecretsService } from './secrets/secrets.service.js';
+import { SecretsRepository } from '../../../libs/access/secrets/secrets.repository.js';
+import { SecretsService } from '../../../libs/access/secrets/secrets.service.js';
 import { UsersController } from './users/users.controller.js';
-import { UsersRepository } from './users/users.repository.js';
-import { UsersService } from './users/users.service.js';
+import { UsersRepository } from '../../../libs/access/users/users.repository.js';
+import { UsersService } from '../../../libs/access/users/users.service.js';
 import { TokensController } from './tokens/tokens.controller.js';
-import { TokensService } from './tokens/tokens.service.js';
+import { TokensService } from '../../../libs/access/tokens/tokens.service.js';
 import { WhoAmIController } from './whoami/whoami.controller.js';
 
 /**

@@ -10,7 +10,11 @@ import { parseInput } from '../../http/validate.js';
 import { ApiZodBody } from '../../http/openapi-body.js';
 import { principalOf } from '../../http/caller.js';
 import { createAccountSchema, updateAccountSchema } from './account-body.js';
-import { AccountsService, type AccountView, type CreatedAccount } from './accounts.service.js';
+import {
+  AccountsService,
+  type AccountView,
+  type CreatedAccount,
+} from '../../../../libs/access/accounts/accounts.service.js';
 
 /** `POST /accounts`: the operator's door, authenticated by TWINDEX_OPERATOR_KEY rather than a user secret. */
 @ApiTags('accounts')

@@ -1,4 +1,7 @@
-import type { AssignmentRow, PermissionRow } from './permissions.repository.js';
+import type {
+  AssignmentRow,
+  PermissionRow,
+} from '../../../../libs/access/permissions/permissions.repository.js';
 
 /** DFNS's permission resource: camelCase, ISO dates (access.md). */
 export interface PermissionView {

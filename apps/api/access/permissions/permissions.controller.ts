@@ -14,7 +14,7 @@ import {
   updatePermissionSchema,
 } from './permission-body.js';
 import { type AssignmentView, type PermissionView } from './permission-view.js';
-import { type Page, PermissionsService } from './permissions.service.js';
+import { type Page, PermissionsService } from '../../../../libs/access/permissions/permissions.service.js';
 
 /** The DFNS paging parameters of the two list endpoints. */
 const PageParams = () =>

@@ -1,4 +1,4 @@
-import type { RoleRow } from './roles.repository.js';
+import type { RoleRow } from '../../../../libs/access/roles/roles.repository.js';
 
 /** The role resource of api.md/access.md. */
 export interface RoleView {

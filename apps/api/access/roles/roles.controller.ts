@@ -8,7 +8,7 @@ import { uuidPath } from '../../http/path-id.js';
 import { principalOf } from '../../http/caller.js';
 import { createRoleSchema, updateRoleSchema } from './role-body.js';
 import { rolesByUuid, type RoleView } from './role-view.js';
-import { RolesService } from './roles.service.js';
+import { RolesService } from '../../../../libs/access/roles/roles.service.js';
 
 @ApiTags('roles')
 @ApiSecurity('secret')

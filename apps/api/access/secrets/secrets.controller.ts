@@ -8,7 +8,7 @@ import { fingerprintPath, uuidPath } from '../../http/path-id.js';
 import { principalOf } from '../../http/caller.js';
 import { createPinSchema, updateSecretSchema } from './secret-body.js';
 import { type SecretView, type UserSecretView } from './secret-view.js';
-import { type CreatedPin, SecretsService } from './secrets.service.js';
+import { type CreatedPin, SecretsService } from '../../../../libs/access/secrets/secrets.service.js';
 
 /**
  * A user's secrets on Trusted Twin's paths: the collection `/users/{user}/secrets` is Trusted Twin's one secret

@@ -6,7 +6,7 @@ import { parseInput } from '../../http/validate.js';
 import { ApiZodBody } from '../../http/openapi-body.js';
 import { principalOf } from '../../http/caller.js';
 import { createTokenSchema, refreshTokenSchema } from './token-body.js';
-import { type CreatedToken, TokensService } from './tokens.service.js';
+import { type CreatedToken, TokensService } from '../../../../libs/access/tokens/tokens.service.js';
 
 /** Trusted Twin's user tokens (access.md): signed, self-contained, short-lived; never stored. */
 @ApiTags('tokens')

@@ -1,4 +1,4 @@
-import type { UserRow } from './users.repository.js';
+import type { UserRow } from '../../../../libs/access/users/users.repository.js';
 
 /** The user resource: `description` is what rules see as USER. */
 export interface UserView {

@@ -8,7 +8,7 @@ import { uuidPath } from '../../http/path-id.js';
 import { principalOf } from '../../http/caller.js';
 import { createUserSchema, updateUserSchema } from './user-body.js';
 import { usersByUuid, type UserView } from './user-view.js';
-import { UsersService } from './users.service.js';
+import { UsersService } from '../../../../libs/access/users/users.service.js';
 
 @ApiTags('users')
 @ApiSecurity('secret')

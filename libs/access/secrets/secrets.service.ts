@@ -1,21 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { AuthService } from '../../../../libs/access/auth.service.js';
-import {
-  checkPin,
-  generatePin,
-  hashPin,
-  PIN_PATTERN,
-  PIN_VALIDITY_SECONDS,
-} from '../../../../libs/access/secret-pin.js';
-import { fingerprintOf, generateSecret, hashSecret } from '../../../../libs/access/secret-token.js';
-import { assertMayGrant, effectiveActions } from '../../../../libs/domain/access/grant-check.js';
-import { notFound, unauthorized } from '../../../../libs/domain/errors.js';
-import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
-import { Db, type Queryable } from '../../../../libs/store/db.js';
-import { nowSeconds } from '../../../../libs/clock/clock.js';
+import { AuthService } from '../auth.service.js';
+import { checkPin, generatePin, hashPin, PIN_PATTERN, PIN_VALIDITY_SECONDS } from '../secret-pin.js';
+import { fingerprintOf, generateSecret, hashSecret } from '../secret-token.js';
+import { assertMayGrant, effectiveActions } from '../../domain/access/grant-check.js';
+import { notFound, unauthorized } from '../../domain/errors.js';
+import { normalizeUuid } from '../../domain/identity/uuid.js';
+import { Db, type Queryable } from '../../store/db.js';
+import { nowSeconds } from '../../clock/clock.js';
 import { GrantsRepository } from '../grants.repository.js';
 import { UsersRepository } from '../users/users.repository.js';
-import { secretView, type SecretView, userSecretView, type UserSecretView } from './secret-view.js';
+import {
+  secretView,
+  type SecretView,
+  userSecretView,
+  type UserSecretView,
+} from '../../../apps/api/access/secrets/secret-view.js';
 import { SecretsRepository } from './secrets.repository.js';
 
 /** `create_user_secret`'s answer (Trusted Twin's shape): the secret is shown here once. */

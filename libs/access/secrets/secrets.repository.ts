@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { PIN_MAX_FAILED_ATTEMPTS } from '../../../../libs/access/secret-pin.js';
-import { Db, type Queryable } from '../../../../libs/store/db.js';
+import { PIN_MAX_FAILED_ATTEMPTS } from '../secret-pin.js';
+import { Db, type Queryable } from '../../store/db.js';
 
 export interface NewSecret {
   hash: Buffer;

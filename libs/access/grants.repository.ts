@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Statement } from '../../../libs/domain/access/permission-evaluation.js';
-import { Db, type Queryable } from '../../../libs/store/db.js';
+import type { Statement } from '../domain/access/permission-evaluation.js';
+import { Db, type Queryable } from '../store/db.js';
 
 /** What a user may do: its role's statement and the operations of its active (not archived) permissions. */
 export interface UserGrants {

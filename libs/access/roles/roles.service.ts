@@ -1,18 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuthService } from '../../../../libs/access/auth.service.js';
-import {
-  assertMayGrant,
-  effectiveActions,
-  newlyGranted,
-} from '../../../../libs/domain/access/grant-check.js';
-import { badRequest, notFound } from '../../../../libs/domain/errors.js';
-import { Db } from '../../../../libs/store/db.js';
-import type { CreateRoleInput, UpdateRoleInput } from './role-body.js';
+import { AuthService } from '../auth.service.js';
+import { assertMayGrant, effectiveActions, newlyGranted } from '../../domain/access/grant-check.js';
+import { badRequest, notFound } from '../../domain/errors.js';
+import { Db } from '../../store/db.js';
+import type { CreateRoleInput, UpdateRoleInput } from '../../../apps/api/access/roles/role-body.js';
 import { assertRoleName, assertRuleCompiles, normalizeActions } from './role-validation.js';
-import { roleView, type RoleView } from './role-view.js';
+import { roleView, type RoleView } from '../../../apps/api/access/roles/role-view.js';
 import { RolesRepository } from './roles.repository.js';
-import { nowSeconds } from '../../../../libs/clock/clock.js';
+import { nowSeconds } from '../../clock/clock.js';
 
 // PostgreSQL foreign_key_violation: a user was given the role between our check and the delete.
 const FOREIGN_KEY_VIOLATION = '23503';

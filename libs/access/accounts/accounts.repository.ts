@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Db, type Queryable } from '../../../../libs/store/db.js';
+import { Db, type Queryable } from '../../store/db.js';
 
 export interface AccountRow {
   uuid: string;

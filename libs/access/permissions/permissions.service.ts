@@ -1,22 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { AuthService } from '../../../../libs/access/auth.service.js';
-import { decodePageToken, encodePageToken, type PagePosition } from '../../../../libs/access/page-token.js';
-import { generateAssignmentId, generatePermissionId } from '../../../../libs/access/permission-id.js';
-import { assertMayGrant, newlyGranted } from '../../../../libs/domain/access/grant-check.js';
-import { duplicateActions, invalidActions } from '../../../../libs/domain/access/permission-evaluation.js';
-import { badRequest, notFound } from '../../../../libs/domain/errors.js';
-import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
-import { Db } from '../../../../libs/store/db.js';
+import { AuthService } from '../auth.service.js';
+import { decodePageToken, encodePageToken, type PagePosition } from '../page-token.js';
+import { generateAssignmentId, generatePermissionId } from '../permission-id.js';
+import { assertMayGrant, newlyGranted } from '../../domain/access/grant-check.js';
+import { duplicateActions, invalidActions } from '../../domain/access/permission-evaluation.js';
+import { badRequest, notFound } from '../../domain/errors.js';
+import { normalizeUuid } from '../../domain/identity/uuid.js';
+import { Db } from '../../store/db.js';
 import { assertFreeName } from '../names.js';
-import type { CreatePermissionInput, PageQuery, UpdatePermissionInput } from './permission-body.js';
+import type {
+  CreatePermissionInput,
+  PageQuery,
+  UpdatePermissionInput,
+} from '../../../apps/api/access/permissions/permission-body.js';
 import {
   type AssignmentView,
   assignmentView,
   type PermissionView,
   permissionView,
-} from './permission-view.js';
+} from '../../../apps/api/access/permissions/permission-view.js';
 import { type PermissionRow, PermissionsRepository } from './permissions.repository.js';
-import { nowSeconds } from '../../../../libs/clock/clock.js';
+import { nowSeconds } from '../../clock/clock.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 

@@ -1,19 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuthService } from '../../../../libs/access/auth.service.js';
-import { BUILT_IN_ROLES } from '../../../../libs/domain/access/built-in-roles.js';
-import { badRequest, notFound } from '../../../../libs/domain/errors.js';
-import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
-import { Db } from '../../../../libs/store/db.js';
+import { AuthService } from '../auth.service.js';
+import { BUILT_IN_ROLES } from '../../domain/access/built-in-roles.js';
+import { badRequest, notFound } from '../../domain/errors.js';
+import { normalizeUuid } from '../../domain/identity/uuid.js';
+import { Db } from '../../store/db.js';
 import { assertFreeName } from '../names.js';
-import { roleView, type RoleView } from '../roles/role-view.js';
+import { roleView, type RoleView } from '../../../apps/api/access/roles/role-view.js';
 import { type RoleRow, RolesRepository } from '../roles/roles.repository.js';
 import { SecretsService } from '../secrets/secrets.service.js';
-import { userView, type UserView } from '../users/user-view.js';
+import { userView, type UserView } from '../../../apps/api/access/users/user-view.js';
 import { UsersRepository } from '../users/users.repository.js';
-import type { CreateAccountInput, UpdateAccountInput } from './account-body.js';
+import type {
+  CreateAccountInput,
+  UpdateAccountInput,
+} from '../../../apps/api/access/accounts/account-body.js';
 import { type AccountRow, AccountsRepository } from './accounts.repository.js';
-import { nowSeconds } from '../../../../libs/clock/clock.js';
+import { nowSeconds } from '../../clock/clock.js';
 
 export interface AccountView {
   uuid: string;

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuthService } from '../../../../libs/access/auth.service.js';
-import { assertMayGrant, effectiveActions } from '../../../../libs/domain/access/grant-check.js';
-import { badRequest, notFound } from '../../../../libs/domain/errors.js';
-import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
-import { Db, type Queryable } from '../../../../libs/store/db.js';
+import { AuthService } from '../auth.service.js';
+import { assertMayGrant, effectiveActions } from '../../domain/access/grant-check.js';
+import { badRequest, notFound } from '../../domain/errors.js';
+import { normalizeUuid } from '../../domain/identity/uuid.js';
+import { Db, type Queryable } from '../../store/db.js';
 import { GrantsRepository } from '../grants.repository.js';
 import { assertFreeName, userDescription } from '../names.js';
-import type { CreateUserInput, UpdateUserInput } from './user-body.js';
-import { userView, type UserView } from './user-view.js';
+import type { CreateUserInput, UpdateUserInput } from '../../../apps/api/access/users/user-body.js';
+import { userView, type UserView } from '../../../apps/api/access/users/user-view.js';
 import { type UserRow, UsersRepository } from './users.repository.js';
-import { nowSeconds } from '../../../../libs/clock/clock.js';
+import { nowSeconds } from '../../clock/clock.js';
 
 const invalidRole = () => badRequest('invalid_role', "Role is not one of this account's roles");
 

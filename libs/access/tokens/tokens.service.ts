@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { AuthService } from '../../../../libs/access/auth.service.js';
-import type { Principal } from '../../../../libs/access/principal.js';
-import type { TokenOption } from '../../../../libs/access/user-token.js';
-import { badRequest, forbidden } from '../../../../libs/domain/errors.js';
-import { type CreateTokenInput, SECRET_DICT_MAX_BYTES } from './token-body.js';
+import { AuthService } from '../auth.service.js';
+import type { Principal } from '../principal.js';
+import type { TokenOption } from '../user-token.js';
+import { badRequest, forbidden } from '../../domain/errors.js';
+import { type CreateTokenInput, SECRET_DICT_MAX_BYTES } from '../../../apps/api/access/tokens/token-body.js';
 
 /** access.md: a token lives an hour unless asked otherwise, and never more than a day. */
 const DEFAULT_LIFETIME_S = 3600;

@@ -1,7 +1,7 @@
-import { invalidActions } from '../../../../libs/domain/access/permission-evaluation.js';
-import { badRequest } from '../../../../libs/domain/errors.js';
-import { assertRuleText } from '../../../../libs/domain/rules/index.js';
-import { ROLE_NAME_PATTERN } from './role-body.js';
+import { invalidActions } from '../../domain/access/permission-evaluation.js';
+import { badRequest } from '../../domain/errors.js';
+import { assertRuleText } from '../../domain/rules/index.js';
+import { ROLE_NAME_PATTERN } from '../../../apps/api/access/roles/role-body.js';
 
 export function assertRoleName(name: string): void {
   if (!ROLE_NAME_PATTERN.test(name)) {

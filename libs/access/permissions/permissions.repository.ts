@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { PagePosition } from '../../../../libs/access/page-token.js';
-import { Db, type Queryable } from '../../../../libs/store/db.js';
+import type { PagePosition } from '../page-token.js';
+import { Db, type Queryable } from '../../store/db.js';
 
 export interface PermissionRow {
   id: string;
