@@ -6,7 +6,7 @@ import { RolesRepository } from '../../libs/access/roles/roles.repository.js';
 import { SecretsRepository } from '../../libs/access/secrets/secrets.repository.js';
 import { SecretsService } from '../../libs/access/secrets/secrets.service.js';
 import { UsersRepository } from '../../libs/access/users/users.repository.js';
-import { GrantsRepository } from '../../libs/access/grants.repository.js';
+import { HeldActionsRepository } from '../../libs/access/held-actions.repository.js';
 
 /** A one-off command on one connection: generous deadlines, so a slow first connection does not fail it. */
 const CLI_DEADLINES = {
@@ -33,7 +33,7 @@ export async function createAccount(
       new SecretsRepository(db),
       users,
       noPrincipalCache,
-      new GrantsRepository(db),
+      new HeldActionsRepository(db),
     );
     const accounts = new AccountsService(
       db,

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccountController, AccountsController } from './accounts/accounts.controller.js';
 import { AccountsRepository } from '../../../libs/access/accounts/accounts.repository.js';
 import { AccountsService } from '../../../libs/access/accounts/accounts.service.js';
-import { GrantsRepository } from '../../../libs/access/grants.repository.js';
+import { HeldActionsRepository } from '../../../libs/access/held-actions.repository.js';
 import { PermissionsController } from './permissions/permissions.controller.js';
 import { PermissionsRepository } from '../../../libs/access/permissions/permissions.repository.js';
 import { PermissionsService } from '../../../libs/access/permissions/permissions.service.js';
@@ -48,7 +48,7 @@ import { WhoAmIController } from './whoami/whoami.controller.js';
     SecretsService,
     PermissionsRepository,
     PermissionsService,
-    GrantsRepository,
+    HeldActionsRepository,
     TokensService,
   ],
 })

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuthService } from '../auth.service.js';
 import { decodePageToken, encodePageToken, type PagePosition } from '../page-token.js';
 import { generateAssignmentId, generatePermissionId } from '../permission-id.js';
-import { assertMayGrant, newlyGranted } from '../../domain/access/grant-check.js';
+import { assertMayHandOut, newlyHandedOut } from '../../domain/access/escalation-check.js';
 import { duplicateActions, invalidActions } from '../../domain/access/permission-evaluation.js';
 import { badRequest, notFound } from '../../domain/errors.js';
 import { normalizeUuid } from '../../domain/identity/uuid.js';
@@ -86,7 +86,7 @@ export class PermissionsService {
   ): Promise<PermissionView> {
     assertFreeName(input.name, 'Permission', 100);
     assertOperations(input.operations);
-    assertMayGrant(held, input.operations, 'this permission');
+    assertMayHandOut(held, input.operations, 'this permission');
     const now = nowSeconds();
     const row = await this.permissions.insert({
       id: generatePermissionId(),
@@ -126,7 +126,7 @@ export class PermissionsService {
       if (current.is_archived) throw archived();
       // Its holders get whatever is added; what it already carried is nothing new.
       if (input.operations !== undefined)
-        assertMayGrant(held, newlyGranted(current.operations, input.operations), 'this permission');
+        assertMayHandOut(held, newlyHandedOut(current.operations, input.operations), 'this permission');
       return {
         name: input.name ?? current.name,
         operations: input.operations ?? current.operations,
@@ -163,7 +163,7 @@ export class PermissionsService {
       const permission = await this.permissions.find(account, id, tx, true);
       if (!permission) throw notFound('Permission');
       if (permission.is_archived) throw archived();
-      assertMayGrant(held, permission.operations, 'this permission');
+      assertMayHandOut(held, permission.operations, 'this permission');
       if (!(await this.permissions.userBelongsTo(account, user, tx))) throw invalidUser();
       const created = await this.permissions.assign(
         {

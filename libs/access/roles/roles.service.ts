@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuthService } from '../auth.service.js';
-import { assertMayGrant, effectiveActions, newlyGranted } from '../../domain/access/grant-check.js';
+import { assertMayHandOut, effectiveActions, newlyHandedOut } from '../../domain/access/escalation-check.js';
 import { badRequest, notFound } from '../../domain/errors.js';
 import { Db } from '../../store/db.js';
 import type { CreateRoleInput, UpdateRoleInput } from '../../../apps/api/access/roles/role-body.js';
@@ -37,7 +37,7 @@ export class RolesService {
     // access.md: a role created without a statement allows every action, as on Trusted Twin.
     const statement = input.statement ?? { effect: 'deny' as const, actions: null };
     const actions = normalizeActions(statement.actions);
-    assertMayGrant(held, effectiveActions({ effect: statement.effect, actions }), 'this role');
+    assertMayHandOut(held, effectiveActions({ effect: statement.effect, actions }), 'this role');
     const twinRule = input.rules?.twin_rule ?? null;
     const identityRule = input.rules?.identity_rule ?? null;
     assertRuleCompiles(twinRule, 'twin_rule');
@@ -80,7 +80,7 @@ export class RolesService {
         // Only what the new statement adds is handed out: keeping a role's existing actions gives nobody more.
         const before = effectiveActions({ effect: current.effect, actions: current.actions });
         const after = effectiveActions({ effect: input.statement.effect, actions: actions ?? null });
-        assertMayGrant(held, newlyGranted(before, after), 'this role');
+        assertMayHandOut(held, newlyHandedOut(before, after), 'this role');
       }
       return this.roles.update(
         account,

@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { AuthService } from '../auth.service.js';
 import { checkPin, generatePin, hashPin, PIN_PATTERN, PIN_VALIDITY_SECONDS } from '../secret-pin.js';
 import { fingerprintOf, generateSecret, hashSecret } from '../secret-token.js';
-import { assertMayGrant, effectiveActions } from '../../domain/access/grant-check.js';
+import { assertMayHandOut, effectiveActions } from '../../domain/access/escalation-check.js';
 import { notFound, unauthorized } from '../../domain/errors.js';
 import { normalizeUuid } from '../../domain/identity/uuid.js';
 import { Db, type Queryable } from '../../store/db.js';
 import { nowSeconds } from '../../clock/clock.js';
-import { GrantsRepository } from '../grants.repository.js';
+import { HeldActionsRepository } from '../held-actions.repository.js';
 import { UsersRepository } from '../users/users.repository.js';
 import {
   secretView,
@@ -46,7 +46,7 @@ export class SecretsService {
     private readonly secrets: SecretsRepository,
     private readonly users: UsersRepository,
     private readonly auth: AuthService,
-    private readonly grants: GrantsRepository,
+    private readonly heldActions: HeldActionsRepository,
   ) {}
 
   /** Creates a secret for a user; the caller shows it once and forgets it. Used by account creation and the PIN flow. */
@@ -87,11 +87,11 @@ export class SecretsService {
 
   /** No privilege escalation through PINs: the caller must hold every action the user holds (role + permissions). */
   async assertMayBecome(account: string, user: string, held: ReadonlySet<string>): Promise<void> {
-    const grants = await this.grants.userGrants(account, user);
-    if (!grants) throw notFound('User');
-    assertMayGrant(
+    const target = await this.heldActions.heldByUser(account, user);
+    if (!target) throw notFound('User');
+    assertMayHandOut(
       held,
-      effectiveActions(grants.statement, [grants.permissionOperations]),
+      effectiveActions(target.statement, [target.permissionOperations]),
       'a PIN for this user',
     );
   }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuthService } from '../auth.service.js';
-import { assertMayGrant, effectiveActions } from '../../domain/access/grant-check.js';
+import { assertMayHandOut, effectiveActions } from '../../domain/access/escalation-check.js';
 import { badRequest, notFound } from '../../domain/errors.js';
 import { normalizeUuid } from '../../domain/identity/uuid.js';
 import { Db, type Queryable } from '../../store/db.js';
-import { GrantsRepository } from '../grants.repository.js';
+import { HeldActionsRepository } from '../held-actions.repository.js';
 import { assertFreeName, userDescription } from '../names.js';
 import type { CreateUserInput, UpdateUserInput } from '../../../apps/api/access/users/user-body.js';
 import { userView, type UserView } from '../../../apps/api/access/users/user-view.js';
@@ -27,7 +27,7 @@ export class UsersService {
     private readonly db: Db,
     private readonly users: UsersRepository,
     private readonly auth: AuthService,
-    private readonly grants: GrantsRepository,
+    private readonly heldActions: HeldActionsRepository,
   ) {}
 
   async list(account: string): Promise<UserView[]> {
@@ -108,9 +108,9 @@ export class UsersService {
     role: string,
     q?: Queryable,
   ): Promise<void> {
-    const statement = await this.grants.roleStatement(account, role, q);
+    const statement = await this.heldActions.roleStatement(account, role, q);
     // A role of another account (or none) is left to the insert/update, which answers invalid_role.
-    if (statement) assertMayGrant(held, effectiveActions(statement), "the user's role");
+    if (statement) assertMayHandOut(held, effectiveActions(statement), "the user's role");
   }
 
   async delete(account: string, uuid: string): Promise<UserView> {
