@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { PagePosition } from '../page-token.js';
-import { Db, type Queryable } from '../../store/db.js';
+import { Db, type Queryable, type TransactionQueryable } from '../../store/db.js';
+import { notFound } from '../../domain/errors.js';
+import { AccountRows } from '../account-rows.js';
+import { PrincipalEviction } from '../principal-eviction.js';
 
 export interface PermissionRow {
   id: string;
@@ -24,9 +27,27 @@ export interface AssignmentRow {
 const PERMISSION = 'id, account, name, operations, is_immutable, is_archived, created_ts, updated_ts';
 const ASSIGNMENT = 'id, permission_id, user_uuid, account, created_ts';
 
+export type PermissionChanges = Pick<PermissionRow, 'name' | 'operations' | 'is_archived'>;
+
+/**
+ * The one writer of permissions and permission_assignments. A user's active permissions feed its cached principal,
+ * so every change to an existing permission or assignment evicts the account's principals once committed.
+ */
 @Injectable()
 export class PermissionsRepository {
-  constructor(private readonly db: Db) {}
+  private readonly rows: AccountRows<PermissionRow>;
+
+  constructor(
+    private readonly db: Db,
+    eviction: PrincipalEviction,
+  ) {
+    this.rows = new AccountRows(db, eviction, {
+      table: 'permissions',
+      key: 'id',
+      columns: PERMISSION,
+      missing: () => notFound('Permission'),
+    });
+  }
 
   async insert(p: PermissionRow): Promise<PermissionRow> {
     const rows = await this.db.query<PermissionRow>(
@@ -46,30 +67,51 @@ export class PermissionsRepository {
     );
   }
 
-  async find(
-    account: string,
-    id: string,
-    q: Queryable = this.db,
-    lock = false,
-  ): Promise<PermissionRow | undefined> {
-    const rows = await q.query<PermissionRow>(
-      `SELECT ${PERMISSION} FROM permissions WHERE id = $1 AND account = $2${lock ? ' FOR UPDATE' : ''}`,
-      [id, account],
-    );
-    return rows[0];
+  find(account: string, id: string): Promise<PermissionRow | undefined> {
+    return this.rows.find(account, id);
   }
 
-  async update(
+  /**
+   * Read-check-write of one permission under its row lock: `decide` sees the current row and answers the new
+   * state, null to leave the row as it is, or throws; `404` when the account has no such permission.
+   */
+  change(
+    account: string,
     id: string,
-    changes: Pick<PermissionRow, 'name' | 'operations' | 'is_archived' | 'updated_ts'>,
-    q: Queryable,
+    decide: (current: PermissionRow) => PermissionChanges | null,
+    updatedTs: number,
   ): Promise<PermissionRow> {
-    const rows = await q.query<PermissionRow>(
-      `UPDATE permissions SET name = $2, operations = $3, is_archived = $4, updated_ts = $5 WHERE id = $1
-       RETURNING ${PERMISSION}`,
-      [id, changes.name, changes.operations, changes.is_archived, changes.updated_ts],
-    );
-    return rows[0];
+    return this.rows.lockedWrite(account, id, async (current, tx) => {
+      const next = decide(current);
+      if (next === null) return current;
+      const rows = await tx.query<PermissionRow>(
+        `UPDATE permissions SET name = $2, operations = $3, is_archived = $4, updated_ts = $5 WHERE id = $1
+         RETURNING ${PERMISSION}`,
+        [id, next.name, next.operations, next.is_archived, updatedTs],
+      );
+      return rows[0];
+    });
+  }
+
+  /**
+   * Assigns the permission to a user, the permission locked so that an archive cannot commit between `check` (which
+   * sees the permission and throws to refuse) and the insert. Undefined
+   * when the user already holds it (unique (permission_id, user_uuid)).
+   */
+  assign(
+    account: string,
+    assignment: AssignmentRow,
+    check: (permission: PermissionRow, tx: TransactionQueryable) => Promise<void>,
+  ): Promise<AssignmentRow | undefined> {
+    return this.rows.lockedWrite(account, assignment.permission_id, async (permission, tx) => {
+      await check(permission, tx);
+      const rows = await tx.query<AssignmentRow>(
+        `INSERT INTO permission_assignments (${ASSIGNMENT}) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (permission_id, user_uuid) DO NOTHING RETURNING ${ASSIGNMENT}`,
+        [assignment.id, assignment.permission_id, assignment.user_uuid, account, assignment.created_ts],
+      );
+      return rows[0];
+    });
   }
 
   async userBelongsTo(account: string, user: string, q: Queryable): Promise<boolean> {
@@ -78,16 +120,6 @@ export class PermissionsRepository {
       account,
     ]);
     return rows.length > 0;
-  }
-
-  /** Undefined when the user already holds the permission (unique (permission_id, user_uuid)). */
-  async assign(a: AssignmentRow, q: Queryable): Promise<AssignmentRow | undefined> {
-    const rows = await q.query<AssignmentRow>(
-      `INSERT INTO permission_assignments (${ASSIGNMENT}) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (permission_id, user_uuid) DO NOTHING RETURNING ${ASSIGNMENT}`,
-      [a.id, a.permission_id, a.user_uuid, a.account, a.created_ts],
-    );
-    return rows[0];
   }
 
   /** Walks the unique (permission_id, user_uuid) index; a permission has few assignments. */
@@ -106,9 +138,12 @@ export class PermissionsRepository {
   }
 
   async revoke(account: string, permission: string, assignment: string): Promise<AssignmentRow | undefined> {
-    const rows = await this.db.query<AssignmentRow>(
-      `DELETE FROM permission_assignments WHERE id = $1 AND permission_id = $2 AND account = $3 RETURNING ${ASSIGNMENT}`,
-      [assignment, permission, account],
+    const rows = await this.rows.write(
+      account,
+      this.db.query<AssignmentRow>(
+        `DELETE FROM permission_assignments WHERE id = $1 AND permission_id = $2 AND account = $3 RETURNING ${ASSIGNMENT}`,
+        [assignment, permission, account],
+      ),
     );
     return rows[0];
   }

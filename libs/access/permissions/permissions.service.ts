@@ -1,26 +1,28 @@
 import { Injectable } from '@nestjs/common';
-import { AuthService } from '../auth.service.js';
-import { decodePageToken, encodePageToken, type PagePosition } from '../page-token.js';
-import { generateAssignmentId, generatePermissionId } from '../permission-id.js';
 import { assertMayHandOut, newlyHandedOut } from '../../domain/access/escalation-check.js';
 import { duplicateActions, invalidActions } from '../../domain/access/permission-evaluation.js';
 import { badRequest, notFound } from '../../domain/errors.js';
 import { normalizeUuid } from '../../domain/identity/uuid.js';
-import { Db } from '../../store/db.js';
-import { assertFreeName } from '../names.js';
-import type {
-  CreatePermissionInput,
-  PageQuery,
-  UpdatePermissionInput,
-} from '../../../apps/api/access/permissions/permission-body.js';
-import {
-  type AssignmentView,
-  assignmentView,
-  type PermissionView,
-  permissionView,
-} from '../../../apps/api/access/permissions/permission-view.js';
-import { type PermissionRow, PermissionsRepository } from './permissions.repository.js';
 import { nowSeconds } from '../../clock/clock.js';
+import { assertFreeName } from '../names.js';
+import { decodePageToken, encodePageToken, type PagePosition } from '../page-token.js';
+import { generateAssignmentId, generatePermissionId } from '../permission-id.js';
+import { type AssignmentRow, type PermissionRow, PermissionsRepository } from './permissions.repository.js';
+
+export interface CreatePermissionInput {
+  name: string;
+  /** Catalogue actions, none twice. */
+  operations: string[];
+}
+
+/** Attributes given replace, others stay. */
+export type UpdatePermissionInput = Partial<CreatePermissionInput>;
+
+/** A page asked for: at most `limit` items (default 20), after the position a previous page's token names. */
+export interface PageQuery {
+  limit?: number;
+  paginationToken?: string;
+}
 
 export const DEFAULT_PAGE_SIZE = 20;
 
@@ -54,16 +56,12 @@ function position(query: PageQuery): PagePosition | null {
   return decoded;
 }
 
-function toPage<R extends { created_ts: number; id: string }, T>(
-  rows: R[],
-  limit: number,
-  view: (r: R) => T,
-): Page<T> {
+function toPage<R extends { created_ts: number; id: string }>(rows: R[], limit: number): Page<R> {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return rows.length > limit && last
-    ? { items: items.map(view), nextPageToken: encodePageToken({ ts: last.created_ts, id: last.id }) }
-    : { items: items.map(view) };
+    ? { items, nextPageToken: encodePageToken({ ts: last.created_ts, id: last.id }) }
+    : { items };
 }
 
 const archived = () =>
@@ -72,23 +70,19 @@ const immutable = () => badRequest('immutable', 'Permission is immutable');
 
 @Injectable()
 export class PermissionsService {
-  constructor(
-    private readonly db: Db,
-    private readonly permissions: PermissionsRepository,
-    private readonly auth: AuthService,
-  ) {}
+  constructor(private readonly permissions: PermissionsRepository) {}
 
   /** `held`: the caller's effective actions; a permission may not carry anything beyond them. */
   async create(
     account: string,
     held: ReadonlySet<string>,
     input: CreatePermissionInput,
-  ): Promise<PermissionView> {
+  ): Promise<PermissionRow> {
     assertFreeName(input.name, 'Permission', 100);
     assertOperations(input.operations);
     assertMayHandOut(held, input.operations, 'this permission');
     const now = nowSeconds();
-    const row = await this.permissions.insert({
+    return this.permissions.insert({
       id: generatePermissionId(),
       account,
       name: input.name,
@@ -98,19 +92,18 @@ export class PermissionsService {
       created_ts: now,
       updated_ts: now,
     });
-    return permissionView(row);
   }
 
-  async list(account: string, query: PageQuery): Promise<Page<PermissionView>> {
+  async list(account: string, query: PageQuery): Promise<Page<PermissionRow>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.permissions.page(account, position(query), limit + 1);
-    return toPage(rows, limit, permissionView);
+    return toPage(rows, limit);
   }
 
-  async get(account: string, id: string): Promise<PermissionView> {
+  async get(account: string, id: string): Promise<PermissionRow> {
     const row = await this.permissions.find(account, id);
     if (!row) throw notFound('Permission');
-    return permissionView(row);
+    return row;
   }
 
   async update(
@@ -118,35 +111,41 @@ export class PermissionsService {
     held: ReadonlySet<string>,
     id: string,
     input: UpdatePermissionInput,
-  ): Promise<PermissionView> {
+  ): Promise<PermissionRow> {
     if (input.name !== undefined) assertFreeName(input.name, 'Permission', 100);
     if (input.operations !== undefined) assertOperations(input.operations);
-    const row = await this.change(account, id, (current) => {
-      if (current.is_immutable) throw immutable();
-      if (current.is_archived) throw archived();
-      // Its holders get whatever is added; what it already carried is nothing new.
-      if (input.operations !== undefined)
-        assertMayHandOut(held, newlyHandedOut(current.operations, input.operations), 'this permission');
-      return {
-        name: input.name ?? current.name,
-        operations: input.operations ?? current.operations,
-        is_archived: false,
-      };
-    });
-    this.auth.invalidateAccount(account);
-    return permissionView(row);
+    return this.permissions.change(
+      account,
+      id,
+      (current) => {
+        if (current.is_immutable) throw immutable();
+        if (current.is_archived) throw archived();
+        // Its holders get whatever is added; what it already carried is nothing new.
+        if (input.operations !== undefined)
+          assertMayHandOut(held, newlyHandedOut(current.operations, input.operations), 'this permission');
+        return {
+          name: input.name ?? current.name,
+          operations: input.operations ?? current.operations,
+          is_archived: false,
+        };
+      },
+      nowSeconds(),
+    );
   }
 
   /** Idempotent: archiving an archived permission answers it unchanged. */
-  async archive(account: string, id: string): Promise<PermissionView> {
-    const row = await this.change(account, id, (current) => {
-      if (current.is_immutable) throw immutable();
-      return current.is_archived
-        ? null
-        : { name: current.name, operations: current.operations, is_archived: true };
-    });
-    this.auth.invalidateAccount(account);
-    return permissionView(row);
+  async archive(account: string, id: string): Promise<PermissionRow> {
+    return this.permissions.change(
+      account,
+      id,
+      (current) => {
+        if (current.is_immutable) throw immutable();
+        return current.is_archived
+          ? null
+          : { name: current.name, operations: current.operations, is_archived: true };
+      },
+      nowSeconds(),
+    );
   }
 
   async assign(
@@ -154,59 +153,33 @@ export class PermissionsService {
     held: ReadonlySet<string>,
     id: string,
     identityId: string,
-  ): Promise<AssignmentView> {
+  ): Promise<AssignmentRow> {
     const user = normalizeUuid(identityId);
     const invalidUser = () => badRequest('invalid_user', 'identityId is not a user of this account');
     if (user === null) throw invalidUser();
-    const row = await this.db.transaction(async (tx) => {
-      // Locked so that an archive cannot commit between this check and the insert.
-      const permission = await this.permissions.find(account, id, tx, true);
-      if (!permission) throw notFound('Permission');
-      if (permission.is_archived) throw archived();
-      assertMayHandOut(held, permission.operations, 'this permission');
-      if (!(await this.permissions.userBelongsTo(account, user, tx))) throw invalidUser();
-      const created = await this.permissions.assign(
-        {
-          id: generateAssignmentId(),
-          permission_id: id,
-          user_uuid: user,
-          account,
-          created_ts: nowSeconds(),
-        },
-        tx,
-      );
-      if (!created) throw badRequest('already_assigned', 'The user already holds this permission');
-      return created;
-    });
-    this.auth.invalidateAccount(account);
-    return assignmentView(row);
+    const created = await this.permissions.assign(
+      account,
+      { id: generateAssignmentId(), permission_id: id, user_uuid: user, account, created_ts: nowSeconds() },
+      async (permission, tx) => {
+        if (permission.is_archived) throw archived();
+        assertMayHandOut(held, permission.operations, 'this permission');
+        if (!(await this.permissions.userBelongsTo(account, user, tx))) throw invalidUser();
+      },
+    );
+    if (!created) throw badRequest('already_assigned', 'The user already holds this permission');
+    return created;
   }
 
-  async listAssignments(account: string, id: string, query: PageQuery): Promise<Page<AssignmentView>> {
+  async listAssignments(account: string, id: string, query: PageQuery): Promise<Page<AssignmentRow>> {
     if (!(await this.permissions.find(account, id))) throw notFound('Permission');
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.permissions.assignmentPage(account, id, position(query), limit + 1);
-    return toPage(rows, limit, assignmentView);
+    return toPage(rows, limit);
   }
 
-  async revoke(account: string, id: string, assignment: string): Promise<AssignmentView> {
+  async revoke(account: string, id: string, assignment: string): Promise<AssignmentRow> {
     const row = await this.permissions.revoke(account, id, assignment);
     if (!row) throw notFound('Assignment');
-    this.auth.invalidateAccount(account);
-    return assignmentView(row);
-  }
-
-  /** Read-check-write under a row lock; `decide` returns the new state, or null to leave the row as it is. */
-  private async change(
-    account: string,
-    id: string,
-    decide: (current: PermissionRow) => Pick<PermissionRow, 'name' | 'operations' | 'is_archived'> | null,
-  ): Promise<PermissionRow> {
-    return this.db.transaction(async (tx) => {
-      const current = await this.permissions.find(account, id, tx, true);
-      if (!current) throw notFound('Permission');
-      const next = decide(current);
-      return next === null ? current : this.permissions.update(id, { ...next, updated_ts: nowSeconds() }, tx);
-    });
+    return row;
   }
 }

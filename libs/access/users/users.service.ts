@@ -1,16 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuthService } from '../auth.service.js';
 import { assertMayHandOut, effectiveActions } from '../../domain/access/escalation-check.js';
 import { badRequest, notFound } from '../../domain/errors.js';
 import { normalizeUuid } from '../../domain/identity/uuid.js';
-import { Db, type Queryable } from '../../store/db.js';
+import type { Queryable } from '../../store/db.js';
+import { nowSeconds } from '../../clock/clock.js';
 import { HeldActionsRepository } from '../held-actions.repository.js';
 import { assertFreeName, userDescription } from '../names.js';
-import type { CreateUserInput, UpdateUserInput } from '../../../apps/api/access/users/user-body.js';
-import { userView, type UserView } from '../../../apps/api/access/users/user-view.js';
 import { type UserRow, UsersRepository } from './users.repository.js';
-import { nowSeconds } from '../../clock/clock.js';
+
+/** A new user; `description` is checked here (key pattern, size), so its errors name it. */
+export interface CreateUserInput {
+  name: string;
+  /** The UUID of one of the account's roles. */
+  role: string;
+  description?: unknown;
+  /** Trusted Twin's user activity-log configuration: stored and returned, no other effect. */
+  activity?: Record<string, unknown> | null;
+  status?: 'active' | 'disabled';
+}
+
+/** Attributes given replace, others stay; `description` replaces the whole object. */
+export type UpdateUserInput = Partial<CreateUserInput>;
 
 const invalidRole = () => badRequest('invalid_role', "Role is not one of this account's roles");
 
@@ -24,24 +35,22 @@ function roleUuid(value: string): string {
 @Injectable()
 export class UsersService {
   constructor(
-    private readonly db: Db,
     private readonly users: UsersRepository,
-    private readonly auth: AuthService,
     private readonly heldActions: HeldActionsRepository,
   ) {}
 
-  async list(account: string): Promise<UserView[]> {
-    return (await this.users.list(account)).map(userView);
+  list(account: string): Promise<UserRow[]> {
+    return this.users.list(account);
   }
 
-  async get(account: string, uuid: string): Promise<UserView> {
+  async get(account: string, uuid: string): Promise<UserRow> {
     const row = await this.users.find(account, uuid);
     if (!row) throw notFound('User');
-    return userView(row);
+    return row;
   }
 
   /** `held`: the caller's effective actions; the user's role may not allow anything beyond them. */
-  async create(account: string, held: ReadonlySet<string>, input: CreateUserInput): Promise<UserView> {
+  async create(account: string, held: ReadonlySet<string>, input: CreateUserInput): Promise<UserRow> {
     assertFreeName(input.name, 'User', 100);
     const description = input.description === undefined ? {} : userDescription(input.description);
     const role = roleUuid(input.role);
@@ -59,7 +68,7 @@ export class UsersService {
       updated_ts: now,
     });
     if (!row) throw invalidRole();
-    return userView(row);
+    return row;
   }
 
   async update(
@@ -67,38 +76,24 @@ export class UsersService {
     held: ReadonlySet<string>,
     uuid: string,
     input: UpdateUserInput,
-  ): Promise<UserView> {
+  ): Promise<UserRow> {
     if (input.name !== undefined) assertFreeName(input.name, 'User', 100);
     const description = input.description === undefined ? undefined : userDescription(input.description);
     const role = input.role === undefined ? undefined : roleUuid(input.role);
-    const row = await this.db.transaction(async (tx): Promise<UserRow> => {
-      const current = await this.users.find(account, uuid, tx, true);
-      if (!current) throw notFound('User');
-      if (
-        role !== undefined &&
-        role !== current.role &&
-        !(await this.users.roleBelongsTo(account, role, tx))
-      ) {
-        throw invalidRole();
+    return this.users.change(account, uuid, async (current, tx) => {
+      if (role !== undefined && role !== current.role) {
+        if (!(await this.users.roleBelongsTo(account, role, tx))) throw invalidRole();
+        await this.assertMayGiveRole(account, held, role, tx);
       }
-      if (role !== undefined && role !== current.role) await this.assertMayGiveRole(account, held, role, tx);
-      return this.users.update(
-        account,
-        uuid,
-        {
-          name: input.name ?? current.name,
-          role: role ?? current.role,
-          description: description ?? current.description,
-          status: input.status ?? current.status,
-          activity: input.activity === undefined ? (current.activity ?? null) : input.activity,
-          updated_ts: nowSeconds(),
-        },
-        tx,
-      );
+      return {
+        name: input.name ?? current.name,
+        role: role ?? current.role,
+        description: description ?? current.description,
+        status: input.status ?? current.status,
+        activity: input.activity === undefined ? (current.activity ?? null) : input.activity,
+        updated_ts: nowSeconds(),
+      };
     });
-    // Status, role and description (USER in rules) all feed the cached principal.
-    this.auth.invalidateAccount(account);
-    return userView(row);
   }
 
   /** No privilege escalation: a role is given only by a caller holding every action it allows. */
@@ -113,10 +108,9 @@ export class UsersService {
     if (statement) assertMayHandOut(held, effectiveActions(statement), "the user's role");
   }
 
-  async delete(account: string, uuid: string): Promise<UserView> {
+  async delete(account: string, uuid: string): Promise<UserRow> {
     const row = await this.users.delete(account, uuid);
     if (!row) throw notFound('User');
-    this.auth.invalidateAccount(account);
-    return userView(row);
+    return row;
   }
 }

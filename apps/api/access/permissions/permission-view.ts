@@ -1,3 +1,4 @@
+import type { Page } from '../../../../libs/access/permissions/permissions.service.js';
 import type {
   AssignmentRow,
   PermissionRow,
@@ -45,4 +46,11 @@ export function assignmentView(row: AssignmentRow): AssignmentView {
     identityId: row.user_uuid,
     dateCreated: iso(row.created_ts),
   };
+}
+
+/** DFNS's page: `items`, and `nextPageToken` only when more follow. */
+export type PageView<V> = Page<V>;
+
+export function pageView<R, V>(view: (row: R) => V): (page: Page<R>) => PageView<V> {
+  return (page) => ({ ...page, items: page.items.map((row) => view(row)) });
 }

@@ -24,10 +24,3 @@ export function roleView(row: RoleRow): RoleView {
     updated_ts: row.updated_ts,
   };
 }
-
-/** Trusted Twin answers lists of roles as a dictionary keyed by UUID; insertion order keeps ours (built-ins first). */
-export function rolesByUuid(views: RoleView[]): Record<string, RoleView> {
-  const out: Record<string, RoleView> = {};
-  for (const v of views) out[v.uuid] = v;
-  return out;
-}

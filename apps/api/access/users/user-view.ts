@@ -26,10 +26,3 @@ export function userView(row: UserRow): UserView {
     updated_ts: row.updated_ts,
   };
 }
-
-/** Trusted Twin answers lists of users as a dictionary keyed by UUID. */
-export function usersByUuid(views: UserView[]): Record<string, UserView> {
-  const out: Record<string, UserView> = {};
-  for (const v of views) out[v.uuid] = v;
-  return out;
-}
