@@ -14,12 +14,12 @@ export interface AccountTable {
 /**
  * The shape the access tables share (roles, users, permissions): rows of one account, found by their key within
  * it — another account's row reads as missing — and changed by read-check-write under the row's lock, after which
- * the account's cached principals are evicted. The repositories of those tables hold one each, so the lookup, the
+ * the account's cached principals are evicted. The repositories of those tables extend it, so the lookup, the
  * lock and the eviction are written once.
  */
 export class AccountRows<Row extends QueryResultRow> {
   constructor(
-    private readonly db: Db,
+    protected readonly db: Db,
     private readonly eviction: PrincipalEviction,
     private readonly at: AccountTable,
   ) {}

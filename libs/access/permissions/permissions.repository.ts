@@ -34,14 +34,9 @@ export type PermissionChanges = Pick<PermissionRow, 'name' | 'operations' | 'is_
  * so every change to an existing permission or assignment evicts the account's principals once committed.
  */
 @Injectable()
-export class PermissionsRepository {
-  private readonly rows: AccountRows<PermissionRow>;
-
-  constructor(
-    private readonly db: Db,
-    eviction: PrincipalEviction,
-  ) {
-    this.rows = new AccountRows(db, eviction, {
+export class PermissionsRepository extends AccountRows<PermissionRow> {
+  constructor(db: Db, eviction: PrincipalEviction) {
+    super(db, eviction, {
       table: 'permissions',
       key: 'id',
       columns: PERMISSION,
@@ -67,10 +62,6 @@ export class PermissionsRepository {
     );
   }
 
-  find(account: string, id: string): Promise<PermissionRow | undefined> {
-    return this.rows.find(account, id);
-  }
-
   /**
    * Read-check-write of one permission under its row lock: `decide` sees the current row and answers the new
    * state, null to leave the row as it is, or throws; `404` when the account has no such permission.
@@ -81,7 +72,7 @@ export class PermissionsRepository {
     decide: (current: PermissionRow) => PermissionChanges | null,
     updatedTs: number,
   ): Promise<PermissionRow> {
-    return this.rows.lockedWrite(account, id, async (current, tx) => {
+    return this.lockedWrite(account, id, async (current, tx) => {
       const next = decide(current);
       if (next === null) return current;
       const rows = await tx.query<PermissionRow>(
@@ -103,7 +94,7 @@ export class PermissionsRepository {
     assignment: AssignmentRow,
     check: (permission: PermissionRow, tx: TransactionQueryable) => Promise<void>,
   ): Promise<AssignmentRow | undefined> {
-    return this.rows.lockedWrite(account, assignment.permission_id, async (permission, tx) => {
+    return this.lockedWrite(account, assignment.permission_id, async (permission, tx) => {
       await check(permission, tx);
       const rows = await tx.query<AssignmentRow>(
         `INSERT INTO permission_assignments (${ASSIGNMENT}) VALUES ($1, $2, $3, $4, $5)
@@ -138,7 +129,7 @@ export class PermissionsRepository {
   }
 
   async revoke(account: string, permission: string, assignment: string): Promise<AssignmentRow | undefined> {
-    const rows = await this.rows.write(
+    const rows = await this.write(
       account,
       this.db.query<AssignmentRow>(
         `DELETE FROM permission_assignments WHERE id = $1 AND permission_id = $2 AND account = $3 RETURNING ${ASSIGNMENT}`,

@@ -30,19 +30,9 @@ const COLUMNS =
 
 /** The roles table's one writer. A role's statement and rules feed the cached principal of every holder. */
 @Injectable()
-export class RolesRepository {
-  private readonly rows: AccountRows<RoleRow>;
-
-  constructor(
-    private readonly db: Db,
-    eviction: PrincipalEviction,
-  ) {
-    this.rows = new AccountRows(db, eviction, {
-      table: 'roles',
-      key: 'uuid',
-      columns: COLUMNS,
-      missing: () => notFound('Role'),
-    });
+export class RolesRepository extends AccountRows<RoleRow> {
+  constructor(db: Db, eviction: PrincipalEviction) {
+    super(db, eviction, { table: 'roles', key: 'uuid', columns: COLUMNS, missing: () => notFound('Role') });
   }
 
   async insert(role: NewRole, q: Queryable = this.db): Promise<RoleRow> {
@@ -73,19 +63,13 @@ export class RolesRepository {
     );
   }
 
-  find(account: string, uuid: string): Promise<RoleRow | undefined> {
-    return this.rows.find(account, uuid);
-  }
-
   /**
    * Read-check-write of one role under its row lock: `decide` sees the current row and answers the new state,
    * or throws; `404` when the account has no such role. The account's cached principals are evicted once
    * committed: every holder's allowed actions and rules may have changed.
    */
   change(account: string, uuid: string, decide: (current: RoleRow) => RoleChanges): Promise<RoleRow> {
-    return this.rows.lockedWrite(account, uuid, (current, tx) =>
-      this.update(account, uuid, decide(current), tx),
-    );
+    return this.lockedWrite(account, uuid, (current, tx) => this.update(account, uuid, decide(current), tx));
   }
 
   /**
@@ -97,7 +81,7 @@ export class RolesRepository {
     uuid: string,
     check: (current: RoleRow, held: boolean) => RoleRow,
   ): Promise<RoleRow> {
-    return this.rows.lockedWrite(account, uuid, async (current, tx) => {
+    return this.lockedWrite(account, uuid, async (current, tx) => {
       const deleted = check(current, await this.isHeld(uuid, tx));
       await tx.query(`DELETE FROM roles WHERE uuid = $1 AND account = $2`, [uuid, account]);
       return deleted;

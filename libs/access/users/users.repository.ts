@@ -25,19 +25,9 @@ export type UserChanges = Pick<
 
 /** The users table's one writer. Status, role and description (USER in rules) all feed the cached principal. */
 @Injectable()
-export class UsersRepository {
-  private readonly rows: AccountRows<UserRow>;
-
-  constructor(
-    private readonly db: Db,
-    eviction: PrincipalEviction,
-  ) {
-    this.rows = new AccountRows(db, eviction, {
-      table: 'users',
-      key: 'uuid',
-      columns: COLUMNS,
-      missing: () => notFound('User'),
-    });
+export class UsersRepository extends AccountRows<UserRow> {
+  constructor(db: Db, eviction: PrincipalEviction) {
+    super(db, eviction, { table: 'users', key: 'uuid', columns: COLUMNS, missing: () => notFound('User') });
   }
 
   /**
@@ -72,10 +62,6 @@ export class UsersRepository {
     );
   }
 
-  find(account: string, uuid: string): Promise<UserRow | undefined> {
-    return this.rows.find(account, uuid);
-  }
-
   /**
    * Read-check-write of one user under its row lock: `decide` sees the current row and answers the new state,
    * or throws; `404` when the account has no such user. The account's cached principals are evicted once
@@ -86,7 +72,7 @@ export class UsersRepository {
     uuid: string,
     decide: (current: UserRow, tx: TransactionQueryable) => Promise<UserChanges>,
   ): Promise<UserRow> {
-    return this.rows.lockedWrite(account, uuid, async (current, tx) =>
+    return this.lockedWrite(account, uuid, async (current, tx) =>
       this.update(account, uuid, await decide(current, tx), tx),
     );
   }
@@ -119,7 +105,7 @@ export class UsersRepository {
 
   /** Secrets, the pending PIN and permission assignments go with the user (ON DELETE CASCADE). */
   async delete(account: string, uuid: string): Promise<UserRow | undefined> {
-    const rows = await this.rows.write(
+    const rows = await this.write(
       account,
       this.db.query<UserRow>(`DELETE FROM users WHERE uuid = $1 AND account = $2 RETURNING ${COLUMNS}`, [
         uuid,
