@@ -54,6 +54,16 @@ const boundaries = [
   },
   { target: './apps/api', from: './apps/worker', message: 'the api and the worker are separate deployables' },
   { target: './apps/worker', from: './apps/api', message: 'the api and the worker are separate deployables' },
+  {
+    target: './apps/cli',
+    from: './apps/api',
+    message: "the command line uses libs (e.g. libs/access for accounts), never the API's internals",
+  },
+  {
+    target: './apps/cli',
+    from: './apps/worker',
+    message: "the command line uses libs, never the worker's internals",
+  },
   ...featureZones('apps/api', ['http']),
   ...featureZones('apps/worker', []),
 ];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expectErrorShape, type HttpResponse, type TestAccount, TestApi } from './support/test-app.js';
 
-/** Permissions and assignments (DFNS shape, access.md): CRUD, paging, and the grants they add to a role. */
+/** Permissions and assignments (DFNS shape, access.md): CRUD, paging, and the actions they add to a role's statement. */
 
 function expectStatus(res: HttpResponse, status: number): void {
   if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.text}`);
@@ -266,8 +266,8 @@ describe('permissions and assignments', () => {
     });
   });
 
-  describe('grants', () => {
-    it('grants an action the role lacks, at once', async () => {
+  describe('what a permission allows', () => {
+    it('allows an action the role lacks, at once', async () => {
       const denied = await api.get('/users', { secret: narrow.secret });
       expectErrorShape(denied, 403, 'forbidden');
       expect(denied.body.description).toContain('get_users');
@@ -281,7 +281,7 @@ describe('permissions and assignments', () => {
       await api.delete(`/permissions/${permission}/assignments/${assignment}`, { secret: acme.secret });
     });
 
-    it('stops granting at once when the assignment is revoked', async () => {
+    it('stops allowing at once when the assignment is revoked', async () => {
       const permission = await aPermission(['get_users']);
       const assignment = await assign(permission, narrow.user);
       expect((await api.get('/users', { secret: narrow.secret })).status).toBe(200);
@@ -289,7 +289,7 @@ describe('permissions and assignments', () => {
       expectErrorShape(await api.get('/users', { secret: narrow.secret }), 403, 'forbidden');
     });
 
-    it('stops granting at once when the permission is archived', async () => {
+    it('stops allowing at once when the permission is archived', async () => {
       const permission = await aPermission(['get_users']);
       await assign(permission, narrow.user);
       expect((await api.get('/users', { secret: narrow.secret })).status).toBe(200);

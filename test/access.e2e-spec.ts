@@ -4,7 +4,7 @@ import { BUILT_IN_ROLES } from '../libs/domain/access/built-in-roles.js';
 import { expectErrorShape, type HttpResponse, type TestAccount, TestApi } from './support/test-app.js';
 import { OPERATOR_KEY } from './support/test-env.js';
 
-/** Accounts, the account, whoami, roles and users over real HTTP; secrets and grants have their own suites. */
+/** Accounts, the account, whoami, roles and users over real HTTP; secrets and permissions have their own suites. */
 
 const operator = { authorization: `Bearer ${OPERATOR_KEY}` };
 

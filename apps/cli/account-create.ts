@@ -1,12 +1,5 @@
-import type { AuthService } from '../../libs/access/auth.service.js';
+import { accountsWithoutPrincipalCache, type CreatedAccount } from '../../libs/access/index.js';
 import { createPool, Db } from '../../libs/store/db.js';
-import { AccountsRepository } from '../api/access/accounts/accounts.repository.js';
-import { AccountsService, type CreatedAccount } from '../api/access/accounts/accounts.service.js';
-import { RolesRepository } from '../api/access/roles/roles.repository.js';
-import { SecretsRepository } from '../api/access/secrets/secrets.repository.js';
-import { SecretsService } from '../api/access/secrets/secrets.service.js';
-import { UsersRepository } from '../api/access/users/users.repository.js';
-import { GrantsRepository } from '../api/access/grants.repository.js';
 
 /** A one-off command on one connection: generous deadlines, so a slow first connection does not fail it. */
 const CLI_DEADLINES = {
@@ -16,45 +9,14 @@ const CLI_DEADLINES = {
   keepAliveMs: 10_000,
 };
 
-/**
- * `POST /accounts` without the HTTP: the same service, built by hand on one connection. Creating an account
- * touches no cached principal, so the principal cache (AuthService, which needs the change feed) is not built.
- */
+/** `POST /accounts` without the HTTP: the same service of libs/access, on one connection. */
 export async function createAccount(
   databaseUrl: string,
   input: { name: string; uuid?: string },
 ): Promise<CreatedAccount> {
   const db = new Db(createPool(databaseUrl, 1, CLI_DEADLINES));
   try {
-    const users = new UsersRepository(db);
-    const noPrincipalCache = {} as AuthService;
-    const secrets = new SecretsService(
-      db,
-      new SecretsRepository(db),
-      users,
-      noPrincipalCache,
-      new GrantsRepository(db),
-    );
-    const accounts = new AccountsService(
-      db,
-      new AccountsRepository(db),
-      new RolesRepository(db),
-      users,
-      secrets,
-      noPrincipalCache,
-    );
-    return await accounts.create(input);
-  } finally {
-    await db.pool.end();
-  }
-}
-
-/** How many accounts exist (npm start says how to create the first). */
-export async function countAccounts(databaseUrl: string): Promise<number> {
-  const db = new Db(createPool(databaseUrl, 1, CLI_DEADLINES));
-  try {
-    const [row] = await db.query<{ n: string }>('SELECT count(*) AS n FROM accounts');
-    return Number(row.n);
+    return await accountsWithoutPrincipalCache(db).create(input);
   } finally {
     await db.pool.end();
   }

@@ -1,29 +1,18 @@
 import { Module } from '@nestjs/common';
 import { AccountController, AccountsController } from './accounts/accounts.controller.js';
-import { AccountsRepository } from './accounts/accounts.repository.js';
-import { AccountsService } from './accounts/accounts.service.js';
-import { GrantsRepository } from './grants.repository.js';
 import { PermissionsController } from './permissions/permissions.controller.js';
-import { PermissionsRepository } from './permissions/permissions.repository.js';
-import { PermissionsService } from './permissions/permissions.service.js';
 import { RolesController } from './roles/roles.controller.js';
-import { RolesRepository } from './roles/roles.repository.js';
-import { RolesService } from './roles/roles.service.js';
 import { SecretExchangeController } from './secrets/secret-exchange.controller.js';
 import { UserSecretsController } from './secrets/secrets.controller.js';
-import { SecretsRepository } from './secrets/secrets.repository.js';
-import { SecretsService } from './secrets/secrets.service.js';
-import { UsersController } from './users/users.controller.js';
-import { UsersRepository } from './users/users.repository.js';
-import { UsersService } from './users/users.service.js';
 import { TokensController } from './tokens/tokens.controller.js';
-import { TokensService } from './tokens/tokens.service.js';
+import { UsersController } from './users/users.controller.js';
 import { WhoAmIController } from './whoami/whoami.controller.js';
 
 /**
- * Accounts, users, roles, secrets, permissions and whoami endpoints (access.md). Authentication and the
- * principal cache live in libs/access (AuthService); every write that changes access evicts the account's cached
- * principals here before answering, and the schema's triggers do the same on every other instance.
+ * The HTTP of accounts, users, roles, secrets, tokens, permissions and whoami: controllers, request bodies and
+ * response views only. The services behind them come from libs/access (AccessModule, global), whose writers evict
+ * the account's cached principals before the endpoint answers; the schema's triggers do the same on every other
+ * instance.
  */
 @Module({
   controllers: [
@@ -36,20 +25,6 @@ import { WhoAmIController } from './whoami/whoami.controller.js';
     PermissionsController,
     WhoAmIController,
     TokensController,
-  ],
-  providers: [
-    AccountsRepository,
-    AccountsService,
-    RolesRepository,
-    RolesService,
-    UsersRepository,
-    UsersService,
-    SecretsRepository,
-    SecretsService,
-    PermissionsRepository,
-    PermissionsService,
-    GrantsRepository,
-    TokensService,
   ],
 })
 export class AccessApiModule {}

@@ -50,7 +50,7 @@ const READ_ONLY_ACTIONS: readonly Action[] = [...READ_INDEX, ...TOKENS, ...READ_
  * - `get_account` allowed (as for ReadOnly) and `get_log` allowed: an operator runs the index's writes and syncs and
  *   needs to audit them.
  * An explicit allow list (not `deny` of the admin actions) so that an action added to the catalogue later is not
- * silently granted to every existing Operator token.
+ * silently handed out to every existing Operator token.
  */
 const OPERATOR_ACTIONS: readonly Action[] = [
   ...twins,

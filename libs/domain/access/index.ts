@@ -1,4 +1,4 @@
 export * from './action-catalogue.js';
 export * from './built-in-roles.js';
 export * from './permission-evaluation.js';
-export * from './grant-check.js';
+export * from './escalation-check.js';

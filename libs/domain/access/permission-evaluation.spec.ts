@@ -29,22 +29,22 @@ describe('isAllowedByStatement', () => {
 
 describe('isActionAllowed', () => {
   const none: Statement = { effect: 'allow', actions: [] };
-  it('grants through the role', () => {
+  it('allows through the role', () => {
     expect(isActionAllowed({ effect: 'allow', actions: ['get_twin'] }, [], 'get_twin')).toBe(true);
   });
-  it('grants through any active permission', () => {
+  it('allows through any active permission', () => {
     expect(isActionAllowed(none, [['who_am_i'], ['resolve_twin_identity', 'get_twin']], 'get_twin')).toBe(
       true,
     );
   });
-  it('a permission cannot take away what the role grants', () => {
+  it('a permission cannot take away what the role allows', () => {
     expect(isActionAllowed({ effect: 'deny', actions: [] }, [['who_am_i']], 'get_twin')).toBe(true);
   });
-  it('denies when neither grants', () => {
+  it('denies when neither allows', () => {
     expect(isActionAllowed(none, [['who_am_i']], 'get_twin')).toBe(false);
     expect(isActionAllowed({ effect: 'deny', actions: ['get_twin'] }, [], 'get_twin')).toBe(false);
   });
-  it('never grants a name outside the catalogue, even if a permission lists it', () => {
+  it('never allows a name outside the catalogue, even if a permission lists it', () => {
     expect(isActionAllowed(none, [['create_user_secret']], 'create_user_secret')).toBe(false);
   });
 });
@@ -109,7 +109,7 @@ describe('permission evaluation properties', () => {
     );
   });
 
-  it('allow grants exactly the listed catalogue actions; null equals []', () => {
+  it('allow admits exactly the listed catalogue actions; null equals []', () => {
     fc.assert(
       fc.property(actionList, action, (actions, a) => {
         expect(isAllowedByStatement({ effect: 'allow', actions }, a)).toBe((actions ?? []).includes(a));
@@ -145,7 +145,7 @@ describe('permission evaluation properties', () => {
     );
   });
 
-  it('built-in roles with any permissions still only ever grant catalogue actions, Admin grants all', () => {
+  it('built-in roles with any permissions still only ever allow catalogue actions, Admin allows all', () => {
     fc.assert(
       fc.property(permissions, (perms) => {
         for (const role of BUILT_IN_ROLES) {

@@ -11,7 +11,7 @@ export interface Statement {
 
 /**
  * Whether the statement alone allows `action`. Names outside the catalogue are never allowed, even under `deny`:
- * a typo'd or future action must fail closed rather than be granted by "everything except".
+ * a typo'd or future action must fail closed rather than be allowed by "everything except".
  */
 export function isAllowedByStatement(statement: Statement, action: string): boolean {
   if (!isAction(action)) return false;

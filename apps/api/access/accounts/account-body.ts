@@ -14,6 +14,3 @@ export const updateAccountSchema = z.strictObject({
    */
   resource_access_log: z.record(z.string(), z.unknown()).nullable().optional(),
 });
-
-export type CreateAccountInput = z.output<typeof createAccountSchema>;
-export type UpdateAccountInput = z.output<typeof updateAccountSchema>;

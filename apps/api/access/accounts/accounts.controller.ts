@@ -10,7 +10,13 @@ import { parseInput } from '../../http/validate.js';
 import { ApiZodBody } from '../../http/openapi-body.js';
 import { principalOf } from '../../http/caller.js';
 import { createAccountSchema, updateAccountSchema } from './account-body.js';
-import { AccountsService, type AccountView, type CreatedAccount } from './accounts.service.js';
+import { AccountsService } from '../../../../libs/access/accounts/accounts.service.js';
+import {
+  type AccountView,
+  accountView,
+  type CreatedAccountView,
+  createdAccountView,
+} from './account-view.js';
 
 /** `POST /accounts`: the operator's door, authenticated by TWINDEX_OPERATOR_KEY rather than a user secret. */
 @ApiTags('accounts')
@@ -39,7 +45,7 @@ export class AccountsController {
     @Headers('authorization') authorization: string | undefined,
     @Body() body: unknown,
     @Req() request: FastifyRequest,
-  ): Promise<CreatedAccount> {
+  ): Promise<CreatedAccountView> {
     const configured = this.config.TWINDEX_OPERATOR_KEY;
     // Nobody holds a key that is not configured: the door is shut, not merely locked.
     if (configured === undefined)
@@ -48,7 +54,7 @@ export class AccountsController {
       await this.limiter.recordFailure(request.ip);
       throw unauthorized('Missing or wrong operator key');
     }
-    return this.accounts.create(parseInput(createAccountSchema, body));
+    return createdAccountView(await this.accounts.create(parseInput(createAccountSchema, body)));
   }
 }
 
@@ -61,15 +67,16 @@ export class AccountController {
   @Get()
   @RequiresAction('get_account')
   @ApiOperation({ operationId: 'get_account', summary: "The caller's account" })
-  get(@Req() req: FastifyRequest): Promise<AccountView> {
-    return this.accounts.get(principalOf(req).account);
+  async get(@Req() req: FastifyRequest): Promise<AccountView> {
+    return accountView(await this.accounts.get(principalOf(req).account));
   }
 
   @Patch()
   @RequiresAction('update_account')
   @ApiOperation({ operationId: 'update_account', summary: "Rename the caller's account" })
   @ApiZodBody(updateAccountSchema)
-  update(@Req() req: FastifyRequest, @Body() body: unknown): Promise<AccountView> {
-    return this.accounts.update(principalOf(req).account, parseInput(updateAccountSchema, body));
+  async update(@Req() req: FastifyRequest, @Body() body: unknown): Promise<AccountView> {
+    const input = parseInput(updateAccountSchema, body);
+    return accountView(await this.accounts.update(principalOf(req).account, input));
   }
 }

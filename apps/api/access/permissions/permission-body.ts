@@ -36,7 +36,3 @@ export const pageQuerySchema = z.object({
   limit: limit.optional(),
   paginationToken: z.string().optional(),
 });
-
-export type CreatePermissionInput = z.output<typeof createPermissionSchema>;
-export type UpdatePermissionInput = z.output<typeof updatePermissionSchema>;
-export type PageQuery = z.output<typeof pageQuerySchema>;

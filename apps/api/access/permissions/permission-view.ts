@@ -1,4 +1,8 @@
-import type { AssignmentRow, PermissionRow } from './permissions.repository.js';
+import type { Page } from '../../../../libs/access/permissions/permissions.service.js';
+import type {
+  AssignmentRow,
+  PermissionRow,
+} from '../../../../libs/access/permissions/permissions.repository.js';
 
 /** DFNS's permission resource: camelCase, ISO dates (access.md). */
 export interface PermissionView {
@@ -42,4 +46,11 @@ export function assignmentView(row: AssignmentRow): AssignmentView {
     identityId: row.user_uuid,
     dateCreated: iso(row.created_ts),
   };
+}
+
+/** DFNS's page: `items`, and `nextPageToken` only when more follow. */
+export type PageView<V> = Page<V>;
+
+export function pageView<R, V>(view: (row: R) => V): (page: Page<R>) => PageView<V> {
+  return (page) => ({ ...page, items: page.items.map((row) => view(row)) });
 }

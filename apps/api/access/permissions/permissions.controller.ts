@@ -13,8 +13,15 @@ import {
   pageQuerySchema,
   updatePermissionSchema,
 } from './permission-body.js';
-import { type AssignmentView, type PermissionView } from './permission-view.js';
-import { type Page, PermissionsService } from './permissions.service.js';
+import {
+  type AssignmentView,
+  assignmentView,
+  type PageView,
+  pageView,
+  type PermissionView,
+  permissionView,
+} from './permission-view.js';
+import { PermissionsService } from '../../../../libs/access/permissions/permissions.service.js';
 
 /** The DFNS paging parameters of the two list endpoints. */
 const PageParams = () =>
@@ -34,11 +41,9 @@ export class PermissionsController {
   @ApiOperation({ operationId: 'create_permission', summary: 'Create a named, assignable set of operations' })
   @ApiZodBody(createPermissionSchema)
   create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<PermissionView> {
-    return this.permissions.create(
-      principalOf(req).account,
-      principalOf(req).allowed,
-      parseInput(createPermissionSchema, body),
-    );
+    return this.permissions
+      .create(principalOf(req).account, principalOf(req).allowed, parseInput(createPermissionSchema, body))
+      .then(permissionView);
   }
 
   @Get()
@@ -48,18 +53,17 @@ export class PermissionsController {
     summary: "The account's permissions, archived ones included",
   })
   @PageParams()
-  list(@Req() req: FastifyRequest, @Query() query: unknown): Promise<Page<PermissionView>> {
-    return this.permissions.list(
-      principalOf(req).account,
-      parseInput(pageQuerySchema, query, 'invalid_parameter'),
-    );
+  list(@Req() req: FastifyRequest, @Query() query: unknown): Promise<PageView<PermissionView>> {
+    return this.permissions
+      .list(principalOf(req).account, parseInput(pageQuerySchema, query, 'invalid_parameter'))
+      .then(pageView(permissionView));
   }
 
   @Get(':id')
   @RequiresAction('get_permission')
   @ApiOperation({ operationId: 'get_permission', summary: 'One permission' })
   get(@Req() req: FastifyRequest, @Param('id') id: string): Promise<PermissionView> {
-    return this.permissions.get(principalOf(req).account, permissionIdPath(id));
+    return this.permissions.get(principalOf(req).account, permissionIdPath(id)).then(permissionView);
   }
 
   @Put(':id')
@@ -75,12 +79,14 @@ export class PermissionsController {
     @Body() body: unknown,
   ): Promise<PermissionView> {
     const permission = permissionIdPath(id);
-    return this.permissions.update(
-      principalOf(req).account,
-      principalOf(req).allowed,
-      permission,
-      parseInput(updatePermissionSchema, body),
-    );
+    return this.permissions
+      .update(
+        principalOf(req).account,
+        principalOf(req).allowed,
+        permission,
+        parseInput(updatePermissionSchema, body),
+      )
+      .then(permissionView);
   }
 
   @Put(':id/archive')
@@ -97,7 +103,7 @@ export class PermissionsController {
   ): Promise<PermissionView> {
     const permission = permissionIdPath(id);
     parseInput(archivePermissionSchema, body);
-    return this.permissions.archive(principalOf(req).account, permission);
+    return this.permissions.archive(principalOf(req).account, permission).then(permissionView);
   }
 
   @Post(':id/assignments')
@@ -114,12 +120,9 @@ export class PermissionsController {
   ): Promise<AssignmentView> {
     const permission = permissionIdPath(id);
     const input = parseInput(assignPermissionSchema, body);
-    return this.permissions.assign(
-      principalOf(req).account,
-      principalOf(req).allowed,
-      permission,
-      input.identityId,
-    );
+    return this.permissions
+      .assign(principalOf(req).account, principalOf(req).allowed, permission, input.identityId)
+      .then(assignmentView);
   }
 
   @Get(':id/assignments')
@@ -130,10 +133,12 @@ export class PermissionsController {
     @Req() req: FastifyRequest,
     @Param('id') id: string,
     @Query() query: unknown,
-  ): Promise<Page<AssignmentView>> {
+  ): Promise<PageView<AssignmentView>> {
     const permission = permissionIdPath(id);
     const page = parseInput(pageQuerySchema, query, 'invalid_parameter');
-    return this.permissions.listAssignments(principalOf(req).account, permission, page);
+    return this.permissions
+      .listAssignments(principalOf(req).account, permission, page)
+      .then(pageView(assignmentView));
   }
 
   @Delete(':id/assignments/:assignment')
@@ -148,6 +153,8 @@ export class PermissionsController {
     @Param('assignment') assignment: string,
   ): Promise<AssignmentView> {
     const permission = permissionIdPath(id);
-    return this.permissions.revoke(principalOf(req).account, permission, assignmentIdPath(assignment));
+    return this.permissions
+      .revoke(principalOf(req).account, permission, assignmentIdPath(assignment))
+      .then(assignmentView);
   }
 }

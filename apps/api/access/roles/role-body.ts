@@ -1,8 +1,5 @@
 import { z } from 'zod';
 
-/** access.md: role names; need not be unique. */
-export const ROLE_NAME_PATTERN = /^[0-9A-Za-z][0-9A-Za-z_ -]{0,30}[0-9A-Za-z]$/;
-
 /** More entries than the catalogue holds cannot be a valid list; bounds the work done on hostile input. */
 const MAX_LISTED_ACTIONS = 200;
 
@@ -30,6 +27,3 @@ export const updateRoleSchema = z.strictObject({
   statement: statementSchema.optional(),
   rules: roleRulesSchema.optional(),
 });
-
-export type CreateRoleInput = z.output<typeof createRoleSchema>;
-export type UpdateRoleInput = z.output<typeof updateRoleSchema>;

@@ -1,4 +1,4 @@
-import type { RoleRow } from './roles.repository.js';
+import type { RoleRow } from '../../../../libs/access/roles/roles.repository.js';
 
 /** The role resource of api.md/access.md. */
 export interface RoleView {
@@ -23,11 +23,4 @@ export function roleView(row: RoleRow): RoleView {
     created_ts: row.created_ts,
     updated_ts: row.updated_ts,
   };
-}
-
-/** Trusted Twin answers lists of roles as a dictionary keyed by UUID; insertion order keeps ours (built-ins first). */
-export function rolesByUuid(views: RoleView[]): Record<string, RoleView> {
-  const out: Record<string, RoleView> = {};
-  for (const v of views) out[v.uuid] = v;
-  return out;
 }

@@ -7,8 +7,9 @@ import { ApiZodBody } from '../../http/openapi-body.js';
 import { uuidPath } from '../../http/path-id.js';
 import { principalOf } from '../../http/caller.js';
 import { createRoleSchema, updateRoleSchema } from './role-body.js';
-import { rolesByUuid, type RoleView } from './role-view.js';
-import { RolesService } from './roles.service.js';
+import { byUuid } from '../by-uuid.js';
+import { roleView, type RoleView } from './role-view.js';
+import { RolesService } from '../../../../libs/access/roles/roles.service.js';
 
 @ApiTags('roles')
 @ApiSecurity('secret')
@@ -23,26 +24,23 @@ export class RolesController {
     summary: 'Create a role (no statement: every action allowed)',
   })
   @ApiZodBody(createRoleSchema)
-  create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<RoleView> {
-    return this.roles.create(
-      principalOf(req).account,
-      principalOf(req).allowed,
-      parseInput(createRoleSchema, body),
-    );
+  async create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<RoleView> {
+    const input = parseInput(createRoleSchema, body);
+    return roleView(await this.roles.create(principalOf(req).account, principalOf(req).allowed, input));
   }
 
   @Get()
   @RequiresAction('get_user_roles')
   @ApiOperation({ operationId: 'get_user_roles', summary: "The account's roles, built-ins first" })
   async list(@Req() req: FastifyRequest): Promise<{ roles: Record<string, RoleView> }> {
-    return { roles: rolesByUuid(await this.roles.list(principalOf(req).account)) };
+    return { roles: byUuid((await this.roles.list(principalOf(req).account)).map(roleView)) };
   }
 
   @Get(':role')
   @RequiresAction('get_user_role')
   @ApiOperation({ operationId: 'get_user_role', summary: 'One role' })
-  get(@Req() req: FastifyRequest, @Param('role') role: string): Promise<RoleView> {
-    return this.roles.get(principalOf(req).account, uuidPath(role, 'Role'));
+  async get(@Req() req: FastifyRequest, @Param('role') role: string): Promise<RoleView> {
+    return roleView(await this.roles.get(principalOf(req).account, uuidPath(role, 'Role')));
   }
 
   @Patch(':role')
@@ -52,14 +50,14 @@ export class RolesController {
     summary: 'Change a role; attributes given replace, others stay',
   })
   @ApiZodBody(updateRoleSchema)
-  update(@Req() req: FastifyRequest, @Param('role') role: string, @Body() body: unknown): Promise<RoleView> {
+  async update(
+    @Req() req: FastifyRequest,
+    @Param('role') role: string,
+    @Body() body: unknown,
+  ): Promise<RoleView> {
     const uuid = uuidPath(role, 'Role');
-    return this.roles.update(
-      principalOf(req).account,
-      principalOf(req).allowed,
-      uuid,
-      parseInput(updateRoleSchema, body),
-    );
+    const input = parseInput(updateRoleSchema, body);
+    return roleView(await this.roles.update(principalOf(req).account, principalOf(req).allowed, uuid, input));
   }
 
   @Delete(':role')
@@ -68,7 +66,7 @@ export class RolesController {
     operationId: 'delete_user_role',
     summary: 'Delete a role no user holds; answers the deleted role',
   })
-  delete(@Req() req: FastifyRequest, @Param('role') role: string): Promise<RoleView> {
-    return this.roles.delete(principalOf(req).account, uuidPath(role, 'Role'));
+  async delete(@Req() req: FastifyRequest, @Param('role') role: string): Promise<RoleView> {
+    return roleView(await this.roles.delete(principalOf(req).account, uuidPath(role, 'Role')));
   }
 }

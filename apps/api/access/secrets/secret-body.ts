@@ -14,5 +14,3 @@ export const exchangePinSchema = z.strictObject({
   user: z.string().max(100),
   pin: z.string().max(100),
 });
-
-export type ExchangePinInput = z.output<typeof exchangePinSchema>;

@@ -8,7 +8,7 @@ import { Public } from '../../http/action.decorator.js';
 import { parseInput } from '../../http/validate.js';
 import { ApiZodBody } from '../../http/openapi-body.js';
 import { exchangePinSchema } from './secret-body.js';
-import { type IssuedSecret, SecretsService } from './secrets.service.js';
+import { type IssuedSecret, SecretsService } from '../../../../libs/access/secrets/secrets.service.js';
 
 /** `create_user_secret`: public, because the user has no secret yet; the PIN is the credential. */
 @ApiTags('secrets')

@@ -1,4 +1,4 @@
-import type { SecretRow } from './secrets.repository.js';
+import type { SecretRow } from '../../../../libs/access/secrets/secrets.repository.js';
 
 /** What may be shown of one secret: never the secret itself, nor its hash. */
 export interface SecretView {

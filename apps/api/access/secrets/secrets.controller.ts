@@ -7,8 +7,8 @@ import { ApiZodBody } from '../../http/openapi-body.js';
 import { fingerprintPath, uuidPath } from '../../http/path-id.js';
 import { principalOf } from '../../http/caller.js';
 import { createPinSchema, updateSecretSchema } from './secret-body.js';
-import { type SecretView, type UserSecretView } from './secret-view.js';
-import { type CreatedPin, SecretsService } from './secrets.service.js';
+import { type SecretView, secretView, type UserSecretView, userSecretView } from './secret-view.js';
+import { type CreatedPin, SecretsService } from '../../../../libs/access/secrets/secrets.service.js';
 
 /**
  * A user's secrets on Trusted Twin's paths: the collection `/users/{user}/secrets` is Trusted Twin's one secret
@@ -74,7 +74,7 @@ export class UserSecretsController {
     summary: "The user's newest secret, with all of them listed (never the secret); 404 when none",
   })
   get(@Req() req: FastifyRequest, @Param('user') user: string): Promise<UserSecretView> {
-    return this.secrets.getAll(principalOf(req).account, uuidPath(user, 'User'));
+    return this.secrets.getAll(principalOf(req).account, uuidPath(user, 'User')).then(userSecretView);
   }
 
   @Patch()
@@ -88,7 +88,9 @@ export class UserSecretsController {
   ): Promise<UserSecretView> {
     const uuid = uuidPath(user, 'User');
     const input = parseInput(updateSecretSchema, body);
-    return this.secrets.updateAllValidity(principalOf(req).account, uuid, input.validity_ts);
+    return this.secrets
+      .updateAllValidity(principalOf(req).account, uuid, input.validity_ts)
+      .then(userSecretView);
   }
 
   @Delete()
@@ -98,7 +100,7 @@ export class UserSecretsController {
     summary: "Revoke all the user's secrets; answers what was revoked",
   })
   deleteAll(@Req() req: FastifyRequest, @Param('user') user: string): Promise<UserSecretView> {
-    return this.secrets.deleteAll(principalOf(req).account, uuidPath(user, 'User'));
+    return this.secrets.deleteAll(principalOf(req).account, uuidPath(user, 'User')).then(userSecretView);
   }
 
   @Patch(':fingerprint')
@@ -117,7 +119,9 @@ export class UserSecretsController {
     const uuid = uuidPath(user, 'User');
     const fp = fingerprintPath(fingerprint);
     const input = parseInput(updateSecretSchema, body);
-    return this.secrets.updateValidity(principalOf(req).account, uuid, fp, input.validity_ts);
+    return this.secrets
+      .updateValidity(principalOf(req).account, uuid, fp, input.validity_ts)
+      .then(secretView);
   }
 
   @Delete(':fingerprint')
@@ -132,6 +136,6 @@ export class UserSecretsController {
     @Param('fingerprint') fingerprint: string,
   ): Promise<SecretView> {
     const uuid = uuidPath(user, 'User');
-    return this.secrets.delete(principalOf(req).account, uuid, fingerprintPath(fingerprint));
+    return this.secrets.delete(principalOf(req).account, uuid, fingerprintPath(fingerprint)).then(secretView);
   }
 }

@@ -1,10 +1,8 @@
 import { z } from 'zod';
 
-/** access.md: `secret_dict` keys match the description key regex; the whole at most 4 KiB of JSON. */
-export const SECRET_DICT_MAX_BYTES = 4096;
-
 const option = z.enum(['create', 'refresh']);
 
+/** `secret_dict` keys match the description key regex; its size (4 KiB of JSON) is the service's check. */
 export const createTokenSchema = z.strictObject({
   secret_dict: z
     .record(
@@ -19,5 +17,3 @@ export const createTokenSchema = z.strictObject({
 export const refreshTokenSchema = z.strictObject({
   validity_ts: z.number().finite().min(0).nullable().optional(),
 });
-
-export type CreateTokenInput = z.output<typeof createTokenSchema>;

@@ -5,8 +5,9 @@ import { RequiresAction } from '../../http/action.decorator.js';
 import { parseInput } from '../../http/validate.js';
 import { ApiZodBody } from '../../http/openapi-body.js';
 import { principalOf } from '../../http/caller.js';
+import { nowSeconds } from '../../../../libs/clock/clock.js';
 import { createTokenSchema, refreshTokenSchema } from './token-body.js';
-import { type CreatedToken, TokensService } from './tokens.service.js';
+import { type CreatedToken, TokensService } from '../../../../libs/access/tokens/tokens.service.js';
 
 /** Trusted Twin's user tokens (access.md): signed, self-contained, short-lived; never stored. */
 @ApiTags('tokens')
@@ -24,7 +25,7 @@ export class TokensController {
   @ApiZodBody(createTokenSchema, undefined, false)
   create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<CreatedToken> {
     const input = parseInput(createTokenSchema, body ?? {});
-    return this.tokens.create(principalOf(req), input, Date.now() / 1000);
+    return this.tokens.create(principalOf(req), input, nowSeconds());
   }
 
   @Post('refresh')
@@ -36,6 +37,6 @@ export class TokensController {
   @ApiZodBody(refreshTokenSchema, undefined, false)
   refresh(@Req() req: FastifyRequest, @Body() body: unknown): Promise<Omit<CreatedToken, 'options'>> {
     const input = parseInput(refreshTokenSchema, body ?? {});
-    return this.tokens.refresh(principalOf(req), input.validity_ts, Date.now() / 1000);
+    return this.tokens.refresh(principalOf(req), input.validity_ts, nowSeconds());
   }
 }

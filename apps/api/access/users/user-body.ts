@@ -21,6 +21,3 @@ export const updateUserSchema = z.strictObject({
   activity,
   status: status.optional(),
 });
-
-export type CreateUserInput = z.output<typeof createUserSchema>;
-export type UpdateUserInput = z.output<typeof updateUserSchema>;

@@ -1,4 +1,4 @@
-import type { UserRow } from './users.repository.js';
+import type { UserRow } from '../../../../libs/access/users/users.repository.js';
 
 /** The user resource: `description` is what rules see as USER. */
 export interface UserView {
@@ -25,11 +25,4 @@ export function userView(row: UserRow): UserView {
     created_ts: row.created_ts,
     updated_ts: row.updated_ts,
   };
-}
-
-/** Trusted Twin answers lists of users as a dictionary keyed by UUID. */
-export function usersByUuid(views: UserView[]): Record<string, UserView> {
-  const out: Record<string, UserView> = {};
-  for (const v of views) out[v.uuid] = v;
-  return out;
 }

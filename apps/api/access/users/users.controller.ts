@@ -7,8 +7,9 @@ import { ApiZodBody } from '../../http/openapi-body.js';
 import { uuidPath } from '../../http/path-id.js';
 import { principalOf } from '../../http/caller.js';
 import { createUserSchema, updateUserSchema } from './user-body.js';
-import { usersByUuid, type UserView } from './user-view.js';
-import { UsersService } from './users.service.js';
+import { byUuid } from '../by-uuid.js';
+import { userView, type UserView } from './user-view.js';
+import { UsersService } from '../../../../libs/access/users/users.service.js';
 
 @ApiTags('users')
 @ApiSecurity('secret')
@@ -20,26 +21,23 @@ export class UsersController {
   @RequiresAction('create_user')
   @ApiOperation({ operationId: 'create_user', summary: "Create a user holding one of the account's roles" })
   @ApiZodBody(createUserSchema)
-  create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<UserView> {
-    return this.users.create(
-      principalOf(req).account,
-      principalOf(req).allowed,
-      parseInput(createUserSchema, body),
-    );
+  async create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<UserView> {
+    const input = parseInput(createUserSchema, body);
+    return userView(await this.users.create(principalOf(req).account, principalOf(req).allowed, input));
   }
 
   @Get()
   @RequiresAction('get_users')
   @ApiOperation({ operationId: 'get_users', summary: "The account's users, oldest first" })
   async list(@Req() req: FastifyRequest): Promise<{ users: Record<string, UserView> }> {
-    return { users: usersByUuid(await this.users.list(principalOf(req).account)) };
+    return { users: byUuid((await this.users.list(principalOf(req).account)).map(userView)) };
   }
 
   @Get(':user')
   @RequiresAction('get_user')
   @ApiOperation({ operationId: 'get_user', summary: 'One user' })
-  get(@Req() req: FastifyRequest, @Param('user') user: string): Promise<UserView> {
-    return this.users.get(principalOf(req).account, uuidPath(user, 'User'));
+  async get(@Req() req: FastifyRequest, @Param('user') user: string): Promise<UserView> {
+    return userView(await this.users.get(principalOf(req).account, uuidPath(user, 'User')));
   }
 
   @Patch(':user')
@@ -49,20 +47,20 @@ export class UsersController {
     summary: 'Change a user; disabling takes effect on the next request',
   })
   @ApiZodBody(updateUserSchema)
-  update(@Req() req: FastifyRequest, @Param('user') user: string, @Body() body: unknown): Promise<UserView> {
+  async update(
+    @Req() req: FastifyRequest,
+    @Param('user') user: string,
+    @Body() body: unknown,
+  ): Promise<UserView> {
     const uuid = uuidPath(user, 'User');
-    return this.users.update(
-      principalOf(req).account,
-      principalOf(req).allowed,
-      uuid,
-      parseInput(updateUserSchema, body),
-    );
+    const input = parseInput(updateUserSchema, body);
+    return userView(await this.users.update(principalOf(req).account, principalOf(req).allowed, uuid, input));
   }
 
   @Delete(':user')
   @RequiresAction('delete_user')
   @ApiOperation({ operationId: 'delete_user', summary: 'Delete a user with its secrets and assignments' })
-  delete(@Req() req: FastifyRequest, @Param('user') user: string): Promise<UserView> {
-    return this.users.delete(principalOf(req).account, uuidPath(user, 'User'));
+  async delete(@Req() req: FastifyRequest, @Param('user') user: string): Promise<UserView> {
+    return userView(await this.users.delete(principalOf(req).account, uuidPath(user, 'User')));
   }
 }

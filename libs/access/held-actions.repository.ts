@@ -1,20 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import type { Statement } from '../../../libs/domain/access/permission-evaluation.js';
-import { Db, type Queryable } from '../../../libs/store/db.js';
+import type { Statement } from '../domain/access/permission-evaluation.js';
+import { Db, type Queryable } from '../store/db.js';
 
 /** What a user may do: its role's statement and the operations of its active (not archived) permissions. */
-export interface UserGrants {
+export interface UserHeldActions {
   statement: Statement;
   permissionOperations: string[];
 }
 
 /**
- * Reads what a write would hand out, for the escalation check (libs/domain/access/grant-check.ts): a role's
+ * Reads what a write would hand out, for the escalation check (libs/domain/access/escalation-check.ts): a role's
  * statement, or everything a user holds. Both are scoped to the caller's account; another account's role or user
  * reads as missing.
  */
 @Injectable()
-export class GrantsRepository {
+export class HeldActionsRepository {
   constructor(private readonly db: Db) {}
 
   async roleStatement(account: string, role: string, q: Queryable = this.db): Promise<Statement | undefined> {
@@ -25,7 +25,11 @@ export class GrantsRepository {
     return rows[0] ? { effect: rows[0].effect, actions: rows[0].actions } : undefined;
   }
 
-  async userGrants(account: string, user: string, q: Queryable = this.db): Promise<UserGrants | undefined> {
+  async heldByUser(
+    account: string,
+    user: string,
+    q: Queryable = this.db,
+  ): Promise<UserHeldActions | undefined> {
     const rows = await q.query<{
       effect: 'allow' | 'deny';
       actions: string[] | null;

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { PIN_MAX_FAILED_ATTEMPTS } from '../../../../libs/access/secret-pin.js';
-import { Db, type Queryable } from '../../../../libs/store/db.js';
+import { PIN_MAX_FAILED_ATTEMPTS } from '../secret-pin.js';
+import { Db, type Queryable } from '../../store/db.js';
+import { nowSeconds } from '../../clock/clock.js';
+import { PrincipalEviction } from '../principal-eviction.js';
 
 export interface NewSecret {
   hash: Buffer;
@@ -36,9 +38,16 @@ const RETURNED = 'hash, account, user_uuid, fingerprint, validity_ts, created_ts
 // PostgreSQL unique_violation: the PIN drawn is already live in this account.
 const UNIQUE_VIOLATION = '23505';
 
+/**
+ * The one writer of secrets and secret_pins. A secret's expiry (or its existence) is part of the cached principal,
+ * so changing or deleting secrets evicts the account's principals once done; a new secret or PIN is in no cache.
+ */
 @Injectable()
 export class SecretsRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly eviction: PrincipalEviction,
+  ) {}
 
   async insert(secret: NewSecret, q: Queryable = this.db): Promise<void> {
     await q.query(
@@ -64,19 +73,21 @@ export class SecretsRepository {
     fingerprint: string | null,
     validityTs: number | null,
   ): Promise<SecretRow[]> {
-    return this.db.query<SecretRow>(
+    const rows = await this.db.query<SecretRow>(
       `WITH s AS (UPDATE secrets SET validity_ts = $4, updated_ts = $5
                    WHERE user_uuid = $1 AND ($2::text IS NULL OR fingerprint = $2) AND account = $3
                   RETURNING ${RETURNED})
        SELECT ${SECRET_VIEW} FROM s LEFT JOIN secret_usage u ON u.hash = s.hash
         ORDER BY s.created_ts DESC, s.fingerprint`,
-      [user, fingerprint, account, validityTs, Date.now() / 1000],
+      [user, fingerprint, account, validityTs, nowSeconds()],
     );
+    this.eviction.invalidateAccount(account);
+    return rows;
   }
 
   /** One secret (fingerprint given) or all of the user's (null); answers what was deleted, newest first. */
   async delete(account: string, user: string, fingerprint: string | null): Promise<SecretRow[]> {
-    return this.db.query<SecretRow>(
+    const rows = await this.db.query<SecretRow>(
       `WITH s AS (DELETE FROM secrets
                    WHERE user_uuid = $1 AND ($2::text IS NULL OR fingerprint = $2) AND account = $3
                   RETURNING ${RETURNED})
@@ -84,6 +95,8 @@ export class SecretsRepository {
         ORDER BY s.created_ts DESC, s.fingerprint`,
       [user, fingerprint, account],
     );
+    this.eviction.invalidateAccount(account);
+    return rows;
   }
 
   /**
@@ -101,7 +114,7 @@ export class SecretsRepository {
       await this.db.transaction(async (tx) => {
         await tx.query(
           `DELETE FROM secret_pins WHERE user_uuid = $1 OR (account = $2 AND validity_ts <= $3)`,
-          [user, account, Date.now() / 1000],
+          [user, account, nowSeconds()],
         );
         await tx.query(
           `INSERT INTO secret_pins (user_uuid, account, pin_hash, validity_ts, failed_attempts, secret_validity_ts)

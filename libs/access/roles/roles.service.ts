@@ -1,47 +1,57 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuthService } from '../../../../libs/access/auth.service.js';
-import {
-  assertMayGrant,
-  effectiveActions,
-  newlyGranted,
-} from '../../../../libs/domain/access/grant-check.js';
-import { badRequest, notFound } from '../../../../libs/domain/errors.js';
-import { Db } from '../../../../libs/store/db.js';
-import type { CreateRoleInput, UpdateRoleInput } from './role-body.js';
+import { assertMayHandOut, effectiveActions, newlyHandedOut } from '../../domain/access/escalation-check.js';
+import { badRequest, notFound } from '../../domain/errors.js';
+import { nowSeconds } from '../../clock/clock.js';
 import { assertRoleName, assertRuleCompiles, normalizeActions } from './role-validation.js';
-import { roleView, type RoleView } from './role-view.js';
-import { RolesRepository } from './roles.repository.js';
-import { nowSeconds } from '../../../../libs/clock/clock.js';
+import { type RoleRow, RolesRepository } from './roles.repository.js';
+
+/** A statement as written: `actions` null or absent is the empty list. */
+export interface StatementInput {
+  effect: 'allow' | 'deny';
+  actions?: string[] | null;
+}
+
+/** Trusted Twin's rule over ledger entries is compiled and stored, never applied (Twindex keeps no ledgers). */
+export interface RoleRulesInput {
+  twin_rule?: string | null;
+  identity_rule?: string | null;
+  entry_rule?: string | null;
+}
+
+export interface CreateRoleInput {
+  name: string;
+  statement?: StatementInput;
+  rules?: RoleRulesInput;
+}
+
+/** Attributes given replace, others stay; inside `rules`, each rule given replaces that rule only. */
+export type UpdateRoleInput = Partial<CreateRoleInput>;
 
 // PostgreSQL foreign_key_violation: a user was given the role between our check and the delete.
 const FOREIGN_KEY_VIOLATION = '23503';
 
 @Injectable()
 export class RolesService {
-  constructor(
-    private readonly db: Db,
-    private readonly roles: RolesRepository,
-    private readonly auth: AuthService,
-  ) {}
+  constructor(private readonly roles: RolesRepository) {}
 
-  async list(account: string): Promise<RoleView[]> {
-    return (await this.roles.list(account)).map(roleView);
+  list(account: string): Promise<RoleRow[]> {
+    return this.roles.list(account);
   }
 
-  async get(account: string, uuid: string): Promise<RoleView> {
+  async get(account: string, uuid: string): Promise<RoleRow> {
     const row = await this.roles.find(account, uuid);
     if (!row) throw notFound('Role');
-    return roleView(row);
+    return row;
   }
 
   /** `held`: the caller's effective actions; a role may not allow anything beyond them (no escalation). */
-  async create(account: string, held: ReadonlySet<string>, input: CreateRoleInput): Promise<RoleView> {
+  async create(account: string, held: ReadonlySet<string>, input: CreateRoleInput): Promise<RoleRow> {
     assertRoleName(input.name);
     // access.md: a role created without a statement allows every action, as on Trusted Twin.
     const statement = input.statement ?? { effect: 'deny' as const, actions: null };
     const actions = normalizeActions(statement.actions);
-    assertMayGrant(held, effectiveActions({ effect: statement.effect, actions }), 'this role');
+    assertMayHandOut(held, effectiveActions({ effect: statement.effect, actions }), 'this role');
     const twinRule = input.rules?.twin_rule ?? null;
     const identityRule = input.rules?.identity_rule ?? null;
     assertRuleCompiles(twinRule, 'twin_rule');
@@ -49,7 +59,7 @@ export class RolesService {
     const entryRule = input.rules?.entry_rule ?? null;
     assertRuleCompiles(entryRule, 'entry_rule');
     const now = nowSeconds();
-    const row = await this.roles.insert({
+    return this.roles.insert({
       uuid: randomUUID(),
       account,
       name: input.name,
@@ -62,7 +72,6 @@ export class RolesService {
       created_ts: now,
       updated_ts: now,
     });
-    return roleView(row);
   }
 
   async update(
@@ -70,54 +79,40 @@ export class RolesService {
     held: ReadonlySet<string>,
     uuid: string,
     input: UpdateRoleInput,
-  ): Promise<RoleView> {
+  ): Promise<RoleRow> {
     if (input.name !== undefined) assertRoleName(input.name);
     const actions = input.statement ? normalizeActions(input.statement.actions) : undefined;
     assertRuleCompiles(input.rules?.twin_rule, 'twin_rule');
     assertRuleCompiles(input.rules?.identity_rule, 'identity_rule');
     assertRuleCompiles(input.rules?.entry_rule, 'entry_rule');
-    const row = await this.db.transaction(async (tx) => {
-      const current = await this.roles.find(account, uuid, tx, true);
-      if (!current) throw notFound('Role');
+    return this.roles.change(account, uuid, (current) => {
       if (current.is_immutable) throw immutable(current.name);
       if (input.statement) {
         // Only what the new statement adds is handed out: keeping a role's existing actions gives nobody more.
         const before = effectiveActions({ effect: current.effect, actions: current.actions });
         const after = effectiveActions({ effect: input.statement.effect, actions: actions ?? null });
-        assertMayGrant(held, newlyGranted(before, after), 'this role');
+        assertMayHandOut(held, newlyHandedOut(before, after), 'this role');
       }
-      return this.roles.update(
-        account,
-        uuid,
-        {
-          name: input.name ?? current.name,
-          effect: input.statement?.effect ?? current.effect,
-          actions: actions === undefined ? current.actions : actions,
-          twin_rule: input.rules?.twin_rule === undefined ? current.twin_rule : input.rules.twin_rule,
-          identity_rule:
-            input.rules?.identity_rule === undefined ? current.identity_rule : input.rules.identity_rule,
-          entry_rule: input.rules?.entry_rule === undefined ? current.entry_rule : input.rules.entry_rule,
-          updated_ts: nowSeconds(),
-        },
-        tx,
-      );
+      return {
+        name: input.name ?? current.name,
+        effect: input.statement?.effect ?? current.effect,
+        actions: actions === undefined ? current.actions : actions,
+        twin_rule: input.rules?.twin_rule === undefined ? current.twin_rule : input.rules.twin_rule,
+        identity_rule:
+          input.rules?.identity_rule === undefined ? current.identity_rule : input.rules.identity_rule,
+        entry_rule: input.rules?.entry_rule === undefined ? current.entry_rule : input.rules.entry_rule,
+        updated_ts: nowSeconds(),
+      };
     });
-    // Every holder's allowed actions and rules may have changed.
-    this.auth.invalidateAccount(account);
-    return roleView(row);
   }
 
-  async delete(account: string, uuid: string): Promise<RoleView> {
+  async delete(account: string, uuid: string): Promise<RoleRow> {
     try {
-      const row = await this.db.transaction(async (tx) => {
-        const current = await this.roles.find(account, uuid, tx, true);
-        if (!current) throw notFound('Role');
+      return await this.roles.delete(account, uuid, (current, held) => {
         if (current.is_immutable) throw immutable(current.name);
-        if (await this.roles.isHeld(uuid, tx)) throw inUse();
-        await this.roles.delete(account, uuid, tx);
+        if (held) throw inUse();
         return current;
       });
-      return roleView(row);
     } catch (e) {
       if ((e as { code?: string }).code === FOREIGN_KEY_VIOLATION) throw inUse();
       throw e;

@@ -1,5 +1,5 @@
-import { badRequest } from '../../../libs/domain/errors.js';
-import { type Description, validateDescription } from '../../../libs/domain/identity/description.js';
+import { badRequest } from '../domain/errors.js';
+import { type Description, validateDescription } from '../domain/identity/description.js';
 
 // C0 controls and DEL: invisible in listings, and PostgreSQL text cannot hold NUL at all.
 // eslint-disable-next-line no-control-regex

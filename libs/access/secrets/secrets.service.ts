@@ -1,24 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { AuthService } from '../../../../libs/access/auth.service.js';
-import {
-  checkPin,
-  generatePin,
-  hashPin,
-  PIN_PATTERN,
-  PIN_VALIDITY_SECONDS,
-} from '../../../../libs/access/secret-pin.js';
-import { fingerprintOf, generateSecret, hashSecret } from '../../../../libs/access/secret-token.js';
-import { assertMayGrant, effectiveActions } from '../../../../libs/domain/access/grant-check.js';
-import { notFound, unauthorized } from '../../../../libs/domain/errors.js';
-import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
-import { Db, type Queryable } from '../../../../libs/store/db.js';
-import { nowSeconds } from '../../../../libs/clock/clock.js';
-import { GrantsRepository } from '../grants.repository.js';
+import { checkPin, generatePin, hashPin, PIN_PATTERN, PIN_VALIDITY_SECONDS } from '../secret-pin.js';
+import { fingerprintOf, generateSecret, hashSecret } from '../secret-token.js';
+import { assertMayHandOut, effectiveActions } from '../../domain/access/escalation-check.js';
+import { notFound, unauthorized } from '../../domain/errors.js';
+import { normalizeUuid } from '../../domain/identity/uuid.js';
+import { Db, type Queryable } from '../../store/db.js';
+import { nowSeconds } from '../../clock/clock.js';
+import { HeldActionsRepository } from '../held-actions.repository.js';
 import { UsersRepository } from '../users/users.repository.js';
-import { secretView, type SecretView, userSecretView, type UserSecretView } from './secret-view.js';
-import { SecretsRepository } from './secrets.repository.js';
+import { type SecretRow, SecretsRepository } from './secrets.repository.js';
 
-/** `create_user_secret`'s answer (Trusted Twin's shape): the secret is shown here once. */
+/** A secret just created: the secret itself is shown once (`create_user_secret` answers this shape) and never stored. */
 export interface IssuedSecret {
   account: string;
   user: string;
@@ -46,8 +38,7 @@ export class SecretsService {
     private readonly db: Db,
     private readonly secrets: SecretsRepository,
     private readonly users: UsersRepository,
-    private readonly auth: AuthService,
-    private readonly grants: GrantsRepository,
+    private readonly heldActions: HeldActionsRepository,
   ) {}
 
   /** Creates a secret for a user; the caller shows it once and forgets it. Used by account creation and the PIN flow. */
@@ -74,7 +65,7 @@ export class SecretsService {
   ): Promise<CreatedPin> {
     await this.assertUser(account, user);
     await this.assertMayBecome(account, user, held);
-    const pinValidityTs = Math.round(Date.now() + PIN_VALIDITY_SECONDS * 1000) / 1000;
+    const pinValidityTs = Math.round((nowSeconds() + PIN_VALIDITY_SECONDS) * 1000) / 1000;
     for (let draw = 0; draw < PIN_DRAWS; draw++) {
       const pin = generatePin();
       if (
@@ -88,11 +79,11 @@ export class SecretsService {
 
   /** No privilege escalation through PINs: the caller must hold every action the user holds (role + permissions). */
   async assertMayBecome(account: string, user: string, held: ReadonlySet<string>): Promise<void> {
-    const grants = await this.grants.userGrants(account, user);
-    if (!grants) throw notFound('User');
-    assertMayGrant(
+    const target = await this.heldActions.heldByUser(account, user);
+    if (!target) throw notFound('User');
+    assertMayHandOut(
       held,
-      effectiveActions(grants.statement, [grants.permissionOperations]),
+      effectiveActions(target.statement, [target.permissionOperations]),
       'a PIN for this user',
     );
   }
@@ -127,22 +118,20 @@ export class SecretsService {
     return issued;
   }
 
-  /** The user's secrets as Trusted Twin's one secret (newest first); 404 when the user has none. */
-  async getAll(account: string, user: string): Promise<UserSecretView> {
+  /** The user's secrets, newest first and never none: 404 when the user has no secret. */
+  async getAll(account: string, user: string): Promise<SecretRow[]> {
     await this.assertUser(account, user);
-    return oneSecret(await this.secrets.list(account, user));
+    return some(await this.secrets.list(account, user));
   }
 
-  async updateAllValidity(account: string, user: string, validityTs: number | null): Promise<UserSecretView> {
-    const rows = await this.secrets.updateValidity(account, user, null, validityTs);
-    this.auth.invalidateAccount(account);
-    return oneSecret(rows);
+  /** Sets the expiry of every secret of the user; answers them, newest first (404 when there were none). */
+  async updateAllValidity(account: string, user: string, validityTs: number | null): Promise<SecretRow[]> {
+    return some(await this.secrets.updateValidity(account, user, null, validityTs));
   }
 
-  async deleteAll(account: string, user: string): Promise<UserSecretView> {
-    const rows = await this.secrets.delete(account, user, null);
-    this.auth.invalidateAccount(account);
-    return oneSecret(rows);
+  /** Revokes every secret of the user; answers what was revoked, newest first (404 when there was none). */
+  async deleteAll(account: string, user: string): Promise<SecretRow[]> {
+    return some(await this.secrets.delete(account, user, null));
   }
 
   async updateValidity(
@@ -150,18 +139,16 @@ export class SecretsService {
     user: string,
     fingerprint: string,
     validityTs: number | null,
-  ): Promise<SecretView> {
+  ): Promise<SecretRow> {
     const [row] = await this.secrets.updateValidity(account, user, fingerprint, validityTs);
     if (!row) throw notFound('Secret');
-    this.auth.invalidateAccount(account);
-    return secretView(row);
+    return row;
   }
 
-  async delete(account: string, user: string, fingerprint: string): Promise<SecretView> {
+  async delete(account: string, user: string, fingerprint: string): Promise<SecretRow> {
     const [row] = await this.secrets.delete(account, user, fingerprint);
     if (!row) throw notFound('Secret');
-    this.auth.invalidateAccount(account);
-    return secretView(row);
+    return row;
   }
 
   private async assertUser(account: string, user: string): Promise<void> {
@@ -169,7 +156,7 @@ export class SecretsService {
   }
 }
 
-function oneSecret(rows: Parameters<typeof userSecretView>[0]): UserSecretView {
+function some(rows: SecretRow[]): SecretRow[] {
   if (rows.length === 0) throw notFound('Secret');
-  return userSecretView(rows);
+  return rows;
 }

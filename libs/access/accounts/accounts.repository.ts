@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Db, type Queryable } from '../../../../libs/store/db.js';
+import { Db, type Queryable } from '../../store/db.js';
+import { PrincipalEviction } from '../principal-eviction.js';
 
 export interface AccountRow {
   uuid: string;
@@ -11,9 +12,13 @@ export interface AccountRow {
 
 const COLUMNS = 'uuid, name, created_ts, updated_ts, resource_access_log';
 
+/** The accounts table's one writer. whoami shows the account's name from the cached principal. */
 @Injectable()
 export class AccountsRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly eviction: PrincipalEviction,
+  ) {}
 
   /** Undefined when an account with this uuid exists already. */
   async insert(account: AccountRow, q: Queryable): Promise<AccountRow | undefined> {
@@ -39,6 +44,7 @@ export class AccountsRepository {
       `UPDATE accounts SET name = $2, resource_access_log = $3::jsonb, updated_ts = $4 WHERE uuid = $1 RETURNING ${COLUMNS}`,
       [uuid, changes.name, log, updatedTs],
     );
+    this.eviction.invalidateAccount(uuid);
     return rows[0];
   }
 }

@@ -1,7 +1,9 @@
-import { invalidActions } from '../../../../libs/domain/access/permission-evaluation.js';
-import { badRequest } from '../../../../libs/domain/errors.js';
-import { assertRuleText } from '../../../../libs/domain/rules/index.js';
-import { ROLE_NAME_PATTERN } from './role-body.js';
+import { invalidActions } from '../../domain/access/permission-evaluation.js';
+import { badRequest } from '../../domain/errors.js';
+import { assertRuleText } from '../../domain/rules/index.js';
+
+/** Role names need not be unique; their pattern is Trusted Twin's. */
+export const ROLE_NAME_PATTERN = /^[0-9A-Za-z][0-9A-Za-z_ -]{0,30}[0-9A-Za-z]$/;
 
 export function assertRoleName(name: string): void {
   if (!ROLE_NAME_PATTERN.test(name)) {

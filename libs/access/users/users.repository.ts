@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Db, type Queryable } from '../../../../libs/store/db.js';
+import { Db, type Queryable, type TransactionQueryable } from '../../store/db.js';
+import { notFound } from '../../domain/errors.js';
+import { AccountRows } from '../account-rows.js';
+import { PrincipalEviction } from '../principal-eviction.js';
 
 export interface UserRow {
   uuid: string;
@@ -15,9 +18,17 @@ export interface UserRow {
 
 const COLUMNS = 'uuid, account, name, role, description, status, created_ts, updated_ts, activity';
 
+export type UserChanges = Pick<
+  UserRow,
+  'name' | 'role' | 'description' | 'status' | 'updated_ts' | 'activity'
+>;
+
+/** The users table's one writer. Status, role and description (USER in rules) all feed the cached principal. */
 @Injectable()
-export class UsersRepository {
-  constructor(private readonly db: Db) {}
+export class UsersRepository extends AccountRows<UserRow> {
+  constructor(db: Db, eviction: PrincipalEviction) {
+    super(db, eviction, { table: 'users', key: 'uuid', columns: COLUMNS, missing: () => notFound('User') });
+  }
 
   /**
    * Inserts only when the role belongs to the same account (the INSERT … SELECT is the check, so no race with a
@@ -51,17 +62,19 @@ export class UsersRepository {
     );
   }
 
-  async find(
+  /**
+   * Read-check-write of one user under its row lock: `decide` sees the current row and answers the new state,
+   * or throws; `404` when the account has no such user. The account's cached principals are evicted once
+   * committed.
+   */
+  change(
     account: string,
     uuid: string,
-    q: Queryable = this.db,
-    lock = false,
-  ): Promise<UserRow | undefined> {
-    const rows = await q.query<UserRow>(
-      `SELECT ${COLUMNS} FROM users WHERE uuid = $1 AND account = $2${lock ? ' FOR UPDATE' : ''}`,
-      [uuid, account],
+    decide: (current: UserRow, tx: TransactionQueryable) => Promise<UserChanges>,
+  ): Promise<UserRow> {
+    return this.lockedWrite(account, uuid, async (current, tx) =>
+      this.update(account, uuid, await decide(current, tx), tx),
     );
-    return rows[0];
   }
 
   async roleBelongsTo(account: string, role: string, q: Queryable): Promise<boolean> {
@@ -72,12 +85,7 @@ export class UsersRepository {
     return rows.length > 0;
   }
 
-  async update(
-    account: string,
-    uuid: string,
-    changes: Pick<UserRow, 'name' | 'role' | 'description' | 'status' | 'updated_ts' | 'activity'>,
-    q: Queryable,
-  ): Promise<UserRow> {
+  private async update(account: string, uuid: string, changes: UserChanges, q: Queryable): Promise<UserRow> {
     const rows = await q.query<UserRow>(
       `UPDATE users SET name = $3, role = $4, description = $5, status = $6, updated_ts = $7, activity = $8::jsonb
         WHERE uuid = $1 AND account = $2 RETURNING ${COLUMNS}`,
@@ -97,9 +105,12 @@ export class UsersRepository {
 
   /** Secrets, the pending PIN and permission assignments go with the user (ON DELETE CASCADE). */
   async delete(account: string, uuid: string): Promise<UserRow | undefined> {
-    const rows = await this.db.query<UserRow>(
-      `DELETE FROM users WHERE uuid = $1 AND account = $2 RETURNING ${COLUMNS}`,
-      [uuid, account],
+    const rows = await this.write(
+      account,
+      this.db.query<UserRow>(`DELETE FROM users WHERE uuid = $1 AND account = $2 RETURNING ${COLUMNS}`, [
+        uuid,
+        account,
+      ]),
     );
     return rows[0];
   }

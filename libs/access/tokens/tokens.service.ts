@@ -1,9 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { AuthService } from '../../../../libs/access/auth.service.js';
-import type { Principal } from '../../../../libs/access/principal.js';
-import type { TokenOption } from '../../../../libs/access/user-token.js';
-import { badRequest, forbidden } from '../../../../libs/domain/errors.js';
-import { type CreateTokenInput, SECRET_DICT_MAX_BYTES } from './token-body.js';
+import { AuthService } from '../auth.service.js';
+import type { Principal } from '../principal.js';
+import type { TokenOption } from '../user-token.js';
+import { badRequest, forbidden } from '../../domain/errors.js';
+
+/** `secret_dict` is at most 4 KiB of JSON (its keys are checked with the request body). */
+export const SECRET_DICT_MAX_BYTES = 4096;
+
+/** A token asked for: DICT values to sign into it, its options, its expiry (default and caps below). */
+export interface CreateTokenInput {
+  secret_dict?: Record<string, unknown>;
+  options?: TokenOption[] | null;
+  validity_ts?: number | null;
+}
 
 /** access.md: a token lives an hour unless asked otherwise, and never more than a day. */
 const DEFAULT_LIFETIME_S = 3600;

@@ -1,44 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuthService } from '../../../../libs/access/auth.service.js';
-import { BUILT_IN_ROLES } from '../../../../libs/domain/access/built-in-roles.js';
-import { badRequest, notFound } from '../../../../libs/domain/errors.js';
-import { normalizeUuid } from '../../../../libs/domain/identity/uuid.js';
-import { Db } from '../../../../libs/store/db.js';
+import { BUILT_IN_ROLES } from '../../domain/access/built-in-roles.js';
+import { badRequest, notFound } from '../../domain/errors.js';
+import { normalizeUuid } from '../../domain/identity/uuid.js';
+import { Db } from '../../store/db.js';
+import { nowSeconds } from '../../clock/clock.js';
 import { assertFreeName } from '../names.js';
-import { roleView, type RoleView } from '../roles/role-view.js';
 import { type RoleRow, RolesRepository } from '../roles/roles.repository.js';
 import { SecretsService } from '../secrets/secrets.service.js';
-import { userView, type UserView } from '../users/user-view.js';
-import { UsersRepository } from '../users/users.repository.js';
-import type { CreateAccountInput, UpdateAccountInput } from './account-body.js';
+import { type UserRow, UsersRepository } from '../users/users.repository.js';
 import { type AccountRow, AccountsRepository } from './accounts.repository.js';
-import { nowSeconds } from '../../../../libs/clock/clock.js';
 
-export interface AccountView {
-  uuid: string;
+export interface CreateAccountInput {
   name: string;
-  /** Stored for Trusted Twin clients, no other effect; `{}` when none is set, so its type never changes. */
-  resource_access_log: Record<string, unknown>;
-  created_ts: number;
-  updated_ts: number;
+  /** Mirror an upstream account's id; generated when absent. */
+  uuid?: string;
 }
 
+export interface UpdateAccountInput {
+  name?: string;
+  /**
+   * Trusted Twin's Resource Access Log configuration (a dictionary keyed by rule): stored and returned as given,
+   * without effect. `null` clears it; absent leaves it.
+   */
+  resource_access_log?: Record<string, unknown> | null;
+}
+
+/** A new account with what it starts with: its `admin` user, holding the built-in `Admin` role, and its first secret. */
 export interface CreatedAccount {
-  account: AccountView;
-  user: UserView;
-  role: RoleView;
-  /** The admin's first secret: shown here once, stored only as a hash. */
+  account: AccountRow;
+  user: UserRow;
+  role: RoleRow;
+  /** Shown once, stored only as a hash. */
   secret: string;
 }
-
-const accountView = (row: AccountRow): AccountView => ({
-  uuid: row.uuid,
-  name: row.name,
-  resource_access_log: row.resource_access_log ?? {},
-  created_ts: row.created_ts,
-  updated_ts: row.updated_ts,
-});
 
 @Injectable()
 export class AccountsService {
@@ -48,7 +43,6 @@ export class AccountsService {
     private readonly roles: RolesRepository,
     private readonly users: UsersRepository,
     private readonly secrets: SecretsService,
-    private readonly auth: AuthService,
   ) {}
 
   /** The account, its built-in roles, the `admin` user with `Admin` and that user's first secret: all or nothing. */
@@ -100,22 +94,17 @@ export class AccountsService {
       );
       if (!user) throw new Error('admin user was not created');
       const issued = await this.secrets.issue(uuid, user.uuid, null, tx);
-      return {
-        account: accountView(account),
-        user: userView(user),
-        role: roleView(admin),
-        secret: issued.secret,
-      };
+      return { account, user, role: admin, secret: issued.secret };
     });
   }
 
-  async get(uuid: string): Promise<AccountView> {
+  async get(uuid: string): Promise<AccountRow> {
     const row = await this.accounts.find(uuid);
     if (!row) throw notFound('Account');
-    return accountView(row);
+    return row;
   }
 
-  async update(uuid: string, input: UpdateAccountInput): Promise<AccountView> {
+  async update(uuid: string, input: UpdateAccountInput): Promise<AccountRow> {
     if (input.name === undefined && input.resource_access_log === undefined) return this.get(uuid);
     if (input.name !== undefined) assertFreeName(input.name, 'Account', 100);
     const current = await this.accounts.find(uuid);
@@ -132,8 +121,6 @@ export class AccountsService {
       nowSeconds(),
     );
     if (!row) throw notFound('Account');
-    // whoami shows the account's name from the cached principal.
-    this.auth.invalidateAccount(uuid);
-    return accountView(row);
+    return row;
   }
 }

@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Db, type Queryable } from '../../../../libs/store/db.js';
+import { Db, type Queryable, type TransactionQueryable } from '../../store/db.js';
+import { notFound } from '../../domain/errors.js';
+import { AccountRows } from '../account-rows.js';
+import { PrincipalEviction } from '../principal-eviction.js';
 
 export interface RoleRow {
   uuid: string;
@@ -25,9 +28,12 @@ export type RoleChanges = Pick<
 const COLUMNS =
   'uuid, account, name, effect, actions, twin_rule, identity_rule, is_immutable, created_ts, updated_ts, entry_rule';
 
+/** The roles table's one writer. A role's statement and rules feed the cached principal of every holder. */
 @Injectable()
-export class RolesRepository {
-  constructor(private readonly db: Db) {}
+export class RolesRepository extends AccountRows<RoleRow> {
+  constructor(db: Db, eviction: PrincipalEviction) {
+    super(db, eviction, { table: 'roles', key: 'uuid', columns: COLUMNS, missing: () => notFound('Role') });
+  }
 
   async insert(role: NewRole, q: Queryable = this.db): Promise<RoleRow> {
     const rows = await q.query<RoleRow>(
@@ -57,20 +63,32 @@ export class RolesRepository {
     );
   }
 
-  async find(
-    account: string,
-    uuid: string,
-    q: Queryable = this.db,
-    lock = false,
-  ): Promise<RoleRow | undefined> {
-    const rows = await q.query<RoleRow>(
-      `SELECT ${COLUMNS} FROM roles WHERE uuid = $1 AND account = $2${lock ? ' FOR UPDATE' : ''}`,
-      [uuid, account],
-    );
-    return rows[0];
+  /**
+   * Read-check-write of one role under its row lock: `decide` sees the current row and answers the new state,
+   * or throws; `404` when the account has no such role. The account's cached principals are evicted once
+   * committed: every holder's allowed actions and rules may have changed.
+   */
+  change(account: string, uuid: string, decide: (current: RoleRow) => RoleChanges): Promise<RoleRow> {
+    return this.lockedWrite(account, uuid, (current, tx) => this.update(account, uuid, decide(current), tx));
   }
 
-  async update(account: string, uuid: string, changes: RoleChanges, q: Queryable): Promise<RoleRow> {
+  /**
+   * Deletes the role under its row lock once `check` (given the current row and whether a user holds it) lets
+   * it; answers the deleted row. A role nobody holds is in no cached principal.
+   */
+  delete(
+    account: string,
+    uuid: string,
+    check: (current: RoleRow, held: boolean) => RoleRow,
+  ): Promise<RoleRow> {
+    return this.lockedWrite(account, uuid, async (current, tx) => {
+      const deleted = check(current, await this.isHeld(uuid, tx));
+      await tx.query(`DELETE FROM roles WHERE uuid = $1 AND account = $2`, [uuid, account]);
+      return deleted;
+    });
+  }
+
+  private async update(account: string, uuid: string, changes: RoleChanges, q: Queryable): Promise<RoleRow> {
     const rows = await q.query<RoleRow>(
       `UPDATE roles SET name = $3, effect = $4, actions = $5, twin_rule = $6, identity_rule = $7, updated_ts = $8, entry_rule = $9
         WHERE uuid = $1 AND account = $2 RETURNING ${COLUMNS}`,
@@ -89,12 +107,8 @@ export class RolesRepository {
     return rows[0];
   }
 
-  async isHeld(uuid: string, q: Queryable): Promise<boolean> {
+  private async isHeld(uuid: string, q: TransactionQueryable): Promise<boolean> {
     const rows = await q.query(`SELECT 1 FROM users WHERE role = $1 LIMIT 1`, [uuid]);
     return rows.length > 0;
-  }
-
-  async delete(account: string, uuid: string, q: Queryable): Promise<void> {
-    await q.query(`DELETE FROM roles WHERE uuid = $1 AND account = $2`, [uuid, account]);
   }
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ACTIONS } from './action-catalogue.js';
-import { actionsBeyond, assertMayGrant, effectiveActions, newlyGranted } from './grant-check.js';
+import { actionsBeyond, assertMayHandOut, effectiveActions, newlyHandedOut } from './escalation-check.js';
 
 const actionArb = fc.constantFrom(...ACTIONS);
 const actionsArb = fc.uniqueArray(actionArb, { maxLength: ACTIONS.length });
@@ -9,20 +9,20 @@ const statementArb = fc.record({
   actions: fc.option(actionsArb, { nil: null }),
 });
 
-describe('grant check (no privilege escalation)', () => {
-  it('a deny statement grants everything not listed, so only a caller holding all of that may give it', () => {
+describe('escalation check (a caller hands out only what it holds)', () => {
+  it('a deny statement allows everything not listed, so only a caller holding all of that may give it', () => {
     const held = new Set(['get_twin', 'create_user_role']);
     expect(() =>
-      assertMayGrant(held, effectiveActions({ effect: 'deny', actions: null }), 'this role'),
+      assertMayHandOut(held, effectiveActions({ effect: 'deny', actions: null }), 'this role'),
     ).toThrow(/create_twin/);
     expect(() =>
-      assertMayGrant(held, effectiveActions({ effect: 'allow', actions: ['get_twin'] }), 'this role'),
+      assertMayHandOut(held, effectiveActions({ effect: 'allow', actions: ['get_twin'] }), 'this role'),
     ).not.toThrow();
   });
 
   it('names the missing actions in a 403 forbidden', () => {
     try {
-      assertMayGrant(new Set(['get_twin']), ['get_twin', 'delete_user', 'create_user'], 'the user’s role');
+      assertMayHandOut(new Set(['get_twin']), ['get_twin', 'delete_user', 'create_user'], 'the user’s role');
       throw new Error('not refused');
     } catch (e) {
       expect(e).toMatchObject({ kind: 'forbidden', subcode: 'forbidden' });
@@ -30,12 +30,12 @@ describe('grant check (no privilege escalation)', () => {
     }
   });
 
-  it('ignores names outside the catalogue (they are never allowed anyway) and counts keeping as no grant', () => {
+  it('ignores names outside the catalogue (they are never allowed anyway) and counts keeping as handing out nothing', () => {
     expect(actionsBeyond(new Set(), ['not_an_action'])).toEqual([]);
-    expect(newlyGranted(['a', 'b'], ['b', 'c', 'c'])).toEqual(['c']);
+    expect(newlyHandedOut(['a', 'b'], ['b', 'c', 'c'])).toEqual(['c']);
   });
 
-  it('property: the check passes exactly when held ⊇ granted (against a plain set model)', () => {
+  it('property: the check passes exactly when held ⊇ handed out (against a plain set model)', () => {
     fc.assert(
       fc.property(
         actionsArb,
@@ -43,24 +43,24 @@ describe('grant check (no privilege escalation)', () => {
         fc.array(actionsArb, { maxLength: 3 }),
         (heldList, statement, ops) => {
           const held = new Set<string>(heldList);
-          const granted = effectiveActions(statement, ops);
-          const model = granted.filter((a) => !held.has(a)).sort();
-          expect(actionsBeyond(held, granted)).toEqual(model);
+          const handedOut = effectiveActions(statement, ops);
+          const model = handedOut.filter((a) => !held.has(a)).sort();
+          expect(actionsBeyond(held, handedOut)).toEqual(model);
           let refused = false;
           try {
-            assertMayGrant(held, granted, 'x');
+            assertMayHandOut(held, handedOut, 'x');
           } catch {
             refused = true;
           }
           expect(refused).toBe(model.length > 0);
-          // Whoever holds everything granted (e.g. the built-in Admin) may always grant it.
-          expect(() => assertMayGrant(new Set(ACTIONS), granted, 'x')).not.toThrow();
+          // Whoever holds everything handed out (e.g. the built-in Admin) may always hand it out.
+          expect(() => assertMayHandOut(new Set(ACTIONS), handedOut, 'x')).not.toThrow();
         },
       ),
     );
   });
 
-  it('property: a grant check on newly granted actions never lets the result exceed held ∪ before', () => {
+  it('property: an escalation check on newly handed-out actions never lets the result exceed held ∪ before', () => {
     fc.assert(
       fc.property(actionsArb, statementArb, statementArb, (heldList, before, after) => {
         const held = new Set<string>(heldList);
@@ -68,7 +68,7 @@ describe('grant check (no privilege escalation)', () => {
         const a = effectiveActions(after);
         let allowed = true;
         try {
-          assertMayGrant(held, newlyGranted(b, a), 'x');
+          assertMayHandOut(held, newlyHandedOut(b, a), 'x');
         } catch {
           allowed = false;
         }
