@@ -2,6 +2,7 @@ import { applyDecorators, SetMetadata, type Type } from '@nestjs/common';
 import { Processor } from '@nestjs/bullmq';
 import { Reflector } from '@nestjs/core';
 import { JOBS, type JobName } from './job-catalogue.js';
+import { WORKER_LOCKS } from './worker-locks.js';
 
 /** The worker options `@Processor` takes (the package does not export their type; its last overload shows it). */
 type WorkerOptions = Parameters<typeof Processor>[1];
@@ -17,11 +18,15 @@ const SERVED_JOB = 'twindex:served-job';
 const BULLMQ_PROCESSOR = 'bullmq:processor_metadata';
 
 /**
- * A BullMQ processor of one job of the catalogue: it listens on the queue the catalogue gives that job, and says
- * which job it serves, so the worker can check at start that every job has its processor (catalogue-coverage.ts).
+ * A BullMQ processor of one job of the catalogue: it listens on the queue the catalogue gives that job, with the
+ * job locks every processor shares (worker-locks.ts), and says which job it serves, so the worker can check at
+ * start that every job has its processor (catalogue-coverage.ts).
  */
 export function JobProcessor(job: JobName, options: WorkerOptions = {}): ClassDecorator {
-  return applyDecorators(SetMetadata(SERVED_JOB, job), Processor(JOBS[job].queue, options));
+  return applyDecorators(
+    SetMetadata(SERVED_JOB, job),
+    Processor(JOBS[job].queue, { ...WORKER_LOCKS, ...options }),
+  );
 }
 
 const reflector = new Reflector();

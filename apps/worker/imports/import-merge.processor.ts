@@ -5,13 +5,12 @@ import { ImportMergeService, type MergeOutcome } from '../../../libs/imports/imp
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
 import { readPayload } from '../../../libs/queue/job-catalogue.js';
 import { JobProcessor } from '../../../libs/queue/job-processor.decorator.js';
-import { WORKER_LOCKS } from '../sync/index.js';
 
 /**
  * `import-merge` jobs: one import each, merged batch by batch. A retried or stalled-and-resumed job starts the
  * merge over from the first line; the upserts make that safe.
  */
-@JobProcessor('import-merge', { concurrency: 2, ...WORKER_LOCKS })
+@JobProcessor('import-merge', { concurrency: 2 })
 export class ImportMergeProcessor extends WorkerHost implements BeforeApplicationShutdown {
   private readonly logger = new Logger('import-merge');
 

@@ -7,7 +7,6 @@ import { readPayload } from '../../../libs/queue/job-catalogue.js';
 import { JobProcessor } from '../../../libs/queue/job-processor.decorator.js';
 import { ForeignJobError } from '../../../libs/sync/foreign-job.error.js';
 import { TwinSyncFailure, TwinSyncService } from '../../../libs/sync/twin-sync.service.js';
-import { WORKER_LOCKS } from './worker-locks.js';
 
 export interface TwinJobResult {
   result: string;
@@ -16,7 +15,7 @@ export interface TwinJobResult {
 }
 
 /** `sync-twin` jobs: payload in, TwinSyncService call, outcome out; final failures land in the run report. */
-@JobProcessor('sync-twin', { concurrency: 8, ...WORKER_LOCKS })
+@JobProcessor('sync-twin', { concurrency: 8 })
 export class TwinSyncProcessor
   extends WorkerHost
   implements OnApplicationBootstrap, BeforeApplicationShutdown
