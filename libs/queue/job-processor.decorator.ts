@@ -12,8 +12,8 @@ const SERVED_JOB = 'twindex:served-job';
 
 /**
  * `@nestjs/bullmq`'s own record of a `@Processor` class's queue (`{ name }`). Not exported by the package; should
- * an upgrade rename it, every processor reads as queue-less and the worker refuses to start (and the catalogue
- * coverage spec fails), rather than the check passing blind.
+ * an upgrade rename it, every processor reads as queue-less and the worker refuses to start (and this file's spec
+ * fails), rather than the check passing blind.
  */
 const BULLMQ_PROCESSOR = 'bullmq:processor_metadata';
 
