@@ -7,6 +7,7 @@ import { QueueErrorLogBinder } from '../../libs/queue/queue-error-log.binder.js'
 import { RedisModule } from '../../libs/queue/redis.module.js';
 import { StoreModule } from '../../libs/store/store.module.js';
 import type { SyncOptions } from '../../libs/sync/sync-options.js';
+import { JobCatalogueCheck } from './job-catalogue.check.js';
 import { ImportsWorkerModule } from './imports/imports-worker.module.js';
 import { WorkerMetricsModule } from './metrics/worker-metrics.module.js';
 import { RedisPolicyCheck } from './redis-policy.check.js';
@@ -26,7 +27,12 @@ export class WorkerModule {
         ConfigModule.forRoot(config),
         StoreModule.forRoot('worker'),
         RedisModule,
-        BullModule.forRoot({ prefix: config.REDIS_PREFIX, connection: bullConnection(config) }),
+        // Workers start once JobCatalogueCheck has found every job of the catalogue its processor.
+        BullModule.forRoot({
+          prefix: config.REDIS_PREFIX,
+          connection: bullConnection(config),
+          extraOptions: { manualRegistration: true },
+        }),
         // The sync queues are registered by SyncWorkerModule (libs/queue/sync-queue.module.ts), the imports queue by
         // ImportsWorkerModule.
         SyncWorkerModule.forRoot(options.sync),
@@ -34,7 +40,7 @@ export class WorkerModule {
         WorkerMetricsModule,
         DiscoveryModule,
       ],
-      providers: [RedisPolicyCheck, QueueErrorLogBinder],
+      providers: [JobCatalogueCheck, RedisPolicyCheck, QueueErrorLogBinder],
     };
   }
 }

@@ -3,10 +3,9 @@ import type { Queryable } from './db.js';
 /**
  * The one writer of `identity_grants`: every statement that inserts, updates or deletes a grant is here, used by
  * sync (reconcile, the full-run sweep) and by sync-source changes alike. A grant always comes from a sync source
- * (include_foreign), so each statement names its source. The statements that remove a source's rows of a twin also
- * remove its identities in the same set-based statement (one round trip, one count); they stay whole rather than
- * being split per table. The SQL is unchanged from where it was written before; the index comments say which
- * index each one walks.
+ * (include_foreign), so each statement names its source. A source's identities are removed beside its grants, in
+ * the caller's transaction, by identity.repository.ts (the writer of `identities`). The index comments say which
+ * index each statement walks.
  */
 
 /** One identity of another account that upstream shows on a twin of ours, as the source last saw it. */
@@ -59,39 +58,27 @@ export async function reconcileSourceGrants(
   return { upserted: granted.length, deleted: revoked.length };
 }
 
-/** include_foreign switched off: every grant of the source goes (identity_grants_source_idx). */
+/**
+ * Every grant of the source goes (identity_grants_source_idx): include_foreign switched off, or the source is
+ * deleted (then with its identities, by identity.repository.ts).
+ */
 export async function revokeSourceGrants(tx: Queryable, source: string): Promise<void> {
   await tx.query(`DELETE FROM identity_grants WHERE source = $1`, [source]);
 }
 
-/** The source is deleted: its identities and grants go (identities_source_idx / identity_grants_source_idx). */
-export async function removeSourceRows(tx: Queryable, source: string): Promise<void> {
-  await tx.query(`DELETE FROM identities WHERE source = $1`, [source]);
-  await tx.query(`DELETE FROM identity_grants WHERE source = $1`, [source]);
-}
-
-/** Upstream answered 404 for the twin: the source's identities and grants on it go; returns how many rows. */
-export async function removeSourceRowsOfTwin(tx: Queryable, source: string, twin: string): Promise<number> {
-  const rows = await tx.query<{ n: number }>(
-    `WITH ids AS (DELETE FROM identities WHERE source = $1 AND twin = $2 RETURNING 1),
-            grants AS (DELETE FROM identity_grants WHERE source = $1 AND twin = $2 RETURNING 1)
-       SELECT ((SELECT count(*) FROM ids) + (SELECT count(*) FROM grants))::int AS n`,
-    [source, twin],
-  );
-  return rows[0].n;
-}
-
-/** A full run's sweep: the source's identities and grants on twins the scan no longer saw go; returns how many rows. */
-export async function removeSourceRowsOfTwins(
+/**
+ * The source's grants on these twins go (identity_grants_source_idx): upstream answered 404 for a twin, or a full
+ * run's sweep found twins the scan no longer saw. Returns how many went (counted in the database: one row back).
+ */
+export async function revokeSourceGrantsOfTwins(
   tx: Queryable,
   source: string,
   twins: readonly string[],
 ): Promise<number> {
-  const removed = await tx.query<{ n: number }>(
-    `WITH ids AS (DELETE FROM identities WHERE source = $1 AND twin = ANY($2::uuid[]) RETURNING 1),
-                  grants AS (DELETE FROM identity_grants WHERE source = $1 AND twin = ANY($2::uuid[]) RETURNING 1)
-             SELECT ((SELECT count(*) FROM ids) + (SELECT count(*) FROM grants))::int AS n`,
+  const rows = await tx.query<{ n: number }>(
+    `WITH d AS (DELETE FROM identity_grants WHERE source = $1 AND twin = ANY($2::uuid[]) RETURNING 1)
+     SELECT count(*)::int AS n FROM d`,
     [source, twins],
   );
-  return removed[0].n;
+  return rows[0].n;
 }

@@ -157,8 +157,7 @@ function toStoredIdentity(row: IdentityTableRow): StoredIdentity {
 }
 
 // Sync and imports write identities through the functions below, the API through IdentityRepository above: every
-// statement that writes `identities` is in this file, except the removal of a source's rows, which removes its
-// grants in the same statement (grant-writer.ts).
+// statement that writes `identities` is in this file (a source's grants are grant-writer.ts's).
 
 /** An identity as an upstream source shows it (libs/sync/reconcile-plan.ts plans it). */
 export interface SyncedIdentity {
@@ -258,6 +257,31 @@ export async function deleteSyncedIdentities(
     [source, twin, names, owners],
   );
   return rows.length;
+}
+
+/**
+ * Every identity the source wrote goes (identities_source_idx): the source is deleted. Its grants go beside them
+ * (grant-writer.ts), in the caller's transaction.
+ */
+export async function deleteSourceIdentities(tx: Queryable, source: string): Promise<void> {
+  await tx.query(`DELETE FROM identities WHERE source = $1`, [source]);
+}
+
+/**
+ * The source's identities on these twins go (identities_source_idx): upstream answered 404 for a twin, or a full
+ * run's sweep found twins the scan no longer saw. Returns how many went (counted in the database: one row back).
+ */
+export async function deleteSourceIdentitiesOfTwins(
+  tx: Queryable,
+  source: string,
+  twins: readonly string[],
+): Promise<number> {
+  const rows = await tx.query<{ n: number }>(
+    `WITH d AS (DELETE FROM identities WHERE source = $1 AND twin = ANY($2::uuid[]) RETURNING 1)
+     SELECT count(*)::int AS n FROM d`,
+    [source, twins],
+  );
+  return rows[0].n;
 }
 
 /** How a batch is written: a plain insert (no key of it exists yet) or an upsert (see mergeImportBatch). */

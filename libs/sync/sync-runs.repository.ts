@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { removeSourceRowsOfTwins } from '../store/grant-writer.js';
+import { revokeSourceGrantsOfTwins } from '../store/grant-writer.js';
+import { deleteSourceIdentitiesOfTwins } from '../store/identity.repository.js';
 import { Db, type Queryable, type TransactionQueryable } from '../store/db.js';
 import type { SyncMode } from '../queue/job-catalogue.js';
 import { removeOrphanSyncedTwins } from '../store/twin.repository.js';
@@ -386,7 +387,9 @@ export class SyncRunsRepository {
         );
         if (gone.length) {
           const twins = gone.map((g) => g.twin);
-          swept = await removeSourceRowsOfTwins(tx, run.source, twins);
+          swept =
+            (await deleteSourceIdentitiesOfTwins(tx, run.source, twins)) +
+            (await revokeSourceGrantsOfTwins(tx, run.source, twins));
           await removeOrphanSyncedTwins(tx, twins);
         }
       }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { removeSourceRows, revokeSourceGrants } from '../store/grant-writer.js';
+import { revokeSourceGrants } from '../store/grant-writer.js';
+import { deleteSourceIdentities } from '../store/identity.repository.js';
 import { removeOrphanSyncedTwins } from '../store/twin.repository.js';
 import { Db, type Queryable } from '../store/db.js';
 
@@ -193,7 +194,8 @@ export class SyncSourcesRepository {
     );
     if (!found[0]) return undefined;
     const twins = await tx.query<{ twin: string }>(`SELECT twin FROM sync_twins WHERE source = $1`, [uuid]);
-    await removeSourceRows(tx, uuid);
+    await deleteSourceIdentities(tx, uuid);
+    await revokeSourceGrants(tx, uuid);
     await tx.query(`DELETE FROM sync_sources WHERE uuid = $1`, [uuid]);
     await removeOrphanSyncedTwins(
       tx,

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { mayRewriteTwin, mirrorRefusal, ownerToCheck } from '../domain/sync/mirror-ownership.js';
 import { Db, type Queryable, type TransactionQueryable } from '../store/db.js';
-import { reconcileSourceGrants, removeSourceRowsOfTwin } from '../store/grant-writer.js';
+import { reconcileSourceGrants, revokeSourceGrantsOfTwins } from '../store/grant-writer.js';
 import {
+  deleteSourceIdentitiesOfTwins,
   deleteSyncedIdentities,
   insertSyncedIdentities,
   upsertSyncedIdentities,
@@ -205,7 +206,10 @@ export class TwinReconciler {
     tx: Queryable,
     input: ReconcileInput,
   ): Promise<{ upserted: number; deleted: number }> {
-    return { upserted: 0, deleted: await removeSourceRowsOfTwin(tx, input.source, input.twin) };
+    const twins = [input.twin];
+    const identities = await deleteSourceIdentitiesOfTwins(tx, input.source, twins);
+    const grants = await revokeSourceGrantsOfTwins(tx, input.source, twins);
+    return { upserted: 0, deleted: identities + grants };
   }
 }
 

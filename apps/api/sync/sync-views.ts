@@ -1,3 +1,4 @@
+import { reportProgress } from '../../../libs/domain/sync/report-progress.js';
 import type { SyncRun } from '../../../libs/sync/sync-runs.repository.js';
 import type { SyncSource } from '../../../libs/sync/sync-sources.repository.js';
 
@@ -46,18 +47,13 @@ export interface RunView {
 }
 
 export function runView(r: SyncRun): RunView {
-  let progress: number;
-  if (r.status === 'completed') progress = 100;
-  else if (r.twins === 0) progress = 0;
-  // The total grows while the scan pages, so a run never shows 100 before it is complete.
-  else progress = Math.min(99, Math.floor((100 * (r.done + r.failed)) / r.twins));
   return {
     uuid: r.uuid,
     source: r.source,
     mode: r.mode,
     trigger: r.trigger,
     status: r.status,
-    progress,
+    progress: reportProgress(r.status === 'completed', r.done + r.failed, r.twins),
     counts: {
       twins: r.twins,
       upserted: r.upserted,

@@ -1,16 +1,16 @@
 import { type BeforeApplicationShutdown, Logger } from '@nestjs/common';
-import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { ImportMergeService, type MergeOutcome } from '../../../libs/imports/import-merge.service.js';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
-import { JOBS, readPayload } from '../../../libs/queue/job-catalogue.js';
-import { WORKER_LOCKS } from '../sync/index.js';
+import { readPayload } from '../../../libs/queue/job-catalogue.js';
+import { JobProcessor } from '../../../libs/queue/job-processor.decorator.js';
 
 /**
  * `import-merge` jobs: one import each, merged batch by batch. A retried or stalled-and-resumed job starts the
  * merge over from the first line; the upserts make that safe.
  */
-@Processor(JOBS['import-merge'].queue, { concurrency: 2, ...WORKER_LOCKS })
+@JobProcessor('import-merge', { concurrency: 2 })
 export class ImportMergeProcessor extends WorkerHost implements BeforeApplicationShutdown {
   private readonly logger = new Logger('import-merge');
 

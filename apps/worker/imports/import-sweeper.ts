@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { nowSeconds } from '../../../libs/clock/clock.js';
 import { ImportProducer } from '../../../libs/imports/import-producer.js';
 import { ImportsRepository } from '../../../libs/imports/imports.repository.js';
 
@@ -43,7 +44,7 @@ export class ImportSweeper implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** One pass; answers how many imports were queued again. */
-  async sweep(nowTs = Date.now() / 1000): Promise<number> {
+  async sweep(nowTs = nowSeconds()): Promise<number> {
     let requeued = 0;
     for (const { uuid } of await this.imports.unfinished(nowTs - IMPORT_REQUEUE_AFTER_SECONDS, SWEEP_BATCH)) {
       if (await this.producer.requeue(uuid)) {

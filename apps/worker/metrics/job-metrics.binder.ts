@@ -2,14 +2,11 @@ import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { WorkerHost } from '@nestjs/bullmq';
 import type { Job, Worker } from 'bullmq';
-import { QUEUES } from '../../../libs/queue/job-catalogue.js';
+import { JOBS, QUEUES } from '../../../libs/queue/job-catalogue.js';
 import { WorkerMetrics } from './worker-metrics.js';
 
-const JOB_OF_QUEUE: Record<string, string> = {
-  [QUEUES.sync]: 'sync-source',
-  [QUEUES.syncTwins]: 'sync-twin',
-  [QUEUES.imports]: 'import-merge',
-};
+/** The job each queue carries, read from the catalogue (each queue carries one kind: catalogue-coverage.ts). */
+const JOB_OF_QUEUE = new Map<string, string>(Object.entries(JOBS).map(([name, job]) => [job.queue, name]));
 
 /**
  * Counts every job of every processor of this context from BullMQ's worker events, so processors stay free of
@@ -43,7 +40,7 @@ export class JobMetricsBinder implements OnApplicationBootstrap {
     });
     // The stalled event carries only the job id; each queue holds one kind of job.
     worker.on('stalled', () => {
-      this.metrics.jobs.inc({ queue, name: JOB_OF_QUEUE[queue] ?? 'unknown', outcome: 'stalled' });
+      this.metrics.jobs.inc({ queue, name: JOB_OF_QUEUE.get(queue) ?? 'unknown', outcome: 'stalled' });
     });
   }
 

@@ -1,17 +1,17 @@
 import { type BeforeApplicationShutdown, Logger } from '@nestjs/common';
-import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
-import { JOBS, readPayload } from '../../../libs/queue/job-catalogue.js';
+import { readPayload } from '../../../libs/queue/job-catalogue.js';
+import { JobProcessor } from '../../../libs/queue/job-processor.decorator.js';
 import { ForeignJobError } from '../../../libs/sync/foreign-job.error.js';
 import { ScanFailure, SourceScanService } from '../../../libs/sync/source-scan.service.js';
-import { WORKER_LOCKS } from './worker-locks.js';
 
 /**
  * `sync-source` jobs (API runs and schedules). A scan can be long: on shutdown it stops between pages and goes
  * back to the queue with its position saved, so SIGTERM never waits for a whole scan and no page is lost.
  */
-@Processor(JOBS['sync-source'].queue, { concurrency: 2, ...WORKER_LOCKS })
+@JobProcessor('sync-source', { concurrency: 2 })
 export class SourceScanProcessor extends WorkerHost implements BeforeApplicationShutdown {
   private readonly logger = new Logger('sync-source');
   private stopping = false;

@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { nowSeconds } from '../../../libs/clock/clock.js';
 import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { SyncProducer } from '../../../libs/queue/sync-producer.js';
 import { SyncRunsRepository } from '../../../libs/sync/sync-runs.repository.js';
@@ -73,7 +74,7 @@ export class SyncRunReaper implements OnApplicationBootstrap, OnApplicationShutd
           await this.runs.fail(run.uuid, {
             twin: null,
             description: `scan failed: ${reason}`,
-            ts: Date.now() / 1000,
+            ts: nowSeconds(),
           });
         } else if (await this.runs.requeueLostScan(run.uuid, max)) {
           this.logger.warn(`sync run ${run.uuid}: its scan job was lost; queueing the scan again`);
@@ -83,7 +84,7 @@ export class SyncRunReaper implements OnApplicationBootstrap, OnApplicationShutd
           await this.runs.fail(run.uuid, {
             twin: null,
             description: `scan job lost ${max} times (queued again each time); given up`,
-            ts: Date.now() / 1000,
+            ts: nowSeconds(),
           });
         }
       }
@@ -92,7 +93,7 @@ export class SyncRunReaper implements OnApplicationBootstrap, OnApplicationShutd
       const pending = await this.runs.pendingTwins(run.uuid, grace, TWINS_PER_TICK);
       const lost = pending.length ? await this.producer.twinsWithoutJob(run.source, pending) : [];
       if (lost.length === 0) continue;
-      const { again, failed } = await this.runs.requeueLostTwins(run.uuid, lost, max, Date.now() / 1000);
+      const { again, failed } = await this.runs.requeueLostTwins(run.uuid, lost, max, nowSeconds());
       if (failed.length) {
         this.logger.warn(
           `sync run ${run.uuid}: ${failed.length} twin job(s) lost ${max} times; counted as failed`,

@@ -1,12 +1,12 @@
 import { type BeforeApplicationShutdown, Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
-import { JOBS, readPayload } from '../../../libs/queue/job-catalogue.js';
+import { readPayload } from '../../../libs/queue/job-catalogue.js';
+import { JobProcessor } from '../../../libs/queue/job-processor.decorator.js';
 import { ForeignJobError } from '../../../libs/sync/foreign-job.error.js';
 import { TwinSyncFailure, TwinSyncService } from '../../../libs/sync/twin-sync.service.js';
-import { WORKER_LOCKS } from './worker-locks.js';
 
 export interface TwinJobResult {
   result: string;
@@ -15,7 +15,7 @@ export interface TwinJobResult {
 }
 
 /** `sync-twin` jobs: payload in, TwinSyncService call, outcome out; final failures land in the run report. */
-@Processor(JOBS['sync-twin'].queue, { concurrency: 8, ...WORKER_LOCKS })
+@JobProcessor('sync-twin', { concurrency: 8 })
 export class TwinSyncProcessor
   extends WorkerHost
   implements OnApplicationBootstrap, BeforeApplicationShutdown
