@@ -95,8 +95,8 @@ export class CachedIdentityIndex extends IdentityIndex {
     return out;
   }
 
-  /** The writing instance evicts before it answers (read your own writes); the feed does it everywhere else. */
-  override invalidate(names: Iterable<string>): void {
+  /** The writing process's own eviction, before it answers (the feed does it everywhere else, a moment later). */
+  invalidate(names: Iterable<string>): void {
     for (const n of names) this.cache.invalidate(n);
   }
 

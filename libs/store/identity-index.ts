@@ -45,11 +45,6 @@ export abstract class IdentityIndex {
   abstract lookup(name: string): Promise<IdentityRow[]>;
   /** `lookup` for many names in one round trip: every name asked for is a key of the answer (empty when unknown). */
   abstract lookupMany(names: readonly string[]): Promise<Map<string, IdentityRow[]>>;
-  /**
-   * Called by the writing instance after a commit that changed rows of these names and before it answers, so it
-   * reads its own writes at once (other instances learn through the change feed). Nothing to do without a cache.
-   */
-  invalidate(_names: Iterable<string>): void {}
   /** The rows of `name` if a cache holds them now (synchronous hot path); undefined means "use lookup". */
   peekRows(_name: string): CachedRows | undefined {
     return undefined;
@@ -60,8 +55,6 @@ export abstract class IdentityIndex {
 export abstract class TwinFactsIndex {
   /** The twins that exist among `uuids`, keyed by UUID; unknown UUIDs are simply absent. */
   abstract twinFacts(uuids: readonly string[]): Promise<Map<string, IndexedTwin>>;
-  /** Like IdentityIndex.invalidate, for twins the writing instance just changed. Nothing to do without a cache. */
-  invalidateTwins(_uuids: Iterable<string>): void {}
 }
 
 export interface TwinRow {
