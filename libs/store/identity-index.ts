@@ -31,12 +31,6 @@ export interface IndexedTwin extends TwinFacts {
 }
 
 /**
- * A cached name's rows as the cache keeps them, ready for the decision: one packed private row
- * (libs/cache/packed-row.ts) or row objects with compiled rules (empty: the name resolves to nothing).
- */
-export type CachedRows = string | readonly IdentityRow[];
-
-/**
  * The identity index as resolution sees it: rows converted once, when loaded (rules compiled), never per request. Abstract class rather than interface so that it doubles as the Nest
  * injection token: a cache can be provided in front of the PostgreSQL implementation without touching the resolver.
  */
@@ -45,8 +39,11 @@ export abstract class IdentityIndex {
   abstract lookup(name: string): Promise<IdentityRow[]>;
   /** `lookup` for many names in one round trip: every name asked for is a key of the answer (empty when unknown). */
   abstract lookupMany(names: readonly string[]): Promise<Map<string, IdentityRow[]>>;
-  /** The rows of `name` if a cache holds them now (synchronous hot path); undefined means "use lookup". */
-  peekRows(_name: string): CachedRows | undefined {
+  /**
+   * The rows of `name` if a cache holds them now (synchronous hot path), else undefined: use lookup. Read them at
+   * once and do not keep them: they are valid until the next peekRows (a cache may hand a view of its compact form).
+   */
+  peekRows(_name: string): readonly IdentityRow[] | undefined {
     return undefined;
   }
 }
