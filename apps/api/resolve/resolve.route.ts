@@ -68,13 +68,13 @@ export class ResolveRoute implements OnModuleInit {
     identity: string,
     query: Record<string, unknown>,
   ): ResolveAnswer | Promise<ResolveAnswer> {
-    PARAMETERS.identity.parse(identity);
+    const name = PARAMETERS.identity.parse(identity);
     const context = PARAMETERS.context.parse(query.context);
     const details = PARAMETERS.details.parse(query.details);
     const now = nowSeconds();
     return (
-      this.resolver.resolveNow(principal, identity, context, details, now) ??
-      this.resolver.resolve(principal, identity, context, details, now)
+      this.resolver.resolveNow(principal, name, context, details, now) ??
+      this.resolver.resolve(principal, name, context, details, now)
     );
   }
 
