@@ -88,9 +88,10 @@ function decide(
     return caller.identityRule === null || holds(caller.identityRule, caller, row, variables);
   }
   const personal = row.owner === caller.account;
+  // Foreign and private: never seen, whatever its validity (decided first: the cheapest test on a packed row).
+  if (!personal && row.visibility === null) return false;
   if (!isValid(row, now) && !(personal && allowExpiredPersonal)) return false;
-  if (!personal) {
-    if (row.visibility === null) return false;
+  if (!personal && row.visibility !== null) {
     const visible = holds(row.visibility, caller, row, variables);
     if (visible !== true) return visible;
   }
