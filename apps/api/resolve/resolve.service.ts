@@ -1,14 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller, IdentityRow, ResolveContext } from '../../../libs/domain/model.js';
 import {
-  inContext,
   keepRowWithoutRules,
   resolvedTwinIds,
   resolveRows,
   visibleTwins,
 } from '../../../libs/domain/visibility/resolution.js';
 import { ruleNeedsTwinFacts, withRequestRuleBudget } from '../../../libs/domain/visibility/rule-variables.js';
-import { isValid } from '../../../libs/domain/visibility/visibility.js';
 import { IdentityIndex, type IndexedTwin, TwinFactsIndex } from '../../../libs/store/identity-index.js';
 
 /** details=false: twin UUIDs; details=true: the twins the caller may see. Both in answer order. */
@@ -110,8 +108,8 @@ export class ResolveService {
 
 /**
  * The twins whose facts the decision or the answer reads: in details mode every twin a kept row could name; otherwise
- * only those where a rule that will be evaluated reads TWIN, twin_owner or twin_status. Rows out of context, expired,
- * or foreign and private can never be kept, so they never cost a fetch.
+ * only those where a rule that will be evaluated reads TWIN, twin_owner or twin_status. Rows the decision refuses
+ * without evaluating a rule (out of context, expired, foreign and private) never cost a fetch.
  */
 function twinsNeedingFacts(
   rowsets: readonly (readonly IdentityRow[])[],
@@ -124,15 +122,13 @@ function twinsNeedingFacts(
   const everyCandidate = details || ruleNeedsTwinFacts(caller.identityRule);
   for (const rows of rowsets) {
     for (const row of rows) {
-      if (!inContext(row, context, caller) || !isValid(row, nowTs)) continue;
-      if (row.grantee != null) {
-        // A grant is kept only for its grantee and evaluates no visibility rule.
-        if (row.grantee === caller.account && everyCandidate) needed.add(row.twin);
-        continue;
-      }
-      const personal = row.owner === caller.account;
-      if (!personal && row.visibility === null) continue;
-      if (everyCandidate || (!personal && ruleNeedsTwinFacts(row.visibility))) needed.add(row.twin);
+      const kept = keepRowWithoutRules(row, context, caller, nowTs);
+      if (kept === false) continue;
+      // Else the row may be kept. Besides the role's identity_rule, only a foreign identity's visibility rule is
+      // evaluated (a grant's or one's own never is), and only when the decision was left open.
+      const ownRule =
+        kept === undefined && row.grantee == null && row.owner !== caller.account ? row.visibility : null;
+      if (everyCandidate || ruleNeedsTwinFacts(ownRule)) needed.add(row.twin);
     }
   }
   return needed;
