@@ -120,6 +120,27 @@ describe('OpenAPI document', () => {
     expect(webhook.requestBody.content['application/json'].schema).toBeDefined();
   });
 
+  it('types every parameter, so that "Try it out" offers a checkbox, a number or a list, not a free text box', () => {
+    const untyped = operations().flatMap(({ path, method, op }) =>
+      ((op.parameters ?? []) as any[])
+        .filter((p) => typeof p.schema?.type !== 'string')
+        .map((p) => `${method.toUpperCase()} ${path} ${p.in} ${p.name}`),
+    );
+    expect(untyped).toEqual([]);
+    const scan = operations().find((o) => o.op.operationId === 'scan_twins')!.op;
+    const query = (name: string) => scan.parameters.find((p: any) => p.in === 'query' && p.name === name);
+    expect(query('details').schema).toMatchObject({ type: 'boolean' });
+    expect(query('count').schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000, default: 100 });
+  });
+
+  it('writes security scheme descriptions the Authorize dialog displays (it renders them as HTML)', () => {
+    const schemes = doc.components.securitySchemes as Record<string, { description?: string }>;
+    const raw = Object.entries(schemes)
+      .filter(([, s]) => /[<>]/.test(s.description ?? ''))
+      .map(([name, s]) => `${name}: ${s.description}`);
+    expect(raw).toEqual([]);
+  });
+
   it('generates a typed client with a response type for every operation', async () => {
     const source = astToString(await openapiTS(structuredClone(doc)));
     const file = ts.createSourceFile('client.d.ts', source, ts.ScriptTarget.ES2022, true);

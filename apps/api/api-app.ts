@@ -3,7 +3,6 @@ import type { IncomingMessage } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
   LogController,
   type FastifyBaseLogger,
@@ -22,10 +21,9 @@ import { LeanDispatch } from './http/lean-dispatch.js';
 import { RequestAccounting } from './http/request-accounting.js';
 import { sendError } from './http/send-error.js';
 import { traceOf } from './http/trace-id.js';
-import { completeDocument } from './openapi/complete-document.js';
 import { ApiMetrics } from './metrics/metrics.registry.js';
 import { QueueDashboard } from './queues/queue-dashboard.js';
-import { addLeanRoutesToDocument } from './openapi/lean-routes.js';
+import { mountApiDocument } from './openapi/index.js';
 import { ResolveRoute } from './resolve/resolve.route.js';
 
 /** api.md: bodies over 64 KiB are bad input, except imports which stream up to their own limit. */
@@ -135,20 +133,7 @@ export async function createApiApp(
   });
   lean.install(app.get(ResolveRoute).leanHandler(accounting));
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Twindex')
-      .setDescription('Identity resolution and indexing for digital twins')
-      .setVersion('0.1.0')
-      .build(),
-  );
-  addLeanRoutesToDocument(document);
-  completeDocument(document);
-  SwaggerModule.setup('docs', app, document, {
-    jsonDocumentUrl: 'docs/openapi.json',
-    ui: options.docsUi ?? true,
-  });
+  mountApiDocument(app, { ui: options.docsUi ?? true });
   await app.get(QueueDashboard).mount({ ui: options.queueDashboard ?? true });
   return app;
 }

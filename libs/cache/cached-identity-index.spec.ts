@@ -4,14 +4,20 @@ import type { ChangeKind } from './change-message.js';
 import { IdentityIndex } from '../store/identity-index.js';
 import type { IdentityRow } from '../domain/model.js';
 import { compileRuleCached } from '../domain/rules/index.js';
-import { unpackRow } from './packed-row.js';
 
 const TRUE_RULE = compileRuleCached('true');
 
-/** The cached rows of a name as row objects (a packed row unpacked), or undefined on a miss. */
+/** The cached rows of a name as plain row objects (a packed row's view read out), or undefined on a miss. */
 function peekRows(index: CachedIdentityIndex, name: string): readonly IdentityRow[] | undefined {
-  const e = index.peekRows(name);
-  return e === undefined ? undefined : typeof e === 'string' ? [unpackRow(name, e)] : e;
+  return index.peekRows(name)?.map((r) => ({
+    name: r.name,
+    twin: r.twin,
+    owner: r.owner,
+    visibility: r.visibility,
+    validityTs: r.validityTs,
+    twinCreatedTs: r.twinCreatedTs,
+    grantee: r.grantee,
+  }));
 }
 
 // ---- fakes -------------------------------------------------------------------------------------------------------

@@ -2,8 +2,15 @@ import type { IdentityRow } from '../domain/model.js';
 import type { ChangeFeed } from './change-feed.js';
 import { CoherentCache } from './coherent-cache.js';
 import { MissBatcher } from './miss-batcher.js';
-import { canPack, packedValidityTs, packRow, unpackRow } from './packed-row.js';
-import { type CachedRows, IdentityIndex } from '../store/identity-index.js';
+import {
+  canPack,
+  type PackedRow,
+  PackedRowView,
+  packedValidityTs,
+  packRow,
+  unpackRow,
+} from './packed-row.js';
+import { IdentityIndex } from '../store/identity-index.js';
 
 export interface IdentityCacheOptions {
   maxEntries: number;
@@ -18,7 +25,7 @@ export interface IdentityCacheOptions {
  * entry). Rows whose validity had already passed when loaded are left out: they can never resolve again without a
  * write, and a write evicts the entry.
  */
-type Entry = CachedRows;
+type Entry = PackedRow | readonly IdentityRow[];
 
 // Heap cost per entry beyond its key, including the LRU's own bookkeeping (Map slot, key/value lists, links, size and
 // TTL slots ≈ 90 bytes), measured with 1,000,000 one-row entries: a packed string is 16 bytes of header plus its
@@ -68,12 +75,18 @@ export class CachedIdentityIndex extends IdentityIndex {
     return this.cache.snapshot;
   }
 
-  /** Synchronous hit path for the lean resolve route: the entry as cached; undefined means "go through lookup". */
-  override peekRows(name: string): CachedRows | undefined {
+  // The hot path's packed row is handed out as this one view in this one array: no allocation per request.
+  private readonly view = new PackedRowView();
+  private readonly viewed: readonly IdentityRow[] = [this.view];
+
+  /** Synchronous hit path for the lean resolve route; a packed row comes as a view, valid until the next call. */
+  override peekRows(name: string): readonly IdentityRow[] | undefined {
     const hit = this.cache.peek(name, this.clock());
     if (hit === undefined) return undefined;
     this.cache.stats.hits++;
-    return hit;
+    if (typeof hit !== 'string') return hit;
+    this.view.of(name, hit);
+    return this.viewed;
   }
 
   async lookup(name: string): Promise<IdentityRow[]> {
@@ -95,8 +108,8 @@ export class CachedIdentityIndex extends IdentityIndex {
     return out;
   }
 
-  /** The writing instance evicts before it answers (read your own writes); the feed does it everywhere else. */
-  override invalidate(names: Iterable<string>): void {
+  /** The writing process's own eviction, before it answers (the feed does it everywhere else, a moment later). */
+  invalidate(names: Iterable<string>): void {
     for (const n of names) this.cache.invalidate(n);
   }
 

@@ -107,12 +107,12 @@ describe('CachedTwinFactsIndex', () => {
     expect(inner.calls).toHaveLength(2);
   });
 
-  it("evicts on the writing instance's own invalidateTwins", async () => {
+  it("evicts on the writing process's own report of its commit", async () => {
     const { inner, index } = setUp();
     inner.twins.set(T1, aTwin(T1));
     await index.twinFacts([T1]);
     inner.twins.set(T1, aTwin(T1, { description: { kind: 'crate' } }));
-    index.invalidateTwins([T1]);
+    index.invalidate([T1]);
     expect((await index.twinFacts([T1])).get(T1)?.description).toEqual({ kind: 'crate' });
   });
 

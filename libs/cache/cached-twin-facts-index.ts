@@ -60,7 +60,8 @@ export class CachedTwinFactsIndex extends TwinFactsIndex {
     return out;
   }
 
-  override invalidateTwins(uuids: Iterable<string>): void {
+  /** The writing process's own eviction, before it answers (the feed does it everywhere else, a moment later). */
+  invalidate(uuids: Iterable<string>): void {
     for (const u of uuids) this.cache.invalidate(u);
   }
 }

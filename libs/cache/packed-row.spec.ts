@@ -2,9 +2,7 @@ import fc from 'fast-check';
 import type { IdentityRow } from '../domain/model.js';
 import {
   canPack,
-  knownOwnerNumber,
-  packedNeverExpires,
-  packedOwner,
+  PackedRowView,
   packedOwnerAccount,
   packedTwin,
   packedValidityTs,
@@ -28,7 +26,8 @@ const plainRow = fc.record({
 }) as fc.Arbitrary<IdentityRow>;
 
 describe('packed rows', () => {
-  it('unpack(pack(row)) is the row, and the accessors agree with it', () => {
+  it('unpack(pack(row)) is the row, and the accessors and the view agree with it', () => {
+    const view = new PackedRowView();
     fc.assert(
       fc.property(plainRow, (row) => {
         expect(canPack(row)).toBe(true);
@@ -36,9 +35,17 @@ describe('packed rows', () => {
         expect(unpackRow(row.name, p)).toEqual(row);
         expect(packedTwin(p)).toBe(row.twin);
         expect(packedOwnerAccount(p)).toBe(row.owner);
-        expect(packedOwner(p)).toBe(knownOwnerNumber(row.owner));
-        expect(packedNeverExpires(p)).toBe(row.validityTs === null);
         expect(packedValidityTs(p)).toBe(row.validityTs);
+        const seen = view.of(row.name, p);
+        expect({
+          name: seen.name,
+          twin: seen.twin,
+          owner: seen.owner,
+          visibility: seen.visibility,
+          validityTs: seen.validityTs,
+          twinCreatedTs: seen.twinCreatedTs,
+          grantee: seen.grantee,
+        }).toEqual(row);
       }),
       { numRuns: 500 },
     );

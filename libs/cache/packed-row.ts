@@ -25,11 +25,6 @@ export function ownerNumber(owner: string): number {
   return n;
 }
 
-/** The owner's number if it owns any packed row, else -1 (then it owns none of them). */
-export function knownOwnerNumber(owner: string): number {
-  return ownerNumbers.get(owner) ?? -1;
-}
-
 export function canPack(row: IdentityRow): boolean {
   return row.visibility === null && row.grantee == null && row.twin.length === UUID_LENGTH;
 }
@@ -44,7 +39,7 @@ export function packRow(row: IdentityRow): PackedRow {
 }
 
 /** The owner number, read without allocating. */
-export function packedOwner(p: PackedRow): number {
+function packedOwner(p: PackedRow): number {
   let n = 0;
   for (let i = UUID_LENGTH; ; i++) {
     const c = p.charCodeAt(i);
@@ -62,7 +57,7 @@ export function packedTwin(p: PackedRow): string {
 }
 
 /** True when the row has no validity_ts (never expires): the hot path then needs no number. */
-export function packedNeverExpires(p: PackedRow): boolean {
+function packedNeverExpires(p: PackedRow): boolean {
   return p.charCodeAt(p.indexOf('|', UUID_LENGTH) + 1) === BAR;
 }
 
@@ -85,4 +80,40 @@ export function unpackRow(name: string, p: PackedRow): IdentityRow {
     twinCreatedTs: Number(p.slice(b + 1)),
     grantee: null,
   };
+}
+
+/**
+ * A packed row read as an IdentityRow without building one: each field is decoded from the string when read (owner
+ * and "never expires" without allocating). The cached index keeps one view and points it at the entry it hands out,
+ * so the hot path decides on the packed row with the domain's own decision (libs/domain/visibility) at no cost per
+ * request. Valid until the index points it elsewhere: read it synchronously, copy it with `unpackRow` to keep it.
+ */
+export class PackedRowView implements IdentityRow {
+  name = '';
+  private packed: PackedRow = '';
+  readonly visibility = null;
+  readonly grantee = null;
+
+  /** This view, now reading `packed` as the row of `name`. */
+  of(name: string, packed: PackedRow): this {
+    this.name = name;
+    this.packed = packed;
+    return this;
+  }
+
+  get twin(): string {
+    return packedTwin(this.packed);
+  }
+
+  get owner(): string {
+    return owners[packedOwner(this.packed)];
+  }
+
+  get validityTs(): number | null {
+    return packedNeverExpires(this.packed) ? null : packedValidityTs(this.packed);
+  }
+
+  get twinCreatedTs(): number {
+    return Number(this.packed.slice(this.packed.lastIndexOf('|') + 1));
+  }
 }

@@ -44,6 +44,8 @@ export interface TransactionQueryable extends Queryable {
   prepared<R extends QueryResultRow>(name: string, sql: string, params: unknown[]): Promise<R[]>;
   /** `COPY … FROM STDIN` fed from a stream (import staging). */
   copyFrom(copySql: string, source: Readable): Promise<void>;
+  /** Runs `then` once the transaction has committed, before `Db.transaction` returns; never if it rolls back. */
+  afterCommit(then: () => void): void;
 }
 
 /** A thin layer over the pg pool: rows out, connection loss turned into a 503-kind error. */
@@ -79,6 +81,7 @@ export class Db implements Queryable {
     let lost: Error | undefined;
     const onError = (e: Error) => (lost = e);
     client.on('error', onError);
+    const committed: Array<() => void> = [];
     const tx: TransactionQueryable = {
       query: async <R extends QueryResultRow>(sql: string, params?: unknown[]) =>
         (await client.query<R>(sql, params)).rows,
@@ -88,13 +91,14 @@ export class Db implements Queryable {
       copyFrom: async (copySql, source) => {
         await pipeline(source, client.query(copyFrom(copySql)));
       },
+      afterCommit: (then) => void committed.push(then),
     };
     let broken: Error | undefined;
+    let out: T;
     try {
       await client.query('BEGIN');
-      const out = await work(tx);
+      out = await work(tx);
       await client.query('COMMIT');
-      return out;
     } catch (e) {
       // A connection that timed out or broke may still have a query in flight: it must not go back to the pool,
       // and a ROLLBACK on it would only wait out another deadline (the server ends the transaction on its own:
@@ -106,6 +110,8 @@ export class Db implements Queryable {
       client.off('error', onError);
       client.release(broken ?? lost);
     }
+    for (const then of committed) then();
+    return out;
   }
 }
 

@@ -31,12 +31,6 @@ export interface IndexedTwin extends TwinFacts {
 }
 
 /**
- * A cached name's rows as the cache keeps them, ready for the decision: one packed private row
- * (libs/cache/packed-row.ts) or row objects with compiled rules (empty: the name resolves to nothing).
- */
-export type CachedRows = string | readonly IdentityRow[];
-
-/**
  * The identity index as resolution sees it: rows converted once, when loaded (rules compiled), never per request. Abstract class rather than interface so that it doubles as the Nest
  * injection token: a cache can be provided in front of the PostgreSQL implementation without touching the resolver.
  */
@@ -46,12 +40,10 @@ export abstract class IdentityIndex {
   /** `lookup` for many names in one round trip: every name asked for is a key of the answer (empty when unknown). */
   abstract lookupMany(names: readonly string[]): Promise<Map<string, IdentityRow[]>>;
   /**
-   * Called by the writing instance after a commit that changed rows of these names and before it answers, so it
-   * reads its own writes at once (other instances learn through the change feed). Nothing to do without a cache.
+   * The rows of `name` if a cache holds them now (synchronous hot path), else undefined: use lookup. Read them at
+   * once and do not keep them: they are valid until the next peekRows (a cache may hand a view of its compact form).
    */
-  invalidate(_names: Iterable<string>): void {}
-  /** The rows of `name` if a cache holds them now (synchronous hot path); undefined means "use lookup". */
-  peekRows(_name: string): CachedRows | undefined {
+  peekRows(_name: string): readonly IdentityRow[] | undefined {
     return undefined;
   }
 }
@@ -60,8 +52,6 @@ export abstract class IdentityIndex {
 export abstract class TwinFactsIndex {
   /** The twins that exist among `uuids`, keyed by UUID; unknown UUIDs are simply absent. */
   abstract twinFacts(uuids: readonly string[]): Promise<Map<string, IndexedTwin>>;
-  /** Like IdentityIndex.invalidate, for twins the writing instance just changed. Nothing to do without a cache. */
-  invalidateTwins(_uuids: Iterable<string>): void {}
 }
 
 export interface TwinRow {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { CommittedChanges } from './committed-changes.js';
 import { Db, type Queryable, type TransactionQueryable } from './db.js';
 
 /** An identity as stored, with what its API object shows. */
@@ -46,10 +47,16 @@ interface IdentityTableRow {
 
 const COLUMNS = `name, twin, owner, visibility, validity_ts, created_ts, updated_ts, creator`;
 
-/** The identities table for the write API and listings; resolution reads through IdentityIndex instead. */
+/**
+ * The identities table for the write API and listings; resolution reads through IdentityIndex instead. Each write
+ * reports the names it changed to CommittedChanges, so this process's cache forgets them before the write is answered.
+ */
 @Injectable()
 export class IdentityRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly changes: CommittedChanges,
+  ) {}
 
   /** Every identity on one twin, of every owner, plus the synced grants on it to `grantee`. */
   async listByTwin(twin: string, grantee: string): Promise<StoredIdentity[]> {
@@ -79,7 +86,7 @@ export class IdentityRepository {
    * left untouched and reported in `existing`, so the caller can roll the whole batch back.
    */
   async insertMany(
-    tx: Queryable,
+    tx: TransactionQueryable,
     twin: string,
     owner: string,
     creator: string,
@@ -103,12 +110,17 @@ export class IdentityRepository {
       ],
     );
     const inserted = rows.map(toStoredIdentity);
+    this.changes.changed(
+      tx,
+      'identities',
+      inserted.map((i) => i.name),
+    );
     const done = new Set(inserted.map((i) => i.name));
     return { inserted, existing: identities.filter((i) => !done.has(i.name)).map((i) => i.name) };
   }
 
   async update(
-    tx: Queryable,
+    tx: TransactionQueryable,
     key: IdentityKey,
     changes: IdentityChanges,
     nowTs: number,
@@ -131,15 +143,21 @@ export class IdentityRepository {
         nowTs,
       ],
     );
-    return rows[0] && toStoredIdentity(rows[0]);
+    return this.written(tx, rows[0]);
   }
 
-  async delete(tx: Queryable, key: IdentityKey): Promise<StoredIdentity | undefined> {
+  async delete(tx: TransactionQueryable, key: IdentityKey): Promise<StoredIdentity | undefined> {
     const rows = await tx.query<IdentityTableRow>(
       `DELETE FROM identities WHERE name = $1 AND twin = $2 AND owner = $3 RETURNING ${COLUMNS}`,
       [key.name, key.twin, key.owner],
     );
-    return rows[0] && toStoredIdentity(rows[0]);
+    return this.written(tx, rows[0]);
+  }
+
+  private written(tx: TransactionQueryable, row: IdentityTableRow | undefined): StoredIdentity | undefined {
+    if (row === undefined) return undefined;
+    this.changes.changed(tx, 'identities', [row.name]);
+    return toStoredIdentity(row);
   }
 }
 

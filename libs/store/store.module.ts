@@ -1,5 +1,6 @@
 import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { CONFIG, type TwindexConfig } from '../config/index.js';
+import { CommittedChanges } from './committed-changes.js';
 import { createPool, Db, deadlinesFrom } from './db.js';
 
 @Global()
@@ -18,8 +19,9 @@ export class StoreModule implements OnApplicationShutdown {
           useFactory: (config: TwindexConfig) =>
             new Db(createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, deadlinesFrom(config, role))),
         },
+        CommittedChanges,
       ],
-      exports: [Db],
+      exports: [Db, CommittedChanges],
     };
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { badRequest } from '../domain/errors.js';
+import { CommittedChanges } from './committed-changes.js';
 import { Db, type Queryable, type TransactionQueryable } from './db.js';
 import { type IndexedTwin, toIndexedTwin, TWIN_COLUMNS, type TwinRow } from './identity-index.js';
 
@@ -22,11 +23,15 @@ export interface TwinScanQuery {
 /**
  * The one writer of `twins`: the API's create, describe and terminate (the class below), and sync's statements for
  * mirrored twins (the functions after it). Writes run inside the caller's transaction (so the audit row, or the run's
- * books, commit with them); the class's reads run on the pool.
+ * books, commit with them); the class's reads run on the pool. The class's writes report the twin they changed to
+ * CommittedChanges, so this process's cache forgets it before the write is answered.
  */
 @Injectable()
 export class TwinRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly changes: CommittedChanges,
+  ) {}
 
   async find(uuid: string): Promise<IndexedTwin | undefined> {
     const rows = await this.db.query<TwinRow>(`SELECT ${TWIN_COLUMNS} FROM twins WHERE uuid = $1`, [uuid]);
@@ -42,7 +47,7 @@ export class TwinRepository {
   }
 
   async insert(
-    tx: Queryable,
+    tx: TransactionQueryable,
     twin: { uuid: string; owner: string; description: Record<string, unknown>; nowTs: number },
   ): Promise<IndexedTwin> {
     const rows = await storing(() =>
@@ -53,11 +58,11 @@ export class TwinRepository {
         [twin.uuid, twin.owner, JSON.stringify(twin.description), twin.nowTs],
       ),
     );
-    return toIndexedTwin(rows[0]);
+    return this.written(tx, rows[0]);
   }
 
   async updateDescription(
-    tx: Queryable,
+    tx: TransactionQueryable,
     uuid: string,
     description: Record<string, unknown>,
     nowTs: number,
@@ -68,16 +73,26 @@ export class TwinRepository {
         [uuid, JSON.stringify(description), nowTs],
       ),
     );
-    return toIndexedTwin(rows[0]);
+    return this.written(tx, rows[0]);
   }
 
-  async terminate(tx: Queryable, uuid: string, issuer: string, nowTs: number): Promise<IndexedTwin> {
+  async terminate(
+    tx: TransactionQueryable,
+    uuid: string,
+    issuer: string,
+    nowTs: number,
+  ): Promise<IndexedTwin> {
     const rows = await tx.query<TwinRow>(
       `UPDATE twins SET status = 'terminated', terminated_ts = $3, terminator = $2, updated_ts = $3
         WHERE uuid = $1 RETURNING ${TWIN_COLUMNS}`,
       [uuid, issuer, nowTs],
     );
-    return toIndexedTwin(rows[0]);
+    return this.written(tx, rows[0]);
+  }
+
+  private written(tx: TransactionQueryable, row: TwinRow): IndexedTwin {
+    this.changes.changed(tx, 'twins', [row.uuid]);
+    return toIndexedTwin(row);
   }
 
   /** One page of twins in (updated_ts, uuid) order. */

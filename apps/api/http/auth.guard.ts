@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { type FastifyRequest } from 'fastify';
 import { AuthService } from '../../../libs/access/auth.service.js';
 import { type Principal } from '../../../libs/access/principal.js';
+import type { Action } from '../../../libs/domain/access/action-catalogue.js';
 import { TwindexError } from '../../../libs/domain/errors.js';
 import { ACTION_KEY, type RouteAccess } from './action.decorator.js';
 import { parseTrustedTwinHeader } from './trusted-twin-header.js';
@@ -35,7 +36,7 @@ export class AuthGuard implements CanActivate {
 export function authenticateRequest(
   auth: AuthService,
   request: Pick<FastifyRequest, 'headers' | 'ip'> | IncomingMessage,
-  action: string,
+  action: Action,
 ): Principal | Promise<Principal> {
   let found: Principal | Promise<Principal>;
   try {

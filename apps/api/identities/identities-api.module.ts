@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { IndexCacheModule } from '../../../libs/cache/index-cache.module.js';
 import { AuditLogRepository } from '../../../libs/store/audit-log.repository.js';
 import { IdentityRepository } from '../../../libs/store/identity.repository.js';
 import { TwinRepository } from '../../../libs/store/twin.repository.js';
@@ -8,7 +7,6 @@ import { IdentitiesService } from './identities.service.js';
 
 /** A twin's identities: attach, list, read, change the visibility rule, delete (/twins/{twin}/identities). */
 @Module({
-  imports: [IndexCacheModule],
   controllers: [IdentitiesController],
   providers: [TwinRepository, IdentityRepository, AuditLogRepository, IdentitiesService],
 })

@@ -8,7 +8,7 @@ import {
 } from '../../../libs/domain/visibility/identity-filters.js';
 import { canSeeIdentity, canSeeTwin } from '../../../libs/domain/visibility/visibility.js';
 import { type AuditActor, AuditLogRepository } from '../../../libs/store/audit-log.repository.js';
-import { Db, type Queryable } from '../../../libs/store/db.js';
+import { Db } from '../../../libs/store/db.js';
 import {
   type IdentityChanges,
   type IdentityKey,
@@ -16,7 +16,6 @@ import {
   type NewIdentity,
   type StoredIdentity,
 } from '../../../libs/store/identity.repository.js';
-import { IdentityIndex } from '../../../libs/store/identity-index.js';
 import { TwinRepository } from '../../../libs/store/twin.repository.js';
 import { storedRule } from '../../../libs/domain/rules/index.js';
 import { nowSeconds } from '../../../libs/clock/clock.js';
@@ -33,6 +32,8 @@ const identityTarget = (twin: string, name: string) => `${twin}/${name}`;
 /**
  * Identities on twins. Every endpoint first requires that the caller may see the twin (404 otherwise); single
  * identities are the caller's own, subject to the role identity_rule, expired ones included (the owner manages them).
+ * This process's cache forgets the written names before a write is answered: IdentityRepository reports them
+ * (CommittedChanges).
  */
 @Injectable()
 export class IdentitiesService {
@@ -41,7 +42,6 @@ export class IdentitiesService {
     private readonly twins: TwinRepository,
     private readonly identities: IdentityRepository,
     private readonly audit: AuditLogRepository,
-    private readonly index: IdentityIndex,
   ) {}
 
   /** All or none: a name the caller's account already holds on the twin fails the whole batch. */
@@ -53,7 +53,7 @@ export class IdentitiesService {
   ): Promise<StoredIdentity[]> {
     await this.visibleTwin(caller, twin);
     const nowTs = nowSeconds();
-    return this.write(async (tx) => {
+    return this.db.transaction(async (tx) => {
       const { inserted, existing } = await this.identities.insertMany(
         tx,
         twin,
@@ -109,7 +109,7 @@ export class IdentitiesService {
     const current = await this.ownIdentity(caller, facts, name);
     if (changes.visibility === undefined && changes.validityTs === undefined) return current;
     const nowTs = nowSeconds();
-    return this.write(async (tx) => {
+    return this.db.transaction(async (tx) => {
       const updated = await this.identities.update(tx, keyOf(caller, twin, name), changes, nowTs);
       if (!updated) throw notFound('Identity');
       await this.audit.record(tx, actor, nowTs, [
@@ -123,7 +123,7 @@ export class IdentitiesService {
     const facts = await this.visibleTwin(caller, twin);
     await this.ownIdentity(caller, facts, name);
     const nowTs = nowSeconds();
-    return this.write(async (tx) => {
+    return this.db.transaction(async (tx) => {
       const deleted = await this.identities.delete(tx, keyOf(caller, twin, name));
       if (!deleted) throw notFound('Identity');
       await this.audit.record(tx, actor, nowTs, [
@@ -131,16 +131,6 @@ export class IdentitiesService {
       ]);
       return deleted;
     });
-  }
-
-  /** Runs one audited write; after the commit and before the answer, this instance forgets the names' cached rows. */
-  private async write<T extends StoredIdentity | StoredIdentity[]>(
-    work: (tx: Queryable) => Promise<T>,
-  ): Promise<T> {
-    const written = await this.db.transaction(work);
-    const rows: StoredIdentity[] = Array.isArray(written) ? written : [written];
-    this.index.invalidate(rows.map((i) => i.name));
-    return written;
   }
 
   private async visibleTwin(caller: Caller, uuid: string): Promise<TwinFacts> {

@@ -1,4 +1,5 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
+import { queryParameterSchema } from './query-parameter-schemas.js';
 import { responseRegistry, SUCCESS } from './response-schemas.js';
 import { registryToComponents } from './zod-openapi.js';
 
@@ -44,13 +45,14 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
         type: 'apiKey',
         in: 'header',
         name: 'Authorization',
-        description: 'A user secret (twx_…) or token, bare or as "Bearer <secret>"',
+        // Swagger UI renders these descriptions as HTML: an angle-bracketed placeholder would vanish.
+        description: 'A user secret (twx_…) or token, bare or after "Bearer " (Bearer twx_…)',
       },
       operator: {
         type: 'apiKey',
         in: 'header',
         name: 'Authorization',
-        description: 'TWINDEX_OPERATOR_KEY, bare or as "Bearer <key>"',
+        description: 'TWINDEX_OPERATOR_KEY, bare or after "Bearer "',
       },
       webhook: {
         type: 'apiKey',
@@ -82,6 +84,13 @@ function completeOperation(path: string, op: OperationObject): void {
   op.parameters = (op.parameters ?? []).filter(
     (p) => !('in' in p && p.in === 'header' && p.name.toLowerCase() === 'authorization'),
   );
+  for (const p of op.parameters) {
+    if (!('in' in p) || p.in !== 'query') continue;
+    const given = p.schema as { type?: unknown; $ref?: unknown } | undefined;
+    if (given?.type !== undefined || given?.$ref !== undefined) continue;
+    const schema = queryParameterSchema(op.operationId, p.name);
+    if (schema) p.schema = schema;
+  }
   op.parameters.push({
     name: 'X-Request-Id',
     in: 'header',

@@ -1,2 +1,3 @@
-/** What other rooms use of the OpenAPI document's machinery: zod schemas turned into OpenAPI schemas. */
+/** What other rooms use of the OpenAPI document's machinery. */
+export { mountApiDocument } from './api-document.js';
 export { toOpenApiSchema } from './zod-openapi.js';

@@ -1,46 +1,20 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
+import { documentedResolveParameters, RESOLVE_IDENTITY } from '../resolve/index.js';
 
-/** The lean Fastify routes (GET /resolve/{identity}, POST /imports) are not Nest routes, so Swagger cannot see them; they are described here by hand. */
+/**
+ * The lean Fastify routes (GET /resolve/{identity}, POST /imports) are not Nest routes, so Swagger cannot see them.
+ * GET /resolve/{identity} is written from the description its handlers parse with (resolve/resolve-operation.ts);
+ * POST /imports is described here by hand.
+ */
 export function addLeanRoutesToDocument(document: OpenAPIObject): void {
-  document.paths['/resolve/{identity}'] = {
+  document.paths[RESOLVE_IDENTITY.documentedPath] = {
     get: {
-      operationId: 'resolve_twin_identity',
-      summary: 'Which twins carry this identity, for this caller',
-      tags: ['resolve'],
+      operationId: RESOLVE_IDENTITY.action,
+      summary: RESOLVE_IDENTITY.summary,
+      tags: [RESOLVE_IDENTITY.tag],
       security: [{ secret: [] }],
-      parameters: [
-        {
-          name: 'identity',
-          in: 'path',
-          required: true,
-          description: 'identity name, `#` percent-encoded as %23',
-          schema: { type: 'string' },
-        },
-        {
-          name: 'context',
-          in: 'query',
-          required: false,
-          description:
-            'personal (default), system, an account UUID, or several (repeated or comma-separated, ≤ 100)',
-          schema: { type: 'string' },
-        },
-        {
-          name: 'details',
-          in: 'query',
-          required: false,
-          description: 'true: twin objects of the twins the caller may see instead of UUIDs',
-          schema: { type: 'boolean' },
-        },
-      ],
-      responses: {
-        '200': {
-          description:
-            '{"twins": [uuid…]} or {"twins": [twin…]}; an unknown or invisible identity gives an empty list',
-        },
-        '400': { description: 'invalid_identity, invalid_parameter, invalid_header' },
-        '401': { description: 'missing, unknown, revoked or expired secret' },
-        '403': { description: 'resolve_twin_identity not allowed' },
-      },
+      parameters: documentedResolveParameters(),
+      responses: RESOLVE_IDENTITY.responses,
     },
   };
   document.paths['/imports'] = {

@@ -5,8 +5,9 @@ import { ResolveRoute } from './resolve.route.js';
 import { ResolveService } from './resolve.service.js';
 
 /**
- * Resolution (GET /resolve/{identity}): the lean route api-app.ts serves before Fastify, and the Nest controller
- * behind it. Both read through IdentityIndex and TwinFactsIndex; the cache replaces them without touching ResolveService.
+ * Resolution: GET /resolve/{identity} (ResolveRoute: the lean handler api-app.ts serves before Fastify, and the
+ * Fastify route behind it) and the batch POST /resolve (the Nest controller), all described by resolve-operation.ts.
+ * All read through IdentityIndex and TwinFactsIndex; the cache replaces them without touching ResolveService.
  */
 @Module({
   imports: [IndexCacheModule],

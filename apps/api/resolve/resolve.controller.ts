@@ -5,12 +5,12 @@ import {
   InvalidIdentityNameError,
   isValidIdentityName,
 } from '../../../libs/domain/identity/identity-name.js';
-import { parseResolveContext } from '../../../libs/domain/visibility/resolve-context.js';
 import { ApiZodBody } from '../http/openapi-body.js';
 import { RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
 import { Caller, type RequestCaller } from '../http/caller.js';
 import { type ResolveResult, renderResolveAnswer } from './resolve-answer.js';
+import { RESOLVE_IDENTITY } from './resolve-operation.js';
 import { ResolveService } from './resolve.service.js';
 import { nowSeconds } from '../../../libs/clock/clock.js';
 
@@ -34,7 +34,8 @@ export class ResolveController {
 
   @Post()
   @HttpCode(200)
-  @RequiresAction('resolve_twin_identity')
+  // The batch is GET /resolve/{identity} for many names: the same action admits it, the same parser reads context.
+  @RequiresAction(RESOLVE_IDENTITY.action)
   @ApiZodBody(batchBody, 'up to 1,000 names, one context and details for all')
   @ApiOperation({
     operationId: 'resolve_twin_identities',
@@ -45,7 +46,7 @@ export class ResolveController {
     @Body() body: unknown,
   ): Promise<{ results: Record<string, ResolveResult | ErrorResult> }> {
     const input = parseInput(batchBody, body);
-    const context = parseResolveContext(input.context);
+    const context = RESOLVE_IDENTITY.parameters.context.parse(input.context);
     const details = input.details ?? false;
     const valid = input.identities.filter(isValidIdentityName);
     const answers = await this.resolver.resolveMany(caller.principal, valid, context, details, nowSeconds());

@@ -5,8 +5,6 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService } from '../../../libs/access/auth.service.js';
 import type { Principal } from '../../../libs/access/principal.js';
-import { assertValidIdentityName } from '../../../libs/domain/identity/identity-name.js';
-import { parseDetails, parseResolveContext } from '../../../libs/domain/visibility/resolve-context.js';
 import { authenticateRequest } from '../http/auth.guard.js';
 import type { LeanHandler } from '../http/lean-dispatch.js';
 import type { RequestAccounting } from '../http/request-accounting.js';
@@ -14,13 +12,12 @@ import { traceOf } from '../http/trace-id.js';
 import { sendError, sendRawError } from '../http/send-error.js';
 import { type ResolveAnswer, ResolveService } from './resolve.service.js';
 import { resolveAnswerJson } from './resolve-answer.js';
+import { RESOLVE_IDENTITY } from './resolve-operation.js';
 import { nowSeconds } from '../../../libs/clock/clock.js';
 
-export const RESOLVE_ROUTE_PATH = '/resolve/:identity';
-const PREFIX = '/resolve/';
+const { route: ROUTE, prefix: PREFIX, action: ACTION, parameters: PARAMETERS } = RESOLVE_IDENTITY;
 /** Fastify's maxParamLength (api-app.ts): longer segments are left to it (it answers 414). */
 const MAX_SEGMENT = 1024;
-const ACTION = 'resolve_twin_identity';
 const NO_QUERY: ParsedUrlQuery = Object.freeze(Object.create(null) as ParsedUrlQuery);
 
 /**
@@ -33,7 +30,8 @@ const NO_QUERY: ParsedUrlQuery = Object.freeze(Object.create(null) as ParsedUrlQ
  *   an empty, over-long or undecodable segment, a nested path — is left to Fastify.
  * - the Fastify route below, which serves exactly those leftovers (and HEAD) with the same admission and errors.
  *
- * Its OpenAPI entry is added in `apps/api/openapi/lean-routes.ts`.
+ * What the route is — path, action, parameters with their parsers, answers — is described once in
+ * resolve-operation.ts; its OpenAPI entry (apps/api/openapi/lean-routes.ts) is written from that description.
  */
 @Injectable()
 export class ResolveRoute implements OnModuleInit {
@@ -48,7 +46,7 @@ export class ResolveRoute implements OnModuleInit {
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     // Errors are answered here with the API's error shape; Fastify's error handler belongs to Nest.
-    fastify.get(RESOLVE_ROUTE_PATH, (request, reply) =>
+    fastify.get(ROUTE, (request, reply) =>
       this.handle(request, reply).catch((err: unknown) => sendError(request, reply, err, this.logger)),
     );
   }
@@ -57,7 +55,6 @@ export class ResolveRoute implements OnModuleInit {
     const admitted = authenticateRequest(this.auth, request, ACTION);
     const principal = admitted instanceof Promise ? await admitted : admitted;
     request.principal = principal;
-    // The router has decoded the path segment once (%23 → #); validate what it decoded.
     const identity = (request.params as { identity: string }).identity;
     const query = request.query as Record<string, unknown>;
     const answer = this.answer(principal, identity, query);
@@ -71,20 +68,20 @@ export class ResolveRoute implements OnModuleInit {
     identity: string,
     query: Record<string, unknown>,
   ): ResolveAnswer | Promise<ResolveAnswer> {
-    assertValidIdentityName(identity);
-    const context = parseResolveContext(query.context);
-    const details = parseDetails(query.details);
+    const name = PARAMETERS.identity.parse(identity);
+    const context = PARAMETERS.context.parse(query.context);
+    const details = PARAMETERS.details.parse(query.details);
     const now = nowSeconds();
     return (
-      this.resolver.resolveNow(principal, identity, context, details, now) ??
-      this.resolver.resolve(principal, identity, context, details, now)
+      this.resolver.resolveNow(principal, name, context, details, now) ??
+      this.resolver.resolve(principal, name, context, details, now)
     );
   }
 
   /** The lean form; `accounting` is the application's (same histogram, same log destination as every route). */
   leanHandler(accounting: RequestAccounting): LeanHandler {
     const finish = (started: number, trace: string, account: string | undefined, status: number) =>
-      accounting.record('GET', RESOLVE_ROUTE_PATH, status, performance.now() - started, trace, account);
+      accounting.record(RESOLVE_IDENTITY.method, ROUTE, status, performance.now() - started, trace, account);
 
     const fail = (
       res: ServerResponse,
@@ -134,7 +131,7 @@ export class ResolveRoute implements OnModuleInit {
     };
 
     return (req: IncomingMessage, res: ServerResponse): boolean => {
-      if (req.method !== 'GET') return false;
+      if (req.method !== RESOLVE_IDENTITY.method) return false;
       const url = req.url ?? '';
       if (!url.startsWith(PREFIX)) return false;
       const q = url.indexOf('?', PREFIX.length);

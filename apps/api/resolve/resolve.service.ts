@@ -1,23 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller, IdentityRow, ResolveContext } from '../../../libs/domain/model.js';
 import {
-  inContext,
+  keepRowWithoutRules,
   resolvedTwinIds,
   resolveRows,
   visibleTwins,
 } from '../../../libs/domain/visibility/resolution.js';
 import { ruleNeedsTwinFacts, withRequestRuleBudget } from '../../../libs/domain/visibility/rule-variables.js';
-import { isValid } from '../../../libs/domain/visibility/visibility.js';
-import {
-  knownOwnerNumber,
-  packedNeverExpires,
-  packedOwner,
-  packedOwnerAccount,
-  packedTwin,
-  packedValidityTs,
-  type PackedRow,
-  unpackRow,
-} from '../../../libs/cache/packed-row.js';
 import { IdentityIndex, type IndexedTwin, TwinFactsIndex } from '../../../libs/store/identity-index.js';
 
 /** details=false: twin UUIDs; details=true: the twins the caller may see. Both in answer order. */
@@ -61,15 +50,14 @@ export class ResolveService {
     nowTs: number,
   ): ResolveAnswer | undefined {
     if (details) return undefined;
-    const cached = this.identities.peekRows(name);
-    if (cached === undefined) return undefined;
-    let rows: readonly IdentityRow[];
-    if (typeof cached === 'string') {
-      // The commonest case decided on the packed row itself: no row object, no rule, one UUID or none.
-      const kept = packedRowKept(cached, caller, context, nowTs);
-      if (kept !== undefined) return { details: false, twins: kept ? [packedTwin(cached)] : [] };
-      rows = [unpackRow(name, cached)];
-    } else rows = cached;
+    // Valid until the next peek: read synchronously below, never kept.
+    const rows = this.identities.peekRows(name);
+    if (rows === undefined) return undefined;
+    if (rows.length === 1) {
+      // The commonest case: one row, decided without a rule (no variables, no arrays), one UUID or none.
+      const kept = keepRowWithoutRules(rows[0], context, caller, nowTs);
+      if (kept !== undefined) return { details: false, twins: kept ? [rows[0].twin] : [] };
+    }
     // Rules may run from here on: the request's rule budget (issue #10), as on the general path.
     const budgeted = withRequestRuleBudget(caller);
     if (twinsNeedingFacts([rows], budgeted, context, false, nowTs).size > 0) return undefined;
@@ -120,8 +108,8 @@ export class ResolveService {
 
 /**
  * The twins whose facts the decision or the answer reads: in details mode every twin a kept row could name; otherwise
- * only those where a rule that will be evaluated reads TWIN, twin_owner or twin_status. Rows out of context, expired,
- * or foreign and private can never be kept, so they never cost a fetch.
+ * only those where a rule that will be evaluated reads TWIN, twin_owner or twin_status. Rows the decision refuses
+ * without evaluating a rule (out of context, expired, foreign and private) never cost a fetch.
  */
 function twinsNeedingFacts(
   rowsets: readonly (readonly IdentityRow[])[],
@@ -134,36 +122,14 @@ function twinsNeedingFacts(
   const everyCandidate = details || ruleNeedsTwinFacts(caller.identityRule);
   for (const rows of rowsets) {
     for (const row of rows) {
-      if (!inContext(row, context, caller) || !isValid(row, nowTs)) continue;
-      if (row.grantee != null) {
-        // A grant is kept only for its grantee and evaluates no visibility rule.
-        if (row.grantee === caller.account && everyCandidate) needed.add(row.twin);
-        continue;
-      }
-      const personal = row.owner === caller.account;
-      if (!personal && row.visibility === null) continue;
-      if (everyCandidate || (!personal && ruleNeedsTwinFacts(row.visibility))) needed.add(row.twin);
+      const kept = keepRowWithoutRules(row, context, caller, nowTs);
+      if (kept === false) continue;
+      // Else the row may be kept. Besides the role's identity_rule, only a foreign identity's visibility rule is
+      // evaluated (a grant's or one's own never is), and only when the decision was left open.
+      const ownRule =
+        kept === undefined && row.grantee == null && row.owner !== caller.account ? row.visibility : null;
+      if (everyCandidate || ruleNeedsTwinFacts(ownRule)) needed.add(row.twin);
     }
   }
   return needed;
-}
-
-/**
- * decideIdentity and inContext (libs/domain/visibility) for a packed row — private, not a grant — without building
- * the row: only its owner may see it, and only while valid. Undefined when the role's identity_rule must be evaluated:
- * the general path decides then.
- */
-function packedRowKept(
-  p: PackedRow,
-  caller: Caller,
-  context: ResolveContext,
-  now: number,
-): boolean | undefined {
-  const personal = packedOwner(p) === knownOwnerNumber(caller.account);
-  const inContext =
-    context.kind === 'system' ||
-    (context.kind === 'personal' ? personal : context.accounts.has(packedOwnerAccount(p)));
-  if (!inContext || !personal) return false;
-  if (!packedNeverExpires(p) && !((packedValidityTs(p) as number) > now)) return false;
-  return caller.identityRule === null ? true : undefined;
 }

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { IndexCacheModule } from '../../../libs/cache/index-cache.module.js';
 import { AuditLogRepository } from '../../../libs/store/audit-log.repository.js';
 import { TwinRepository } from '../../../libs/store/twin.repository.js';
 import { TwinsController } from './twins.controller.js';
@@ -7,7 +6,6 @@ import { TwinsService } from './twins.service.js';
 
 /** Creating, reading, describing, terminating and scanning twins (/twins). */
 @Module({
-  imports: [IndexCacheModule],
   controllers: [TwinsController],
   providers: [TwinRepository, AuditLogRepository, TwinsService],
 })

@@ -5,8 +5,8 @@ import { badRequest, forbidden, notFound } from '../../../libs/domain/errors.js'
 import { ruleBudgetSpent, withRequestRuleBudget } from '../../../libs/domain/visibility/rule-variables.js';
 import { canSeeTwin } from '../../../libs/domain/visibility/visibility.js';
 import { type AuditActor, AuditLogRepository } from '../../../libs/store/audit-log.repository.js';
-import { Db, type Queryable } from '../../../libs/store/db.js';
-import { type IndexedTwin, TwinFactsIndex } from '../../../libs/store/identity-index.js';
+import { Db } from '../../../libs/store/db.js';
+import { type IndexedTwin } from '../../../libs/store/identity-index.js';
 import { TwinRepository, type TwinScanPosition } from '../../../libs/store/twin.repository.js';
 import { nowSeconds } from '../../../libs/clock/clock.js';
 
@@ -29,14 +29,16 @@ export interface TwinScanPage {
 const SCAN_BUDGET = 5000;
 const SCAN_BATCH = 500;
 
-/** Twins: create, read, scan, update, terminate — each write audited in its own transaction. */
+/**
+ * Twins: create, read, scan, update, terminate — each write audited in its own transaction. This process's cached
+ * twin facts forget a written twin before the write is answered: TwinRepository reports it (CommittedChanges).
+ */
 @Injectable()
 export class TwinsService {
   constructor(
     private readonly db: Db,
     private readonly twins: TwinRepository,
     private readonly audit: AuditLogRepository,
-    private readonly facts: TwinFactsIndex,
   ) {}
 
   async create(
@@ -45,7 +47,7 @@ export class TwinsService {
     description: Record<string, unknown>,
   ): Promise<IndexedTwin> {
     const nowTs = nowSeconds();
-    return this.write(async (tx) => {
+    return this.db.transaction(async (tx) => {
       const twin = await this.twins.insert(tx, {
         uuid: randomUUID(),
         owner: caller.account,
@@ -73,7 +75,7 @@ export class TwinsService {
     description: Record<string, unknown>,
   ): Promise<IndexedTwin> {
     const nowTs = nowSeconds();
-    return this.write(async (tx) => {
+    return this.db.transaction(async (tx) => {
       const twin = ownedTwin(caller, await this.twins.findForUpdate(tx, uuid), nowTs, 'update');
       if (twin.status !== 'alive') throw badRequest('twin_terminated', 'A terminated twin cannot be updated');
       const updated = await this.twins.updateDescription(tx, uuid, description, nowTs);
@@ -86,7 +88,7 @@ export class TwinsService {
 
   async terminate(caller: Caller, actor: AuditActor, uuid: string): Promise<IndexedTwin> {
     const nowTs = nowSeconds();
-    return this.write(async (tx) => {
+    return this.db.transaction(async (tx) => {
       const twin = ownedTwin(caller, await this.twins.findForUpdate(tx, uuid), nowTs, 'terminate');
       if (twin.status !== 'alive')
         throw badRequest('idempotency_violation', 'The twin is already terminated');
@@ -96,13 +98,6 @@ export class TwinsService {
       ]);
       return terminated;
     });
-  }
-
-  /** Runs one audited write; after the commit and before the answer, this instance forgets the twin's cached facts. */
-  private async write(work: (tx: Queryable) => Promise<IndexedTwin>): Promise<IndexedTwin> {
-    const twin = await this.db.transaction(work);
-    this.facts.invalidateTwins([twin.uuid]);
-    return twin;
   }
 
   /**

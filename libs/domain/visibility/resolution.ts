@@ -1,5 +1,5 @@
 import type { Caller, IdentityRow, ResolveContext, TwinFacts } from '../model.js';
-import { canSeeTwin, decideIdentity, TwinVariablesCache } from './visibility.js';
+import { canSeeTwin, decideIdentity, decideIdentityWithoutRules, TwinVariablesCache } from './visibility.js';
 
 /** Resolution step 2 (semantics.md): keep the rows whose owner the context names. */
 export function inContext(row: IdentityRow, context: ResolveContext, caller: Caller): boolean {
@@ -43,6 +43,19 @@ export function resolveRows(
     if (decideIdentity(caller, row, now, false, variables)) kept.push(row);
   }
   return kept;
+}
+
+/**
+ * Resolution steps 2–3 for a name's only row, as far as they go without evaluating a rule (the cached hot path: no
+ * array, no variables): kept or not, or undefined when a rule would have to be evaluated — resolveRows decides then.
+ */
+export function keepRowWithoutRules(
+  row: IdentityRow,
+  context: ResolveContext,
+  caller: Caller,
+  now: number,
+): boolean | undefined {
+  return inContext(row, context, caller) && decideIdentityWithoutRules(caller, row, now);
 }
 
 /**

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type { Caller, IdentityRow, ResolveContext, TwinFacts } from '../model.js';
 import type { CompiledRule, RuleVariableName, RuleVariables } from '../rules/rule-types.js';
 import { type IdentityListFilters, listIdentities } from './identity-filters.js';
-import { resolvedTwinIds, resolveRows, visibleTwins } from './resolution.js';
+import { keepRowWithoutRules, resolvedTwinIds, resolveRows, visibleTwins } from './resolution.js';
 import { twinRuleUnderSharing } from './twin-sharing.js';
 import { isValid } from './visibility.js';
 import { mayRewriteTwin, mirrorRefusal, ownerToCheck } from '../sync/mirror-ownership.js';
@@ -345,6 +345,30 @@ describe('resolution against the reference model', () => {
         }
       }),
     );
+  });
+});
+
+describe('the cached hot path (one row, no rule evaluated)', () => {
+  it('keeps a row exactly when the full decision does, whenever it answers without a rule', () => {
+    let answered = 0;
+    fc.assert(
+      fc.property(worldArb, (world) => {
+        const twinOf = (uuid: string) => world.twins.get(uuid);
+        for (const caller of world.callers) {
+          for (const context of contextsOf(world)) {
+            for (const row of world.rows) {
+              const kept = keepRowWithoutRules(row, context, caller, world.now);
+              if (kept === undefined) continue;
+              answered++;
+              const full = resolveRows([row], context, caller, world.now, twinOf).length === 1;
+              expect({ row, caller, context, kept }).toEqual({ row, caller, context, kept: full });
+            }
+          }
+        }
+      }),
+      RUNS,
+    );
+    expect(answered).toBeGreaterThan(1000);
   });
 });
 
