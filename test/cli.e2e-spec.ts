@@ -170,7 +170,7 @@ describe('twindex CLI and the README quick start', () => {
       );
       const res = await run(process.execPath, [BIN, 'import', file, '--secret', secret], env);
       expect(res.code).toBe(2);
-      expect(res.stdout).toMatch(/completed: 3 received, 1 imported, 2 skipped/);
+      expect(res.stdout).toMatch(/completed: 3 lines received, 1 merged, 1 added or changed, 2 skipped/);
       expect(res.stdout).toMatch(/line 2: invalid_json/);
       expect(res.stdout).toMatch(/line 3: invalid_rule/);
       expect(res.stdout + res.stderr).not.toContain(secret);
@@ -178,7 +178,11 @@ describe('twindex CLI and the README quick start', () => {
       writeFileSync(file, JSON.stringify({ twin, identity: aName() }) + '\n');
       const good = await run(process.execPath, [BIN, 'import', file], { ...env, TWINDEX_SECRET: secret });
       expect(good.code).toBe(0);
-      expect(good.stdout).toMatch(/completed: 1 received, 1 imported, 0 skipped/);
+      expect(good.stdout).toMatch(/completed: 1 lines received, 1 merged, 1 added or changed, 0 skipped/);
+      // The same file again merges its line but writes nothing, and says so.
+      const again = await run(process.execPath, [BIN, 'import', file], { ...env, TWINDEX_SECRET: secret });
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/completed: 1 lines received, 1 merged, 0 added or changed, 0 skipped/);
     }, 120_000);
 
     it('import of a CSV whose rules contain commas and quotes, columns in any order, optional ones left out', async () => {
@@ -196,7 +200,7 @@ describe('twindex CLI and the README quick start', () => {
         ].join('\r\n'),
       );
       const res = await run(process.execPath, [BIN, 'import', file, '--secret', secret], env);
-      expect(res.stdout).toMatch(/completed: 4 received, 2 imported, 2 skipped/);
+      expect(res.stdout).toMatch(/completed: 4 lines received, 2 merged, 2 added or changed, 2 skipped/);
       expect(res.stdout).toMatch(/line 4: invalid_identity/);
       expect(res.stdout).toMatch(/line 5: invalid_rule/);
       expect(res.code).toBe(2);

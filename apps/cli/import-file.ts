@@ -7,7 +7,8 @@ export interface ImportReport {
   uuid: string;
   status: 'queued' | 'running' | 'completed' | 'failed';
   progress: number;
-  counts: { received: number; imported: number; skipped: number };
+  /** `imported`: good lines merged; `changed`: identities added or changed by them (0 for a re-import). */
+  counts: { received: number; imported: number; changed: number; skipped: number };
   errors: Array<{ line: number; subcode: string; description: string }>;
 }
 
@@ -93,11 +94,15 @@ export async function importFile(file: string, o: ImportFileOptions): Promise<Im
   }
 }
 
-/** The closing lines: counts, then the first bad lines. */
+/**
+ * The closing lines: counts, then the first bad lines. A line that repeats what is stored is merged but changes
+ * nothing, so the lines merged and the identities written are told apart (a re-import reports 0 changed).
+ */
 export function describeReport(report: ImportReport, shown = 20): string {
-  const { received, imported, skipped } = report.counts;
+  const { received, imported, changed, skipped } = report.counts;
   const lines = [
-    `import ${report.uuid} ${report.status}: ${received} received, ${imported} imported, ${skipped} skipped`,
+    `import ${report.uuid} ${report.status}: ${received} lines received, ${imported} merged, ` +
+      `${changed} added or changed, ${skipped} skipped`,
   ];
   for (const e of report.errors.slice(0, shown))
     lines.push(`  line ${e.line}: ${e.subcode}: ${e.description}`);
