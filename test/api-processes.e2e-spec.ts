@@ -71,7 +71,7 @@ describe('API_PROCESSES=2 (one port, a cache per process)', () => {
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     const deadline = Date.now() + 240_000; // two processes transpiling the sources on a busy machine
-    while ((output.match(/listening on/g) ?? []).length < 2) {
+    while ((output.match(/"ready: API on/g) ?? []).length < 2) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`API did not start:\n${output}`);
       await sleep(100);
     }
