@@ -95,14 +95,16 @@ export async function importFile(file: string, o: ImportFileOptions): Promise<Im
 }
 
 /**
- * The closing lines: counts, then the first bad lines. A line that repeats what is stored is merged but changes
- * nothing, so the lines merged and the identities written are told apart (a re-import reports 0 changed).
+ * The closing lines: counts, then the first bad lines. "imported" is what the import wrote (identities added or
+ * changed: the report's `changed`); good lines that found their identity already stored as given are counted apart,
+ * so a re-import of the same file says `0 imported, N unchanged` instead of claiming N imported.
  */
 export function describeReport(report: ImportReport, shown = 20): string {
   const { received, imported, changed, skipped } = report.counts;
+  const unchanged = imported - changed;
   const lines = [
-    `import ${report.uuid} ${report.status}: ${received} lines received, ${imported} merged, ` +
-      `${changed} added or changed, ${skipped} skipped`,
+    `import ${report.uuid} ${report.status}: ${received} received, ${changed} imported, ${skipped} skipped` +
+      (unchanged > 0 ? `, ${unchanged} unchanged (already stored as given)` : ''),
   ];
   for (const e of report.errors.slice(0, shown))
     lines.push(`  line ${e.line}: ${e.subcode}: ${e.description}`);
