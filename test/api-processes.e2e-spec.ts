@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { dropDatabase } from '../libs/store/database-setup.js';
 import { freePort, spawnEntry } from './support/api-process.js';
-import { isolatedConfig, OPERATOR_KEY } from './support/test-env.js';
+import { isolatedConfig, OPERATOR_KEY, removeRedisKeys } from './support/test-env.js';
 import { COHERENCE_BOUND_MS, sleep } from './support/two-instances.js';
 
 const NAME = 'RFID#multi-process';
@@ -84,6 +84,7 @@ describe('API_PROCESSES=2 (one port, a cache per process)', () => {
       await exited;
     }
     await dropDatabase(config.DATABASE_URL);
+    await removeRedisKeys(config);
   }, 60_000);
 
   it('reflects a write served by one process on the other within the coherence bound', async () => {

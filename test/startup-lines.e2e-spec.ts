@@ -4,10 +4,9 @@
  * line for each step of the API's stop.
  */
 import type { ChildProcess } from 'node:child_process';
-import { Redis } from 'ioredis';
 import { dropDatabase } from '../libs/store/database-setup.js';
 import { freePort, spawnEntry } from './support/api-process.js';
-import { isolatedConfig } from './support/test-env.js';
+import { isolatedConfig, removeRedisKeys } from './support/test-env.js';
 
 interface Run {
   child: ChildProcess;
@@ -52,10 +51,7 @@ const messages = (run: Run) => run.lines().map((l) => l.msg ?? '');
 describe('start-up and stop lines at info', () => {
   afterAll(async () => {
     await dropDatabase(config.DATABASE_URL);
-    const redis = new Redis(config.REDIS_URL);
-    const keys = await redis.keys(`${config.REDIS_PREFIX}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+    await removeRedisKeys(config);
   }, 60_000);
 
   it('API: one ready line naming the API and its docs, no route mapping; SIGTERM logs the stop', async () => {
