@@ -164,7 +164,7 @@ async function startWorker(databaseUrl: string, prefix: string): Promise<ChildPr
     if (output.length < 100_000) output += d.toString();
   });
   const started = Date.now();
-  while (!output.includes('"worker started"')) {
+  while (!output.includes('"ready: worker')) {
     if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${output}`);
     if (Date.now() - started > 60_000) throw new Error('worker did not start');
     await new Promise((r) => setTimeout(r, 50));

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { dropDatabase } from '../libs/store/database-setup.js';
 import { freePort, spawnEntry } from './support/api-process.js';
-import { isolatedConfig, OPERATOR_KEY } from './support/test-env.js';
+import { isolatedConfig, OPERATOR_KEY, removeRedisKeys } from './support/test-env.js';
 import { COHERENCE_BOUND_MS, sleep } from './support/two-instances.js';
 
 const NAME = 'RFID#multi-process';
@@ -71,7 +71,7 @@ describe('API_PROCESSES=2 (one port, a cache per process)', () => {
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     const deadline = Date.now() + 240_000; // two processes transpiling the sources on a busy machine
-    while ((output.match(/listening on/g) ?? []).length < 2) {
+    while ((output.match(/"ready: API on/g) ?? []).length < 2) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`API did not start:\n${output}`);
       await sleep(100);
     }
@@ -84,6 +84,7 @@ describe('API_PROCESSES=2 (one port, a cache per process)', () => {
       await exited;
     }
     await dropDatabase(config.DATABASE_URL);
+    await removeRedisKeys(config);
   }, 60_000);
 
   it('reflects a write served by one process on the other within the coherence bound', async () => {

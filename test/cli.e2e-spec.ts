@@ -1,5 +1,13 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
@@ -91,11 +99,20 @@ describe('twindex CLI and the README quick start', () => {
             `echo "@@step ${k}"\n${s.command.replaceAll('localhost:8080', `localhost:${port}`)}\necho "@@rc $?"`,
         )
         .join('\n');
-      const res = await run('bash', ['-c', script], {
-        ...env,
-        PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`,
-      });
-      rmSync(join(ROOT, 'quick-start.ndjson'), { force: true });
+      // In a folder of its own (the quick start writes quick-start.ndjson where it runs: never into the clone,
+      // where a user's file of that name would be overwritten), with `npx twindex` resolving to this tree's bin.
+      const inClone = existsSync(join(ROOT, 'quick-start.ndjson'));
+      const cwd = join(dir, 'quick-start');
+      mkdirSync(join(cwd, 'node_modules/.bin'), { recursive: true });
+      symlinkSync(BIN, join(cwd, 'node_modules/.bin/twindex'));
+      const res = await run(
+        'bash',
+        ['-c', script],
+        { ...env, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}` },
+        cwd,
+      );
+      expect(existsSync(join(cwd, 'quick-start.ndjson'))).toBe(true);
+      expect(existsSync(join(ROOT, 'quick-start.ndjson'))).toBe(inClone);
       const outputs = res.stdout.split(/^@@step \d+\n/m).slice(1);
       expect(outputs).toHaveLength(steps.length);
       const { rows: twins } = await pool.query<{ uuid: string }>('SELECT uuid FROM twins');
@@ -170,7 +187,7 @@ describe('twindex CLI and the README quick start', () => {
       );
       const res = await run(process.execPath, [BIN, 'import', file, '--secret', secret], env);
       expect(res.code).toBe(2);
-      expect(res.stdout).toMatch(/completed: 3 received, 1 imported, 2 skipped/);
+      expect(res.stdout).toMatch(/completed: 3 received, 1 imported, 2 skipped\n/);
       expect(res.stdout).toMatch(/line 2: invalid_json/);
       expect(res.stdout).toMatch(/line 3: invalid_rule/);
       expect(res.stdout + res.stderr).not.toContain(secret);
@@ -178,7 +195,13 @@ describe('twindex CLI and the README quick start', () => {
       writeFileSync(file, JSON.stringify({ twin, identity: aName() }) + '\n');
       const good = await run(process.execPath, [BIN, 'import', file], { ...env, TWINDEX_SECRET: secret });
       expect(good.code).toBe(0);
-      expect(good.stdout).toMatch(/completed: 1 received, 1 imported, 0 skipped/);
+      expect(good.stdout).toMatch(/completed: 1 received, 1 imported, 0 skipped\n/);
+      // The same file again writes nothing, and says so.
+      const again = await run(process.execPath, [BIN, 'import', file], { ...env, TWINDEX_SECRET: secret });
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(
+        /completed: 1 received, 0 imported, 0 skipped, 1 unchanged \(already stored as given\)/,
+      );
     }, 120_000);
 
     it('import of a CSV whose rules contain commas and quotes, columns in any order, optional ones left out', async () => {
@@ -196,7 +219,7 @@ describe('twindex CLI and the README quick start', () => {
         ].join('\r\n'),
       );
       const res = await run(process.execPath, [BIN, 'import', file, '--secret', secret], env);
-      expect(res.stdout).toMatch(/completed: 4 received, 2 imported, 2 skipped/);
+      expect(res.stdout).toMatch(/completed: 4 received, 2 imported, 2 skipped\n/);
       expect(res.stdout).toMatch(/line 4: invalid_identity/);
       expect(res.stdout).toMatch(/line 5: invalid_rule/);
       expect(res.code).toBe(2);

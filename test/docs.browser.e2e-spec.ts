@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { dropDatabase, ensureDatabase, runMigrations } from '../libs/store/database-setup.js';
 import { aName } from './support/factories.js';
-import { isolatedConfig, OPERATOR_KEY } from './support/test-env.js';
+import { isolatedConfig, OPERATOR_KEY, removeRedisKeys } from './support/test-env.js';
 
 /** Where a person finds what the browser saw. */
 export const SCREENSHOTS = join(process.cwd(), 'test-output', 'screenshots');
@@ -113,6 +113,7 @@ describe('Swagger UI in a browser', () => {
       await exited;
     }
     await dropDatabase(config.DATABASE_URL);
+    await removeRedisKeys(config);
   }, 60_000);
 
   /** Expands an operation, presses "Try it out", fills the given parameters, executes, and reads the status. */

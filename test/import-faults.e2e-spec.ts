@@ -158,7 +158,7 @@ describe('Import faults', () => {
         60_000,
       );
       expect(report.status).toBe('completed');
-      expect(report.counts).toEqual({ received: 8, imported: 3, skipped: 5 });
+      expect(report.counts).toEqual({ received: 8, imported: 3, changed: 3, skipped: 5 });
       expect(report.errors.map((e) => [e.line, e.subcode])).toEqual([
         [2, 'invalid_identity'],
         [3, 'invalid_rule'],
@@ -202,7 +202,7 @@ describe('Import faults', () => {
         'the re-queued import',
         60_000,
       );
-      expect(report.counts).toEqual({ received: 1, imported: 1, skipped: 0 });
+      expect(report.counts).toEqual({ received: 1, imported: 1, changed: 1, skipped: 0 });
       expect(await resolve(api, alice, name)).toEqual([twin]);
     }, 90_000);
   });

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import type { INestApplicationContext } from '@nestjs/common';
+import { Queue } from 'bullmq';
 import { Pool } from 'pg';
+import { mergeJobId } from '../libs/imports/import-producer.js';
+import { bullConnection } from '../libs/queue/bull-connection.js';
+import { JOBS } from '../libs/queue/job-catalogue.js';
 import { aName, aTwin, expectStatus, resolve } from './support/factories.js';
 import { expectErrorShape, TestApi, type TestAccount } from './support/test-app.js';
 import { clearQueues, startWorker, waitFor } from './upstream-simulator/sync-harness.js';
@@ -10,7 +14,7 @@ interface ImportReport {
   uuid: string;
   status: 'queued' | 'running' | 'completed' | 'failed';
   progress: number;
-  counts: { received: number; imported: number; skipped: number };
+  counts: { received: number; imported: number; changed: number; skipped: number };
   errors: Array<{ line: number; subcode: string; description: string }>;
   created_ts: number;
   finished_ts: number | null;
@@ -28,6 +32,7 @@ describe('Bulk imports', () => {
   let twinA: string;
   let twinB: string;
   let bobsTwin: string;
+  let mergeQueue: Queue;
 
   beforeAll(async () => {
     api = await TestApi.start();
@@ -38,9 +43,14 @@ describe('Bulk imports', () => {
     twinA = (await aTwin(api, alice)).uuid;
     twinB = (await aTwin(api, alice)).uuid;
     bobsTwin = (await aTwin(api, bob)).uuid;
+    mergeQueue = new Queue(JOBS['import-merge'].queue, {
+      connection: bullConnection(api.config),
+      prefix: api.config.REDIS_PREFIX,
+    });
   }, 60_000);
 
   afterAll(async () => {
+    await mergeQueue.close();
     await worker.close();
     await pool.end();
     await clearQueues(api.config);
@@ -92,7 +102,7 @@ describe('Bulk imports', () => {
       uuid: id,
       status: 'completed',
       progress: 100,
-      counts: { received: 3, imported: 3, skipped: 0 },
+      counts: { received: 3, imported: 3, changed: 3, skipped: 0 },
       errors: [],
       created_ts: expect.any(Number),
       finished_ts: expect.any(Number),
@@ -120,7 +130,7 @@ describe('Bulk imports', () => {
     const id = await submit(alice.secret, csv, CSV);
     const report = await finished(alice.secret, id);
     expect(report.status).toBe('completed');
-    expect(report.counts).toEqual({ received: 5, imported: 2, skipped: 3 });
+    expect(report.counts).toEqual({ received: 5, imported: 2, changed: 2, skipped: 3 });
     expect(report.errors.map((e) => [e.line, e.subcode])).toEqual([
       [4, 'invalid_rule'],
       [5, 'invalid_identity'],
@@ -153,7 +163,7 @@ describe('Bulk imports', () => {
     const id = await submit(alice.secret, body);
     const report = await finished(alice.secret, id);
     expect(report.status).toBe('completed');
-    expect(report.counts).toEqual({ received: 11, imported: 3, skipped: 8 });
+    expect(report.counts).toEqual({ received: 11, imported: 3, changed: 3, skipped: 8 });
     expect(report.errors.map((e) => [e.line, e.subcode])).toEqual([
       [2, 'invalid_json'],
       [4, 'invalid_identity'],
@@ -178,11 +188,19 @@ describe('Bulk imports', () => {
     const first = await finished(alice.secret, await submit(alice.secret, body));
     const before = await rows(alice.account, names);
     const second = await finished(alice.secret, await submit(alice.secret, body));
-    expect(first.counts).toEqual({ received: 50, imported: 50, skipped: 0 });
-    expect(second.counts).toEqual(first.counts);
+    // `imported` counts the good lines merged; `changed` the identities the import added or changed: none the
+    // second time.
+    expect(first.counts).toEqual({ received: 50, imported: 50, changed: 50, skipped: 0 });
+    expect(second.counts).toEqual({ received: 50, imported: 50, changed: 0, skipped: 0 });
+    const changedOnce = names.slice(0, 3).map((name, k) => ({ twin: k % 2 ? twinA : twinB, identity: name }));
+    const third = await finished(alice.secret, await submit(alice.secret, ndjson(changedOnce)));
+    expect(third.counts).toEqual({ received: 3, imported: 3, changed: 3, skipped: 0 });
     const after = await rows(alice.account, names);
     expect(after).toHaveLength(50);
-    expect(after).toEqual(before);
+    const unchanged = (list: Array<Record<string, unknown>>) =>
+      list.filter((r) => !names.slice(0, 3).includes(r.name as string));
+    expect(unchanged(after)).toEqual(unchanged(before));
+    expect(after.filter((r) => r.visibility === null)).toHaveLength(3);
   });
 
   it("answers 404 for another account's import, and lists only the account's own", async () => {
@@ -250,7 +268,10 @@ describe('Bulk imports', () => {
     }
     const id = await submit(alice.secret, lines.join('\n') + '\n');
     const report = await finished(alice.secret, id, 60_000);
-    expect(report.counts).toEqual({ received: 25_000, imported: 24_999, skipped: 1 });
+    // The job's progress (what the /queues dashboard shows) is a percentage, not a count of rows.
+    const job = await mergeQueue.getJob(mergeJobId(id));
+    expect(job?.progress).toBe(100);
+    expect(report.counts).toEqual({ received: 25_000, imported: 24_999, changed: 24_999, skipped: 1 });
     expect(report.errors).toEqual([expect.objectContaining({ line: 17_321, subcode: 'invalid_json' })]);
     const { rows: count } = await pool.query<{ n: string }>(
       `SELECT count(*) AS n FROM identities WHERE owner = $1 AND name LIKE $2`,

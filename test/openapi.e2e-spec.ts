@@ -3,7 +3,7 @@ import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import openapiTS, { astToString } from 'openapi-typescript';
 import ts from 'typescript';
 import { createApiApp } from '../apps/api/api-app.js';
-import { isolatedConfig } from './support/test-env.js';
+import { isolatedConfig, removeRedisKeys } from './support/test-env.js';
 
 /**
  * The document at /docs/openapi.json is the contract a client generator or Swagger UI works from (operations.md):
@@ -11,12 +11,13 @@ import { isolatedConfig } from './support/test-env.js';
  * operation (or "Try it out" sends no Authorization), and give each operation a success body and its errors.
  */
 describe('OpenAPI document', () => {
+  const config = isolatedConfig();
   let app: NestFastifyApplication;
   let doc: any;
   const routes: Array<{ method: string; url: string }> = [];
 
   beforeAll(async () => {
-    app = await createApiApp(isolatedConfig(), { docsUi: false, queueDashboard: false });
+    app = await createApiApp(config, { docsUi: false, queueDashboard: false });
     // Nest and the lean Fastify routes register on init: record what the server will actually answer.
     app
       .getHttpAdapter()
@@ -29,7 +30,10 @@ describe('OpenAPI document', () => {
     expect(res.statusCode).toBe(200);
     doc = JSON.parse(res.body);
   });
-  afterAll(() => app.close());
+  afterAll(async () => {
+    await app.close();
+    await removeRedisKeys(config);
+  });
 
   const operations = () =>
     Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, item]) =>

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { dropDatabase, ensureDatabase, runMigrations } from '../libs/store/database-setup.js';
 import { ApiProcess } from './support/api-process.js';
-import { isolatedConfig, OPERATOR_KEY } from './support/test-env.js';
+import { isolatedConfig, OPERATOR_KEY, removeRedisKeys } from './support/test-env.js';
 import { clearQueues } from './upstream-simulator/sync-harness.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../test-output/screenshots/', import.meta.url));
@@ -38,6 +38,7 @@ describe('queue dashboard login in a browser', () => {
     await api?.stop();
     await clearQueues(config);
     await dropDatabase(config.DATABASE_URL);
+    await removeRedisKeys(config);
   }, SLOW);
 
   it(

@@ -94,3 +94,64 @@ describe('bodiless requests as Trusted Twin clients send them', () => {
     );
   });
 });
+
+/**
+ * A body sent with another media type is refused with 415 naming the one the API reads: curl's `-d` sends
+ * `application/x-www-form-urlencoded`, which used to be parsed as a form and answered `400 unknown_attribute`.
+ */
+describe('bodies that are not JSON', () => {
+  let api: TestApi;
+  let alice: TestAccount;
+
+  beforeAll(async () => {
+    api = await TestApi.start();
+    alice = await api.createAccount('alice');
+  });
+  afterAll(async () => {
+    await api.stop();
+  });
+
+  const expectUnsupported = (res: Parameters<typeof expectErrorShape>[0]) => {
+    expectErrorShape(res, 415, 'unsupported_media_type');
+    expect(res.body.description).toContain('application/json');
+  };
+
+  it.each([
+    ['/twins', 'application/x-www-form-urlencoded', '{"description":{"a":1}}'],
+    ['/resolve', 'application/x-www-form-urlencoded', '{"identities":["RFID#1"]}'],
+    ['/resolve', 'text/plain', '{"identities":["RFID#1"]}'],
+    ['/users', 'application/octet-stream', '{"name":"bob"}'],
+  ])('POST %s with %s answers 415', async (path, type, raw) => {
+    expectUnsupported(await api.post(path, { secret: alice.secret, headers: { 'content-type': type }, raw }));
+  });
+
+  it('answers 415 on an update too', async () => {
+    const twin = await api.post('/twins', { secret: alice.secret, raw: '' });
+    const res = await api.patch(`/twins/${twin.body.uuid}`, {
+      secret: alice.secret,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      raw: 'description=x',
+    });
+    expectUnsupported(res);
+  });
+
+  it('still reads JSON with a charset', async () => {
+    const res = await api.post('/resolve', {
+      secret: alice.secret,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      raw: '{"identities":["RFID#1"]}',
+    });
+    expectStatus(res, 200);
+  });
+
+  it('leaves POST /imports its own media types', async () => {
+    for (const type of ['application/x-www-form-urlencoded', 'application/octet-stream']) {
+      const res = await api.post('/imports', {
+        secret: alice.secret,
+        headers: { 'content-type': type },
+        raw: 'a=b',
+      });
+      expectErrorShape(res, 400, 'invalid_content_type');
+    }
+  });
+});

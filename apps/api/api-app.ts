@@ -14,6 +14,7 @@ import { type TwindexConfig } from '../../libs/config/index.js';
 import { PinoNestLogger, processLogger } from '../../libs/observability/pino-nest-logger.js';
 import { AppModule } from './app.module.js';
 import { treatEmptyBodiesAsAbsent } from './http/absent-body.js';
+import { acceptJsonBodiesOnly } from './http/json-bodies.js';
 import './http/fastify-augment.js';
 import { assertWellFormedBody } from './http/well-formed-text.js';
 import { sharedLogDestination } from '../../libs/logging/buffered-log-destination.js';
@@ -96,6 +97,7 @@ export async function createApiApp(
   });
   const fastify = app.getHttpAdapter().getInstance();
   treatEmptyBodiesAsAbsent(app, BODY_LIMIT_BYTES);
+  acceptJsonBodiesOnly(app, errorLogger);
 
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);

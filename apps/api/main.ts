@@ -3,6 +3,7 @@ import './heap-flags.js';
 import cluster from 'node:cluster';
 import { loadConfigOrExit } from '../../libs/config/index.js';
 import { sharedLogDestination } from '../../libs/logging/buffered-log-destination.js';
+import { apiReadyLine } from '../../libs/observability/ready-line.js';
 import { exitOnStartupFailure, installProcessLogger } from '../../libs/observability/startup.js';
 import { Db } from '../../libs/store/db.js';
 import { prepareDatabase } from '../../libs/store/prepare-database.js';
@@ -26,13 +27,41 @@ async function main(): Promise<void> {
       return;
     }
     const app = await createApiApp(config);
-    app.enableShutdownHooks();
+    stopOnSignals(app, (line) => nest.log(line, 'api'));
     await app.listen({ port: config.PORT, host: config.HOST });
-    nest.log(`listening on ${config.HOST}:${config.PORT}`, 'api');
+    const address = app.getHttpServer().address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
     await hintFirstAccount(app.get(Db), (line) => nest.log(line, 'api'));
+    nest.log(apiReadyLine(config.HOST, port), 'api');
   } catch (e) {
     exitOnStartupFailure(pino, 'api', e);
   }
+}
+
+/**
+ * SIGTERM/SIGINT: say so, stop taking connections and let the requests in flight finish (Fastify's close), run the
+ * modules' shutdown hooks, say so again and exit 0. (Nest's own signal hooks log nothing and re-raise the signal.)
+ */
+function stopOnSignals(app: { close(): Promise<void> }, log: (line: string) => void): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    const began = performance.now();
+    log(`${signal}: stopping, finishing the requests in flight`);
+    app.close().then(
+      () => {
+        log(`stopped in ${Math.round(performance.now() - began)} ms`);
+        process.exit(0);
+      },
+      (e: unknown) => {
+        log(`stop failed: ${(e as Error)?.message ?? String(e)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 /** A fresh installation has no account and (usually) no operator key: say how to get the first one. */

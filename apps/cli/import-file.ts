@@ -7,7 +7,8 @@ export interface ImportReport {
   uuid: string;
   status: 'queued' | 'running' | 'completed' | 'failed';
   progress: number;
-  counts: { received: number; imported: number; skipped: number };
+  /** `imported`: good lines merged; `changed`: identities added or changed by them (0 for a re-import). */
+  counts: { received: number; imported: number; changed: number; skipped: number };
   errors: Array<{ line: number; subcode: string; description: string }>;
 }
 
@@ -93,11 +94,17 @@ export async function importFile(file: string, o: ImportFileOptions): Promise<Im
   }
 }
 
-/** The closing lines: counts, then the first bad lines. */
+/**
+ * The closing lines: counts, then the first bad lines. "imported" is what the import wrote (identities added or
+ * changed: the report's `changed`); good lines that found their identity already stored as given are counted apart,
+ * so a re-import of the same file says `0 imported, N unchanged` instead of claiming N imported.
+ */
 export function describeReport(report: ImportReport, shown = 20): string {
-  const { received, imported, skipped } = report.counts;
+  const { received, imported, changed, skipped } = report.counts;
+  const unchanged = imported - changed;
   const lines = [
-    `import ${report.uuid} ${report.status}: ${received} received, ${imported} imported, ${skipped} skipped`,
+    `import ${report.uuid} ${report.status}: ${received} received, ${changed} imported, ${skipped} skipped` +
+      (unchanged > 0 ? `, ${unchanged} unchanged (already stored as given)` : ''),
   ];
   for (const e of report.errors.slice(0, shown))
     lines.push(`  line ${e.line}: ${e.subcode}: ${e.description}`);

@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit } from '../../libs/config/index.js';
+import { workerReadyLine } from '../../libs/observability/ready-line.js';
 import { exitOnStartupFailure, installProcessLogger } from '../../libs/observability/startup.js';
 import { prepareDatabase } from '../../libs/store/prepare-database.js';
+import { WorkerMetricsServer } from './metrics/metrics-server.js';
 import { WorkerModule } from './worker.module.js';
 
 /** SIGTERM must end the process with 0 within 30 s (sync.md); jobs still running by then are recovered as stalled. */
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  logger.log('worker started');
+  logger.log(workerReadyLine(config.HOST, app.get(WorkerMetricsServer).port));
 }
 
 void main();

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LOAD_CPU } from './processes.js';
 import { haveWrk, runWrk } from './wrk.js';
 
@@ -60,10 +63,21 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   return summarize(JSON.parse(out) as AutocannonJson);
 }
 
+/**
+ * The options go to the driver in a file: a request list of thousands of paths (resolve-cold has 20 000) on the
+ * command line exceeds the kernel's argument limit (spawn E2BIG).
+ */
 async function runProgrammatic(o: LoadOptions): Promise<LoadResult> {
   const driver = new URL('./load-driver.js', import.meta.url).pathname;
-  const out = await capture('taskset', ['-c', LOAD_CPU, process.execPath, driver, JSON.stringify(o)]);
-  return summarize(JSON.parse(out) as AutocannonJson);
+  const dir = mkdtempSync(join(tmpdir(), 'twindex-load-'));
+  const file = join(dir, 'options.json');
+  try {
+    writeFileSync(file, JSON.stringify(o));
+    const out = await capture('taskset', ['-c', LOAD_CPU, process.execPath, driver, file]);
+    return summarize(JSON.parse(out) as AutocannonJson);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 interface AutocannonJson {
@@ -88,6 +102,7 @@ function capture(cmd: string, args: string[]): Promise<string> {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}`))));
   });
 }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadOptions, LoadResult } from './load.js';
@@ -64,8 +64,9 @@ export async function runWrk(o: LoadOptions): Promise<LoadResult> {
     const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'ignore'] });
     let text = '';
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}`))));
-  });
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
   const line = out.split('\n').find((l) => l.startsWith('{"requests"'));
   if (!line) throw new Error(`wrk printed no result: ${out}`);
   const r = JSON.parse(line) as {

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Db } from '../store/db.js';
 import { type ImportWrite, mergeImportBatch } from '../store/identity.repository.js';
 import { MAX_IMPORT_ERRORS } from './import-staging.js';
-import { ImportsRepository } from './imports.repository.js';
+import { importProgress, ImportsRepository } from './imports.repository.js';
 import { nowSeconds } from '../clock/clock.js';
 
 /** Staged rows merged per transaction (one progress step each). */
@@ -11,6 +11,7 @@ export const MERGE_BATCH_ROWS = 100_000;
 export interface MergeOutcome {
   status: 'completed' | 'failed' | 'skipped';
   imported: number;
+  changed: number;
   skipped: number;
 }
 
@@ -30,9 +31,14 @@ export class ImportMergeService {
     private readonly imports: ImportsRepository,
   ) {}
 
-  async merge(importId: string, onProgress?: (processed: number) => Promise<void>): Promise<MergeOutcome> {
+  /**
+   * `onProgress` is told the percentage of the import's lines processed (0–100, as the report shows it) after
+   * every batch: it feeds the job's progress, which the queue dashboard draws as a percentage.
+   */
+  async merge(importId: string, onProgress?: (percent: number) => Promise<void>): Promise<MergeOutcome> {
     const row = await this.imports.start(importId, nowSeconds());
-    if (!row) return { status: 'skipped', imported: 0, skipped: 0 };
+    if (!row) return { status: 'skipped', imported: 0, changed: 0, skipped: 0 };
+    const received = Number(row.received);
     let skipped = Number(row.stage_skipped);
     if (Number(row.present) !== Number(row.staged)) {
       await this.imports.finish(importId, 'failed', nowSeconds(), {
@@ -40,12 +46,13 @@ export class ImportMergeService {
         subcode: 'staging_lost',
         description: 'The staged rows were lost (a database restart): import the file again',
       });
-      return { status: 'failed', imported: 0, skipped };
+      return { status: 'failed', imported: 0, changed: 0, skipped };
     }
     // Fresh statistics of the staging table (it just grew by a whole import), so the batches are planned as hash
     // joins rather than nested loops over a table the planner believes empty.
     await this.db.query('ANALYZE import_rows');
     let imported = 0;
+    let changed = 0;
     let processed = skipped;
     let after = 0;
     // Every import starts with plain inserts; the first batch that meets an existing key switches it to upserts.
@@ -76,6 +83,7 @@ export class ImportMergeService {
         await this.imports.progress(tx, importId, {
           processed: outcome.lines,
           imported: outcome.lines - outcome.skipped,
+          changed: outcome.changed,
           skipped: outcome.skipped,
           errors: outcome.unknown.map((u) => ({
             line: Number(u.line),
@@ -88,10 +96,11 @@ export class ImportMergeService {
       const bad = merged.skipped;
       write = merged.write;
       imported += batch.rows - bad;
+      changed += merged.changed;
       skipped += bad;
       processed += batch.rows;
       after = batch.last;
-      if (onProgress) await onProgress(processed);
+      if (onProgress) await onProgress(importProgress('running', processed, received));
       this.logger.debug(
         `import ${importId}: ${batch.rows} rows by ${write} in ${Math.round(performance.now() - batchStarted)} ms`,
       );
@@ -100,7 +109,8 @@ export class ImportMergeService {
       `import ${importId}: merged ${processed} lines in ${Math.round(performance.now() - began)} ms`,
     );
     await this.imports.finish(importId, 'completed', nowSeconds());
-    return { status: 'completed', imported, skipped };
+    if (onProgress) await onProgress(importProgress('completed', processed, received));
+    return { status: 'completed', imported, changed, skipped };
   }
 
   async fail(importId: string, description: string): Promise<void> {

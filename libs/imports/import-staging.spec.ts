@@ -1,6 +1,8 @@
 import { TwindexError } from '../domain/errors.js';
 import { ImportAdmission, TooManyImportsError } from '../admission/import-admission.js';
-import { copyRow, csvColumns, StageTally } from './import-staging.js';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { copyRow, csvColumns, csvParser, CsvToCopy, StageTally } from './import-staging.js';
 
 const twin = '2729e2aa-e513-4404-8b99-12f127e3b918';
 
@@ -63,5 +65,51 @@ describe('ImportAdmission', () => {
     admission.admit('c');
     b1();
     expect(admission.active).toBe(2);
+  });
+});
+
+describe('CSV line numbers', () => {
+  const stage = async (body: string) => {
+    const tally = new StageTally();
+    let copy = '';
+    await pipeline(
+      Readable.from([body]),
+      csvParser(tally),
+      new CsvToCopy(tally),
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          copy += chunk.toString();
+          done();
+        },
+      }),
+    );
+    return { tally, copy };
+  };
+
+  it.each([
+    ['with a final newline', '\n'],
+    ['without a final newline', ''],
+  ])('reports an unclosed quote on the line where the field opens (%s)', async (_name, end) => {
+    const { tally, copy } = await stage(
+      `twin,identity\n${twin},RFID#1\n${twin},"RFID#2\n${twin},RFID#3${end}`,
+    );
+    expect(copy).toBe(`2\t${twin}\tRFID#1\t\\N\t\\N\n`);
+    expect(tally.errors).toEqual([
+      { line: 3, subcode: 'invalid_csv', description: expect.stringContaining('line 3') as string },
+    ]);
+    expect(tally.errors[0].description).not.toContain('line 4');
+  });
+
+  it('counts blank lines before an unclosed quote', async () => {
+    const { tally } = await stage(`twin,identity\n${twin},RFID#1\n\n\n${twin},"RFID#2\nx\ny\n`);
+    expect(tally.errors.map((e) => e.line)).toEqual([5]);
+  });
+
+  it('counts the lines a closed quoted field spans before an unclosed one', async () => {
+    const { tally } = await stage(`twin,identity\n${twin},"RFID\n#1"\n${twin},"RFID#2\n`);
+    expect(tally.errors.map((e) => [e.line, e.subcode])).toEqual([
+      [3, 'invalid_identity'],
+      [4, 'invalid_csv'],
+    ]);
   });
 });

@@ -114,18 +114,40 @@ export function csvColumns(header: readonly string[]): Record<CsvColumn, number>
   return { twin: -1, identity: -1, visibility: -1, validity_ts: -1, ...at };
 }
 
-/** The CSV parser: RFC 4180 quoting (rules contain commas and quotes), a bad record skipped, not fatal. */
+/**
+ * The CSV parser: RFC 4180 quoting (rules contain commas and quotes), a bad record skipped, not fatal.
+ *
+ * csv-parse numbers a record by the line it ends on, so a quote left open is reported where the body ends; the
+ * parser therefore remembers where the last record ended (and the blank lines it skipped since) to name the line
+ * where the record with the open quote starts, the line a user has to fix.
+ */
 export function csvParser(tally: StageTally): Transform {
+  let lastEnd = 0;
+  let blankBefore = 0;
+  const ended = (at: { lines: number; empty_lines: number }) => {
+    lastEnd = at.lines;
+    blankBefore = at.empty_lines;
+  };
   return parse({
     info: true,
     bom: true,
     relax_column_count: true,
     skip_empty_lines: true,
     skip_records_with_error: true,
+    on_record: (record, info) => {
+      ended(info);
+      return record;
+    },
     on_skip: (err: CsvError | undefined) => {
-      const line = Number((err as { lines?: number } | undefined)?.lines ?? 0);
+      const at = err as { lines?: number; empty_lines?: number } | undefined;
       tally.received++;
-      tally.bad(line, 'invalid_csv', err?.message ?? 'unreadable CSV record');
+      if (err?.code === 'CSV_QUOTE_NOT_CLOSED') {
+        const start = lastEnd + 1 + Math.max(0, (at?.empty_lines ?? blankBefore) - blankBefore);
+        tally.bad(start, 'invalid_csv', `a quoted field opened on line ${start} is never closed`);
+      } else {
+        tally.bad(Number(at?.lines ?? 0), 'invalid_csv', err?.message ?? 'unreadable CSV record');
+      }
+      ended({ lines: Number(at?.lines ?? lastEnd), empty_lines: Number(at?.empty_lines ?? blankBefore) });
       return undefined;
     },
   });

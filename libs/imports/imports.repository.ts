@@ -18,6 +18,7 @@ export interface ImportRow {
   received: string;
   processed: string;
   imported: string;
+  changed: string;
   skipped: string;
   errors: LineError[];
   staged: string;
@@ -32,26 +33,34 @@ export interface ImportView {
   uuid: string;
   status: ImportStatus;
   progress: number;
-  counts: { received: number; imported: number; skipped: number };
+  /**
+   * `imported`: good lines merged (a line repeating what is stored counts too); `changed`: identities the import
+   * added or changed, none for a re-import of the same file; `skipped`: bad lines.
+   */
+  counts: { received: number; imported: number; changed: number; skipped: number };
   errors: LineError[];
   created_ts: number;
   finished_ts: number | null;
 }
 
+/** Percent of the received lines processed, 0–100; 100 only once the import is completed. */
+export function importProgress(status: ImportStatus, processed: number, received: number): number {
+  if (status === 'completed') return 100;
+  return received === 0 ? 0 : Math.min(99, Math.floor((processed * 100) / received));
+}
+
 export function importView(row: ImportRow): ImportView {
   const received = Number(row.received);
-  const processed = Number(row.processed);
-  const progress =
-    row.status === 'completed'
-      ? 100
-      : received === 0
-        ? 0
-        : Math.min(99, Math.floor((processed * 100) / received));
   return {
     uuid: row.uuid,
     status: row.status,
-    progress,
-    counts: { received, imported: Number(row.imported), skipped: Number(row.skipped) },
+    progress: importProgress(row.status, Number(row.processed), received),
+    counts: {
+      received,
+      imported: Number(row.imported),
+      changed: Number(row.changed),
+      skipped: Number(row.skipped),
+    },
     errors: row.errors,
     created_ts: row.created_ts,
     finished_ts: row.finished_ts,
@@ -110,7 +119,7 @@ export class ImportsRepository {
   async start(importId: string, nowTs: number): Promise<(ImportRow & { present: string }) | undefined> {
     const rows = await this.db.query<ImportRow & { present: string }>(
       `UPDATE imports SET status = 'running', started_ts = $2, processed = stage_skipped, imported = 0,
-              skipped = stage_skipped, errors = stage_errors
+              changed = 0, skipped = stage_skipped, errors = stage_errors
         WHERE uuid = $1 AND status IN ('queued', 'running')
         RETURNING *, (SELECT count(*) FROM import_rows WHERE import = $1) AS present`,
       [importId, nowTs],
@@ -139,17 +148,18 @@ export class ImportsRepository {
   async progress(
     q: Queryable,
     importId: string,
-    delta: { processed: number; imported: number; skipped: number; errors: LineError[] },
+    delta: { processed: number; imported: number; changed: number; skipped: number; errors: LineError[] },
   ): Promise<void> {
     await q.query(
       `UPDATE imports SET processed = processed + $2, imported = imported + $3, skipped = skipped + $4,
+              changed = changed + $6,
               errors = CASE WHEN jsonb_array_length($5::jsonb) = 0 THEN errors ELSE (
                 SELECT coalesce(jsonb_agg(e ORDER BY (e->>'line')::bigint), '[]'::jsonb) FROM (
                   SELECT e FROM (SELECT jsonb_array_elements(errors) AS e
                                  UNION ALL SELECT jsonb_array_elements($5::jsonb)) AS a
                    ORDER BY (e->>'line')::bigint LIMIT ${MAX_IMPORT_ERRORS}) AS x) END
         WHERE uuid = $1`,
-      [importId, delta.processed, delta.imported, delta.skipped, JSON.stringify(delta.errors)],
+      [importId, delta.processed, delta.imported, delta.skipped, JSON.stringify(delta.errors), delta.changed],
     );
   }
 

@@ -1,10 +1,18 @@
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BufferedLogDestination } from './buffered-log-destination.js';
 
+/** The folders this spec made, removed after it (pass or fail). */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 function tempFile(): { fd: number; read: () => string; close: () => void } {
-  const path = join(mkdtempSync(join(tmpdir(), 'twindex-log-')), 'out.log');
+  const dir = mkdtempSync(join(tmpdir(), 'twindex-log-'));
+  made.push(dir);
+  const path = join(dir, 'out.log');
   const fd = openSync(path, 'a');
   return { fd, read: () => readFileSync(path, 'utf8'), close: () => closeSync(fd) };
 }

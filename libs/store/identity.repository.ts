@@ -325,6 +325,8 @@ export interface ImportBatchOutcome {
   lines: number;
   /** Lines skipped: their twin is not one the importing account owns alive. */
   skipped: number;
+  /** Identities the batch added or changed (a line that repeats what is stored writes nothing). */
+  changed: number;
   /** The first `maxUnknown` of those, by line. */
   unknown: Array<{ line: number; twin: string }>;
 }
@@ -357,8 +359,9 @@ const importBatchSql = (write: ImportWrite) => `
       SET visibility = EXCLUDED.visibility, validity_ts = EXCLUDED.validity_ts, updated_ts = EXCLUDED.updated_ts
       WHERE identities.visibility IS DISTINCT FROM EXCLUDED.visibility
          OR identities.validity_ts IS DISTINCT FROM EXCLUDED.validity_ts`
-     })
-  SELECT count(*) AS lines, count(*) FILTER (WHERE NOT own) AS skipped,
+     }
+    RETURNING 1)
+  SELECT count(*) AS lines, count(*) FILTER (WHERE NOT own) AS skipped, (SELECT count(*) FROM w) AS changed,
          (SELECT coalesce(json_agg(json_build_object('line', u.line, 'twin', u.twin) ORDER BY u.line), '[]')
             FROM (SELECT line, twin FROM b WHERE NOT own ORDER BY line LIMIT $7) AS u) AS unknown
     FROM b`;
@@ -371,6 +374,7 @@ const IMPORT_BATCH: Record<ImportWrite, string> = {
 interface ImportBatchRow {
   lines: string;
   skipped: string;
+  changed: string;
   unknown: Array<{ line: number; twin: string }>;
 }
 
@@ -390,6 +394,7 @@ export async function mergeImportBatch(
     write: taken,
     lines: Number(r.lines),
     skipped: Number(r.skipped),
+    changed: Number(r.changed),
     unknown: r.unknown,
   });
   if (write === 'insert') {

@@ -2,7 +2,7 @@ import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApiApp } from '../../apps/api/api-app.js';
 import { type TwindexConfig } from '../../libs/config/index.js';
 import { dropDatabase, ensureDatabase, runMigrations } from '../../libs/store/database-setup.js';
-import { isolatedConfig, OPERATOR_KEY } from './test-env.js';
+import { isolatedConfig, OPERATOR_KEY, removeRedisKeys } from './test-env.js';
 
 export interface HttpResponse<T = any> {
   status: number;
@@ -47,10 +47,13 @@ export class TestApi {
     return new TestApi(app, config, `http://127.0.0.1:${port}`);
   }
 
-  /** Closes the app; drops the database unless another instance still uses it. */
+  /** Closes the app; drops the database and the Redis prefix's keys unless another instance still uses them. */
   async stop(options: { dropDatabase?: boolean } = {}): Promise<void> {
     await this.app.close();
-    if (options.dropDatabase !== false) await dropDatabase(this.config.DATABASE_URL);
+    if (options.dropDatabase !== false) {
+      await dropDatabase(this.config.DATABASE_URL);
+      await removeRedisKeys(this.config);
+    }
   }
 
   async request<T = any>(

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { loadConfig, type TwindexConfig } from '../../libs/config/index.js';
 
 const BASE_DB_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -31,4 +32,28 @@ export function isolatedConfig(overrides: Record<string, string> = {}): TwindexC
     WORKER_METRICS_PORT: '0',
     ...overrides,
   });
+}
+
+/**
+ * Removes the Redis keys of a test configuration's own prefix (the queues' keys, `meta` included, which closing a
+ * queue leaves behind), so a suite leaves nothing on a shared Redis. Only a `twindex_test_` prefix is touched.
+ */
+export async function removeRedisKeys(
+  config: Pick<TwindexConfig, 'REDIS_URL' | 'REDIS_PREFIX'>,
+): Promise<void> {
+  if (!config.REDIS_PREFIX.startsWith('twindex_test_')) return;
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.REDIS_PREFIX}:*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } catch {
+    // Redis down (an outage suite's own doing): nothing can be removed, and nothing is left to fail the suite over.
+  } finally {
+    redis.disconnect();
+  }
 }

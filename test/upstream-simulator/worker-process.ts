@@ -42,7 +42,7 @@ export class WorkerProcess {
     );
     const worker = new WorkerProcess(child);
     const deadline = Date.now() + 30_000;
-    while (!worker.output.includes('"worker started"')) {
+    while (!worker.output.includes('"ready: worker')) {
       if (child.exitCode !== null || Date.now() > deadline) {
         child.kill('SIGKILL');
         throw new Error(`worker did not start:\n${worker.output}`);

@@ -94,14 +94,17 @@ export class ImportRoute implements OnModuleInit {
     for (const type of Object.keys(MEDIA_TYPES)) {
       fastify.addContentTypeParser(type, (_request, payload, done) => done(null, payload));
     }
-    fastify.post(IMPORT_ROUTE_PATH, { bodyLimit: BUFFERED_BODY_LIMIT_BYTES }, (request, reply) =>
-      this.handle(request, reply).catch((err: unknown) => {
-        // The client may still be sending: stop reading, and do not keep the connection for another request.
-        if (isStream(request.body)) request.body.pause();
-        if (!reply.sent) void reply.header('connection', 'close');
-        if (err instanceof TooManyImportsError) void reply.header('retry-after', String(err.retryAfter));
-        sendError(request, reply, err, this.logger);
-      }),
+    fastify.post(
+      IMPORT_ROUTE_PATH,
+      { bodyLimit: BUFFERED_BODY_LIMIT_BYTES, config: { ownMediaTypes: true } },
+      (request, reply) =>
+        this.handle(request, reply).catch((err: unknown) => {
+          // The client may still be sending: stop reading, and do not keep the connection for another request.
+          if (isStream(request.body)) request.body.pause();
+          if (!reply.sent) void reply.header('connection', 'close');
+          if (err instanceof TooManyImportsError) void reply.header('retry-after', String(err.retryAfter));
+          sendError(request, reply, err, this.logger);
+        }),
     );
   }
 

@@ -43,7 +43,7 @@ export async function registerQueueDashboard(
 
       scope.get('/login', async (_request, reply) => sendPage(reply, 200, loginPage()));
 
-      scope.post('/login', async (request, reply) => {
+      scope.post('/login', { config: { ownMediaTypes: true } }, async (request, reply) => {
         if (!sessions)
           return sendPage(reply, 403, loginPage('The dashboard is disabled: no operator key is configured.'));
         const key = formField(request.body, 'key');

@@ -22,8 +22,9 @@ export class ImportMergeProcessor extends WorkerHost implements BeforeApplicatio
     const { importId } = readPayload('import-merge', job);
     let outcome: MergeOutcome;
     try {
-      outcome = await this.merger.merge(importId, async (processed) => {
-        await job.updateProgress(processed);
+      // A percentage (the dashboard draws a number as one); the row counts are in the import's report.
+      outcome = await this.merger.merge(importId, async (percent) => {
+        await job.updateProgress(percent);
       });
     } catch (e) {
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -47,7 +47,8 @@ export class WorkerMetricsServer implements OnModuleInit, OnApplicationShutdown 
       });
     });
     this.server = server;
-    this.logger.log(`metrics on ${this.config.HOST}:${this.port}/metrics`);
+    // At debug: the worker's ready line (main.ts) names the metrics address.
+    this.logger.debug(`metrics on ${this.config.HOST}:${this.port}/metrics`);
   }
 
   get port(): number {
