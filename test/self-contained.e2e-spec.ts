@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -51,5 +51,26 @@ describe('the repository explains itself', () => {
       return !((match[1] !== undefined || linkInsideDocs) && existsSync(join(ROOT, page)));
     });
     expect(stray).toEqual([]);
+  });
+
+  it('names only files and folders that exist, wherever the docs and the README point into the tree', () => {
+    // A path in backticks (`libs/store/db.ts`, `apps/api/http/`) is a promise to a reader that it is there; a move
+    // that forgets the docs breaks it. Globs and elided paths (`*`, `…`, `<…>`) describe sets, not files.
+    const pages = [
+      'README.md',
+      'bench/README.md',
+      ...readdirSync(join(ROOT, 'docs')).map((f) => `docs/${f}`),
+    ];
+    const missing: string[] = [];
+    for (const page of pages) {
+      const text = readFileSync(join(ROOT, page), 'utf8');
+      for (const [, path] of text.matchAll(
+        /`((?:apps|libs|test|bench|migrations|scripts|deploy|docs|bin)\/[^`\s]*)`/g,
+      )) {
+        if (/[*…<>{}]/.test(path)) continue;
+        if (!existsSync(join(ROOT, path.replace(/[/.,:;]+$/, '')))) missing.push(`${page}: ${path}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 });
