@@ -3,9 +3,10 @@ import { Db, type Queryable } from '../store/db.js';
 import type { ImportFormat } from './line-splitter.js';
 import type { LineError } from './record-parser.js';
 
-export type ImportStatus = 'queued' | 'running' | 'completed' | 'failed';
-
 import { MAX_IMPORT_ERRORS, type StageTally } from './import-staging.js';
+import { reportProgress } from '../domain/sync/report-progress.js';
+
+export type ImportStatus = 'queued' | 'running' | 'completed' | 'failed';
 
 export { MAX_IMPORT_ERRORS };
 
@@ -44,9 +45,9 @@ export interface ImportView {
 }
 
 /** Percent of the received lines processed, 0–100; 100 only once the import is completed. */
+/** The import's progress in percent, by the rule every report shares (libs/domain/sync/report-progress.ts). */
 export function importProgress(status: ImportStatus, processed: number, received: number): number {
-  if (status === 'completed') return 100;
-  return received === 0 ? 0 : Math.min(99, Math.floor((processed * 100) / received));
+  return reportProgress(status === 'completed', processed, received);
 }
 
 export function importView(row: ImportRow): ImportView {

@@ -19,6 +19,7 @@ const ERROR_MEANING: Record<number, string> = {
   403: "The caller's role does not allow this operation",
   404: 'No such object, or not visible to the caller (answered alike)',
   413: 'Body over the limit',
+  415: 'The body is not application/json (send Content-Type: application/json)',
   503: 'PostgreSQL or Redis is unreachable; retry after Retry-After seconds',
 };
 
@@ -131,6 +132,9 @@ function completeOperation(path: string, op: OperationObject): void {
   // Health probes take no input and no credential.
   if (path.startsWith('/health/')) statuses.clear();
   if (path === '/health/ready') statuses.add(503);
+  // A JSON body sent as anything else is refused before it is read (apps/api/http/json-bodies.ts).
+  const bodyTypes = Object.keys((op.requestBody as { content?: object } | undefined)?.content ?? {});
+  if (bodyTypes.includes('application/json')) statuses.add(415);
   for (const code of Object.keys(responses)) if (/^[45]/.test(code)) statuses.add(Number(code));
   for (const status of [...statuses].sort()) {
     const existing = responses[status] as ResponseObject | undefined;

@@ -170,7 +170,14 @@ const Import = named(
     uuid,
     status: z.string().describe('queued, running, completed or failed'),
     progress: z.number().describe('0–100'),
-    counts: z.looseObject({ received: z.number(), imported: z.number(), skipped: z.number() }),
+    counts: z.looseObject({
+      received: z.number().describe('lines received'),
+      imported: z.number().describe('good lines merged'),
+      skipped: z.number().describe('bad lines, not merged'),
+      changed: z
+        .number()
+        .describe('identities the import added or changed (0 when the same file is imported again)'),
+    }),
     errors: z.array(z.looseObject({ line: z.number(), description: z.string() })),
     created_ts: ts,
     finished_ts: tsOrNull,
