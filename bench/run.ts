@@ -63,7 +63,7 @@ async function resolveHot(s: Seeded): Promise<number> {
     [
       startServer(`${dist}bench/baselines/http-fixed.js`, 8090, {}),
       startServer(API, 8101, apiEnv()),
-      // The same API without its per-request log line, to report what the line costs (operations.md keeps it on).
+      // The same API without its per-request log line, to report what the line costs (docs/operations.md "Logs").
       startServer(API, 8107, apiEnv({ LOG_LEVEL: 'warn' })),
     ],
     async ([base, api, quiet]) => {

@@ -1,7 +1,7 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
- * Sync sources and their runs (sync.md), the provenance of synced rows, and grants: identities an upstream shows
+ * Sync sources and their runs (docs/sync.md), the provenance of synced rows, and grants: identities an upstream shows
  * the source's account that another account owns, stored apart so they never become personal to that account.
  */
 export class Sync1763990000000 implements MigrationInterface {

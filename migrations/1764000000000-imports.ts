@@ -1,7 +1,7 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
- * Bulk imports (sync.md "Bulk imports"): one row per import with its report, and the staging table the API streams
+ * Bulk imports (docs/imports.md): one row per import with its report, and the staging table the API streams
  * the body into (one row per line, numbered as in the body) before the worker merges it into `identities`.
  */
 export class Imports1764000000000 implements MigrationInterface {

@@ -1,8 +1,9 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
- * access.md's matrix lets every built-in role mint and refresh user tokens for itself. Admin (`deny` of nothing)
- * has them already; the Operator and ReadOnly allow lists of existing accounts gain the two new catalogue actions.
+ * The built-in roles of docs/access.md let every built-in role mint and refresh user tokens for itself. Admin (`deny`
+ * of nothing) has them already; the Operator and ReadOnly allow lists of existing accounts gain the two new catalogue
+ * actions.
  */
 export class TokenActions1764100000001 implements MigrationInterface {
   name = 'TokenActions1764100000001';

@@ -33,7 +33,7 @@ const AS = 'as-aaaaa-bbbbb-cccccccccccccc';
 const ID = encodeURIComponent('RFID#catalogue-probe');
 const NOTHING = { not_an_attribute: true };
 
-/** One endpoint per action (api.md), called so that it has no side effect once past the guard. */
+/** One endpoint per action (docs/access.md), called so that it has no side effect once past the guard. */
 const CALLS: Record<Action, Call> = {
   create_twin: { method: 'POST', path: '/twins', body: NOTHING },
   get_twin: { method: 'GET', path: `/twins/${X}` },
@@ -245,7 +245,7 @@ describe('route declarations', () => {
     expect(unknownActions.map((r) => r.route)).toEqual([]);
   });
 
-  it('keeps the access endpoints public only where access.md says so', () => {
+  it('keeps the access endpoints public only where docs/access.md says so', () => {
     const open = routesOf(registeredControllers())
       .filter((r) => r.access?.kind !== 'action')
       .map((r) => `${r.route} ${r.access?.kind}`);

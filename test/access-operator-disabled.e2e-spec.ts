@@ -1,7 +1,9 @@
 import { expectErrorShape, TestApi } from './support/test-app.js';
 import { isolatedConfig, OPERATOR_KEY } from './support/test-env.js';
 
-/** access.md: without TWINDEX_OPERATOR_KEY, account creation is disabled — for every key, the right one included. */
+/**
+ * docs/access.md: without TWINDEX_OPERATOR_KEY, account creation is disabled — for every key, the right one included.
+ */
 describe('account creation without TWINDEX_OPERATOR_KEY', () => {
   let api: TestApi;
   beforeAll(async () => {

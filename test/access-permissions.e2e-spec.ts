@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { expectErrorShape, type HttpResponse, type TestAccount, TestApi } from './support/test-app.js';
 
-/** Permissions and assignments (DFNS shape, access.md): CRUD, paging, and the actions they add to a role's statement. */
+/**
+ * Permissions and assignments (DFNS shape, docs/access.md): CRUD, paging, and the actions they add to a role's
+ * statement.
+ */
 
 function expectStatus(res: HttpResponse, status: number): void {
   if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.text}`);

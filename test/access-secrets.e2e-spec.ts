@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { expectErrorShape, type HttpResponse, type TestAccount, TestApi } from './support/test-app.js';
 
-/** User secrets (API keys) and the PIN flow of access.md, over real HTTP. */
+/** User secrets (API keys) and the PIN flow of docs/access.md, over real HTTP. */
 
 function expectStatus(res: HttpResponse, status: number): void {
   if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.text}`);
@@ -43,7 +43,7 @@ describe('user secrets and the PIN flow', () => {
   async function expectRefused(res: HttpResponse): Promise<void> {
     expectErrorShape(res, 401, 'unauthorized');
     const reference = await api.post('/secrets', {
-      // An unknown account: a wrong try for acme would count against acme's live PINs (access.md).
+      // An unknown account: a wrong try for acme would count against acme's live PINs (docs/access.md).
       body: { account: randomUUID(), user: randomUUID(), pin: '000000' },
     });
     expect(res.body.description).toBe(reference.body.description);

@@ -1,8 +1,8 @@
 /**
- * Cache coherence across instances (semantics.md "Cache coherence", issue #4): two API instances on one database,
- * each with its own identity, twin and principal caches and its own change feed. A write through A is served by A at
- * once and by B within the bound; a B that lost its notification connection answers from the index, never from a
- * cache it can no longer trust; access changes made on A bite on B within the bound.
+ * Cache coherence across instances (docs/resolution.md "What the cache means for you", issue #4): two API instances
+ * on one database, each with its own identity, twin and principal caches and its own change feed. A write through A
+ * is served by A at once and by B within the bound; a B that lost its notification connection answers from the index,
+ * never from a cache it can no longer trust; access changes made on A bite on B within the bound.
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';

@@ -2,7 +2,7 @@
  * The resolution property test with the cache on (issue #4): two API instances on one database, random
  * interleavings of identity writes (create, patch, delete — on A or on B) and resolves (GET and POST, random caller,
  * context and details — on A or on B), some of them racing each other. Every answer is compared with a plain
- * reference model of semantics.md:
+ * reference model of docs/resolution.md:
  * - the writing instance answers with a write as soon as it acknowledged it;
  * - the other instance within the coherence bound (polled), and from then on at once;
  * - a resolve racing a write answers as before or as after the write, nothing else;
@@ -77,7 +77,7 @@ interface World {
   twins: TwinBody[];
 }
 
-/** semantics.md "Resolution", as plainly as it reads. */
+/** Resolution as docs/resolution.md describes it, as plainly as it reads. */
 function expectedTwins(
   world: World,
   model: Model,

@@ -7,8 +7,8 @@ import { TcpProxy } from './support/tcp-proxy.js';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * operations.md: losing PostgreSQL turns /health/ready red and requests that need it answer 503 with Retry-After;
- * the process does not crash and recovers by itself once the database is back.
+ * docs/operations.md "When a dependency is down": losing PostgreSQL turns /health/ready red and requests that need it
+ * answer 503 with Retry-After; the process does not crash and recovers by itself once the database is back.
  */
 describe('PostgreSQL outage', () => {
   const proxy = new TcpProxy('127.0.0.1', 5432);

@@ -4,7 +4,7 @@ import { aTwin, resolve } from './support/factories.js';
 import { type TestAccount, TestApi } from './support/test-app.js';
 
 /**
- * Synced grants (sync.md): an upstream identity owned by another account, stored for a source's account with
+ * Synced grants (docs/sync.md): an upstream identity owned by another account, stored for a source's account with
  * include_foreign, is visible to that account alone — never personal to, or visible through, the owner it names.
  */
 describe('synced grants in resolution and listing', () => {

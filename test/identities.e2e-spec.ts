@@ -344,7 +344,7 @@ describe('identities', () => {
       await add(carolOnAlice, { visibility: PUBLIC }, { valid: true, isPublic: true, visibleToAlice: true });
     });
 
-    /** The reference: semantics.md "Listing", written out plainly. */
+    /** The reference: docs/visibility.md "Listing a twin's identities", written out plainly. */
     function expected(f: {
       personal: boolean;
       valid: boolean;

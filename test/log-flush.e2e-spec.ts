@@ -19,8 +19,9 @@ function lineWithTrace(file: string, trace: string): Record<string, unknown> | u
 }
 
 /**
- * operations.md / issue 11: buffered log lines reach the output within a second even when traffic is low (a lone
- * request's line must not wait for the next 12 KiB of traffic), and what is buffered is written out on shutdown.
+ * docs/operations.md "Logs" / issue 11: buffered log lines reach the output within a second even when traffic is low
+ * (a lone request's line must not wait for the next 12 KiB of traffic), and what is buffered is written out on
+ * shutdown.
  */
 describe('request log at idle', () => {
   const dir = mkdtempSync(join(tmpdir(), 'twindex-log-'));

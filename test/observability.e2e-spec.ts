@@ -200,7 +200,7 @@ describe('worker metrics, dashboard and alert rules', () => {
     const named = new Set(exprs.flatMap((e) => [...e.matchAll(/\btwindex_[a-z0-9_]+/g)].map((m) => m[0])));
     const available = new Set([...exported(await scrapeApi()), ...exported(await scrapeWorker())]);
     expect([...named].filter((n) => !available.has(n))).toEqual([]);
-    // The worker's own families are among them, so the dashboard shows what operations.md promises.
+    // The worker's own families are among them, so the dashboard shows what docs/operations.md promises.
     for (const family of [
       'twindex_worker_jobs_total',
       'twindex_worker_job_duration_seconds_bucket',

@@ -6,7 +6,7 @@ import { createApiApp } from '../apps/api/api-app.js';
 import { isolatedConfig, removeRedisKeys } from './support/test-env.js';
 
 /**
- * The document at /docs/openapi.json is the contract a client generator or Swagger UI works from (operations.md):
+ * The document at /docs/openapi.json is the contract a client generator or Swagger UI works from (docs/README.md):
  * it must validate as OpenAPI 3.x, name every route the app serves, declare security on every authenticated
  * operation (or "Try it out" sends no Authorization), and give each operation a success body and its errors.
  */

@@ -9,7 +9,7 @@ const sample = (text: string, name: string, labels: string): number | undefined 
   return line === undefined ? undefined : Number(line.split(' ')[1]);
 };
 
-/** operations.md "Observability": queue depths on /metrics, read at scrape time, and a scrape that survives Redis. */
+/** docs/operations.md "Metrics": queue depths on /metrics, read at scrape time, and a scrape that survives Redis. */
 describe('queue metrics', () => {
   let api: TestApi;
   let alice: TestAccount;

@@ -17,7 +17,7 @@ import { expectErrorShape, TestApi } from './support/test-app.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Answer order of semantics.md: twin creation time, then UUID. */
+/** Answer order of docs/resolution.md: twin creation time, then UUID. */
 function inAnswerOrder(twins: TwinBody[]): TwinBody[] {
   return [...twins].sort(
     (a, b) =>
@@ -92,7 +92,7 @@ describe('resolve', () => {
       ];
     });
 
-    /** semantics.md "Resolution", written plainly. `accounts` undefined = personal; 'system' = every owner. */
+    /** Resolution (docs/resolution.md), written plainly. `accounts` undefined = personal; 'system' = every owner. */
     function expected(
       caller: Party,
       accounts: string[] | 'system' | undefined,

@@ -1,7 +1,7 @@
 /**
  * Bad input never yields 500 (issue #3): generated path segments, contexts, details, filters, identity bodies,
  * rule texts, descriptions and paging parameters thrown at the real API. Every answer must be below 500, and every
- * 4xx must carry the error shape of api.md.
+ * 4xx must carry the error shape of docs/http.md.
  */
 import fc from 'fast-check';
 import { aName, aTwin, Fixtures, type Party, trustedTwinHeader } from './support/factories.js';

@@ -39,8 +39,7 @@ describe('the repository explains itself', () => {
     expect(hits(/\.\.\/shared\b|\bshared\/spec\b/)).toEqual([]);
   });
 
-  // enabled by the comment pass
-  it.skip('cites its own docs/ pages, never a spec file by its bare name', () => {
+  it('cites its own docs/ pages, never a spec file by its bare name', () => {
     // A citation like `semantics.md` or "(access.md)" named a file of the old spec folder. What may remain: a path
     // into docs/ that exists (`docs/access.md`), and links between the pages of docs/ themselves.
     const specNames =

@@ -1,7 +1,8 @@
 /**
- * operations.md: start-up fails in one clear line on what cannot heal, and waits for what can. Both processes are
- * started as an operator would (their real entry points), once against a PostgreSQL role that does not exist —
- * a configuration error no retry fixes — and once against a port where nothing listens yet, which may heal.
+ * docs/operations.md "When a dependency is down": start-up fails in one clear line on what cannot heal, and waits for
+ * what can. Both processes are started as an operator would (their real entry points), once against a PostgreSQL role
+ * that does not exist — a configuration error no retry fixes — and once against a port where nothing listens yet,
+ * which may heal.
  */
 import type { ChildProcess } from 'node:child_process';
 import { freePort, spawnEntry } from './support/api-process.js';

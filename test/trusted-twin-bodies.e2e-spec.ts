@@ -3,7 +3,7 @@ import { expectStatus } from './support/factories.js';
 import { expectErrorShape, type TestAccount, TestApi } from './support/test-app.js';
 
 /**
- * api.md "Bodies as Trusted Twin clients send them": `Content-Type: application/json` with `Content-Length: 0`
+ * docs/http.md "Requests": `Content-Type: application/json` with `Content-Length: 0`
  * on every call, DELETEs and bodiless POSTs included. An empty body is an absent body, before auth and validation.
  */
 describe('bodiless requests as Trusted Twin clients send them', () => {

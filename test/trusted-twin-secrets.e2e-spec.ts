@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { expectStatus } from './support/factories.js';
 import { expectErrorShape, type HttpResponse, type TestAccount, TestApi } from './support/test-app.js';
 
-/** The PIN flow and the collection secret paths on Trusted Twin's paths (api.md, access.md), over real HTTP. */
+/** The PIN flow and the collection secret paths on Trusted Twin's paths (docs/access.md), over real HTTP. */
 describe('secrets on Trusted Twin paths', () => {
   let api: TestApi;
   let db: Client;

@@ -9,7 +9,7 @@ import {
 } from './support/factories.js';
 import { expectErrorShape, TestApi } from './support/test-app.js';
 
-/** User tokens (access.md): mint, use, refresh, options, expiry, revocation, DICT from secret_dict. */
+/** User tokens (docs/access.md): mint, use, refresh, options, expiry, revocation, DICT from secret_dict. */
 describe('user tokens', () => {
   let api: TestApi;
   let fx: Fixtures;

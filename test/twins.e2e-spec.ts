@@ -65,7 +65,7 @@ describe('twins', () => {
       expectErrorShape(await api.post('/twins', { secret: alice.secret, raw: '{"description": ' }), 400);
     });
 
-    it('refuses a body over 64 KiB with 400 (api.md)', async () => {
+    it('refuses a body over 64 KiB with 400 (docs/http.md)', async () => {
       const big = await api.post('/twins', {
         secret: alice.secret,
         body: { description: { k: 'x'.repeat(70_000) } },

@@ -27,7 +27,7 @@ import { QueueDashboard } from './queues/queue-dashboard.js';
 import { mountApiDocument } from './openapi/index.js';
 import { ResolveRoute } from './resolve/resolve.route.js';
 
-/** api.md: bodies over 64 KiB are bad input, except imports which stream up to their own limit. */
+/** docs/http.md: bodies over 64 KiB are bad input, except imports which stream up to their own limit. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 export interface ApiAppOptions {

@@ -8,7 +8,7 @@ import { createAccount } from './account-create.js';
 import { describeReport, ImportFailed, importFile } from './import-file.js';
 
 /**
- * `twindex`: the operator's chores from a shell (operations.md "First run and the command line"). Account
+ * `twindex`: the operator's chores from a shell (docs/operations.md "Processes"). Account
  * creation and migrations go straight to the database of DATABASE_URL (environment or `.env`); imports go
  * through the HTTP API like any client. Secrets come from flags or the environment and are never echoed.
  */

@@ -8,7 +8,10 @@ import { prepareDatabase } from '../../libs/store/prepare-database.js';
 import { WorkerMetricsServer } from './metrics/metrics-server.js';
 import { WorkerModule } from './worker.module.js';
 
-/** SIGTERM must end the process with 0 within 30 s (sync.md); jobs still running by then are recovered as stalled. */
+/**
+ * SIGTERM must end the process with 0 within 30 s (docs/operations.md "Stopping"); jobs still running by then are
+ * recovered as stalled.
+ */
 const SHUTDOWN_DEADLINE_MS = 25_000;
 
 async function main(): Promise<void> {

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { Redis } from 'ioredis';
 import { REDIS } from '../../libs/queue/redis.module.js';
 
-/** BullMQ loses jobs if Redis evicts keys; say so loudly at start (sync.md pitfalls). */
+/** BullMQ loses jobs if Redis evicts keys; say so loudly at start (docs/sync.md "When things fail"). */
 @Injectable()
 export class RedisPolicyCheck implements OnApplicationBootstrap {
   private readonly logger = new Logger('worker');

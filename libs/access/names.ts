@@ -6,8 +6,8 @@ import { type Description, validateDescription } from '../domain/identity/descri
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
- * Free-text names (accounts, users, permissions; the spec fixes only role names): 1–`max` characters, not blank,
- * no control characters. `400 invalid_name` otherwise.
+ * Free-text names (accounts, users, permissions; only role names have a fixed pattern, docs/access.md): 1–`max`
+ * characters, not blank, no control characters. `400 invalid_name` otherwise.
  */
 export function assertFreeName(name: string, what: string, max: number): void {
   if (name.length < 1 || name.length > max || !name.trim() || CONTROL.test(name)) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-/** access.md: `pm-xxxxx-xxxxx-xxxxxxxxxxxxxx`, lowercase base36, as DFNS spells permission ids. */
+/** docs/access.md: `pm-xxxxx-xxxxx-xxxxxxxxxxxxxx`, lowercase base36, as DFNS spells permission ids. */
 export const PERMISSION_ID_PATTERN = /^pm-[a-z0-9]{5}-[a-z0-9]{5}-[a-z0-9]{14,16}$/;
 /** Assignments follow the same layout with the `as-` prefix. */
 export const ASSIGNMENT_ID_PATTERN = /^as-[a-z0-9]{5}-[a-z0-9]{5}-[a-z0-9]{14,16}$/;

@@ -14,7 +14,7 @@ export interface Principal extends Caller {
   allowed: ReadonlySet<string>;
   fingerprint: string;
   secretValidityTs: number | null;
-  /** Set when the request came with a user token (access.md) rather than the secret it was minted from. */
+  /** Set when the request came with a user token (docs/access.md) rather than the secret it was minted from. */
   token?: PrincipalToken;
 }
 

@@ -1,6 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
 
-/** access.md: a PIN expires after 10 minutes and is burnt once its account has seen 5 wrong tries. */
+/** docs/access.md: a PIN expires after 10 minutes and is burnt once its account has seen 5 wrong tries. */
 export const PIN_VALIDITY_SECONDS = 600;
 export const PIN_MAX_FAILED_ATTEMPTS = 5;
 export const PIN_PATTERN = /^[A-Z0-9]{6}$/;

@@ -1,7 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 
-/** access.md: a token's options; `create` lets it mint tokens, `refresh` lets it be refreshed. */
+/** docs/access.md "User tokens": a token's options; `create` lets it mint tokens, `refresh` lets it be refreshed. */
 export type TokenOption = 'create' | 'refresh';
 
 /** What a user token carries, signed: who it acts as, the secret it descends from, and its DICT values. */

@@ -4,8 +4,8 @@ import { CONFIG, type TwindexConfig } from '../config/index.js';
 import { RateLimitedError } from '../domain/errors.js';
 
 /**
- * Throttles abuse of the authentication paths (api.md `429` with `Retry-After`): failed authentications and PIN
- * exchanges, counted per client address and, where the request names one, per account, in fixed windows
+ * Throttles abuse of the authentication paths (docs/http.md: `429` with `Retry-After`): failed authentications and
+ * PIN exchanges, counted per client address and, where the request names one, per account, in fixed windows
  * (`rate-limiter-flexible`, in memory per API instance: N instances allow N times the budget).
  *
  * Only failures are counted, and only on the failure path: a request that authenticates pays nothing, and a client

@@ -123,7 +123,7 @@ function setUp(options: { maxEntries?: number; maxBytes?: number; ttlMs?: number
 // ---- tests -------------------------------------------------------------------------------------------------------
 
 describe('CachedIdentityIndex', () => {
-  describe('the stale-fill race (semantics.md)', () => {
+  describe('the stale-fill race (docs/resolution.md)', () => {
     it.each([
       ['a change notification', 'feed'],
       ["the writing instance's own eviction", 'writer'],

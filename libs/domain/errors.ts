@@ -1,6 +1,6 @@
 /**
  * Typed failures the API answers with. The kind is mapped to an HTTP status in exactly one place
- * (the API's exception filter); the subcode is the stable machine-readable name of api.md.
+ * (the API's exception filter); the subcode is the stable machine-readable name of docs/http.md "Answers".
  */
 export type FailureKind =
   | 'bad_request'

@@ -25,8 +25,8 @@ export interface IdentityRow {
   /** Creation time of the twin the row points at (orders answers). */
   twinCreatedTs: number;
   /**
-   * Set on a synced grant (sync.md, include_foreign): an upstream identity of another account, visible to this
-   * account alone — never personal to, or visible through, the account it names as owner.
+   * Set on a synced grant (docs/sync.md "Ownership", include_foreign): an upstream identity of another account,
+   * visible to this account alone — never personal to, or visible through, the account it names as owner.
    */
   grantee?: string | null;
 }
@@ -51,6 +51,6 @@ export interface Caller {
   ruleBudget?: RuleBudget;
 }
 
-/** Context narrowing of /resolve (semantics.md). */
+/** Context narrowing of /resolve (docs/resolution.md). */
 export type ResolveContext =
   { kind: 'personal' } | { kind: 'system' } | { kind: 'accounts'; accounts: ReadonlySet<string> };

@@ -16,7 +16,7 @@ export interface MergeOutcome {
 }
 
 /**
- * Merges a staged import into `identities` (sync.md "Bulk imports"). The API has already parsed and validated
+ * Merges a staged import into `identities` (docs/imports.md). The API has already parsed and validated
  * every line and staged the good ones as typed rows; what is left is set-based work the database does best: per
  * batch of rows, find the lines whose twin the importing account does not own (skipped with their numbers) and
  * upsert the rest in one statement, together with the report's progress. Re-running (a retried job, a re-imported

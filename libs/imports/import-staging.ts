@@ -11,7 +11,7 @@ import {
 } from './record-parser.js';
 import { LineSplitter } from './line-splitter.js';
 
-/** The report keeps the first 1,000 bad lines (sync.md); the rest are only counted. */
+/** The report keeps the first 1,000 bad lines (docs/imports.md "The report"); the rest are only counted. */
 export const MAX_IMPORT_ERRORS = 1_000;
 
 /** What staging found in a body: lines received, rows staged, lines skipped (and the first 1,000 of those). */

@@ -117,7 +117,7 @@ export interface TestAccount {
   secret: string;
 }
 
-/** Every error body of api.md has exactly these three string fields. */
+/** Every error body of docs/http.md has exactly these three string fields. */
 export function expectErrorShape(res: HttpResponse, status: number, subcode?: string): void {
   expect({ status: res.status, keys: Object.keys(res.body ?? {}).sort() }).toEqual({
     status,

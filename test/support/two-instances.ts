@@ -9,7 +9,7 @@ import { isolatedConfig } from './test-env.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** semantics.md: a committed write is reflected by every instance within this bound. */
+/** docs/resolution.md: a committed write is reflected by every instance within this bound. */
 export const COHERENCE_BOUND_MS = 1000;
 
 export interface InstancePair {

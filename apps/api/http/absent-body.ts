@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { RawServerDefault } from 'fastify';
 
 /**
- * api.md "Bodies as Trusted Twin clients send them": the official clients send `Content-Type: application/json`
+ * docs/http.md "Requests": the official clients send `Content-Type: application/json`
  * on every call, also on DELETE and on bodiless POSTs, with `Content-Length: 0`. An empty body is an absent body,
  * whatever its Content-Type, on every route (the lean Fastify routes too) and before authentication.
  *

@@ -49,7 +49,8 @@ export function authenticateRequest(
     auth.authorize(p, action);
     const header = request.headers['x-trustedtwin'];
     if (header === undefined) return p;
-    // rules.md: a token's signed secret_dict is merged over the header's dictionary; the signed values win.
+    // docs/rules.md "Variables": a token's signed secret_dict is merged over the header's dictionary; the signed
+    // values win.
     return { ...p, dict: { ...parseTrustedTwinHeader(header), ...(p.token?.secretDict ?? {}) } };
   };
   return found instanceof Promise

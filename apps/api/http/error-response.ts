@@ -27,7 +27,7 @@ const FASTIFY_SUBCODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_body',
 };
 
-/** Turns anything thrown while serving a request into the status and body of api.md. */
+/** Turns anything thrown while serving a request into the status and body of docs/http.md "Answers". */
 export function toErrorResponse(
   err: unknown,
   trace: string,
@@ -57,7 +57,7 @@ export function toErrorResponse(
     const subcode =
       (fastify.code && FASTIFY_SUBCODES[fastify.code]) ??
       (fastify.statusCode === 404 ? 'not_found' : 'bad_request');
-    // api.md: a body over 64 KiB is bad input (400); only imports answer 413 for their own limit.
+    // docs/http.md: a body over 64 KiB is bad input (400); only imports answer 413 for their own limit.
     const status = fastify.statusCode === 413 || fastify.statusCode === 415 ? 400 : fastify.statusCode;
     return { status, body: { subcode, description: fastify.message ?? 'Bad request', trace } };
   }

@@ -2,7 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { sendError } from './send-error.js';
 
-/** The single place where Nest-side failures become api.md error bodies. */
+/** The single place where Nest-side failures become the error bodies of docs/http.md. */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('ApiExceptionFilter');

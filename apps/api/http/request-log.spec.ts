@@ -1,7 +1,7 @@
 import { formatRequestLine } from './request-log.js';
 
 describe('formatRequestLine', () => {
-  it('writes one parseable JSON line with the fields operations.md asks for', () => {
+  it('writes one parseable JSON line with the fields docs/operations.md lists', () => {
     const line = formatRequestLine(
       {
         method: 'GET',

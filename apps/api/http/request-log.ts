@@ -12,7 +12,7 @@ export interface RequestLine {
 const HEAD = `{"level":30,"pid":${process.pid},"hostname":${JSON.stringify(hostname())},"time":`;
 
 /**
- * The one JSON line per request of operations.md, in pino's line format, written straight to the buffered
+ * The one JSON line per request of docs/operations.md "Logs", in pino's line format, written straight to the buffered
  * destination. Building it by hand costs a fraction of a generic logger call, which matters at gate speed; every
  * field is either a fixed word, a number, a UUID, or a route pattern from our own table (JSON-escaped anyway).
  * Nothing from request headers is written, so no secret can reach it.

@@ -1,8 +1,8 @@
 import { badRequest } from '../../../libs/domain/errors.js';
 
 /**
- * DICT for rules (rules.md): the X-TrustedTwin header holds either the JSON object itself (starts with `{`)
- * or standard base64 of its UTF-8 JSON, as Trusted Twin clients send it.
+ * DICT for rules (docs/rules.md "Variables"): the X-TrustedTwin header holds either the JSON object itself (starts
+ * with `{`) or standard base64 of its UTF-8 JSON, as Trusted Twin clients send it.
  */
 export function parseTrustedTwinHeader(raw: string | string[]): Record<string, unknown> {
   const value = (Array.isArray(raw) ? raw[0] : raw).trim();

@@ -9,7 +9,7 @@ export function parseInput<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  // api.md: an empty body is an absent one; where a body is required that is its own subcode.
+  // docs/http.md: an empty body is an absent one; where a body is required that is its own subcode.
   if (input === undefined) throw badRequest('missing_body', 'This request needs a JSON body');
   const issue = result.error.issues[0];
   if (issue.code === 'unrecognized_keys') {
@@ -23,7 +23,7 @@ function fail(subcode: string, message: string, path: PropertyKey[]): never {
   throw badRequest(subcode, `${where}${message}`);
 }
 
-/** Query booleans accept true/false in any case (semantics.md). */
+/** Query booleans accept true/false in any case (docs/http.md). */
 export const queryBoolean = z
   .string()
   .regex(/^(true|false)$/i, 'must be true or false')

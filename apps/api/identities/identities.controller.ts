@@ -20,7 +20,7 @@ import {
 import { Caller, type RequestCaller } from '../http/caller.js';
 import { uuidPath } from '../http/path-id.js';
 
-/** api.md: 1–1000 names per create call. */
+/** docs/http.md: 1–1000 names per create call. */
 export const MAX_IDENTITIES_PER_CREATE = 1000;
 
 const identityAttributes = z.strictObject({

@@ -32,7 +32,7 @@ import { nowSeconds } from '../../../libs/clock/clock.js';
 
 export const IMPORT_ROUTE_PATH = '/imports';
 
-/** sync.md: an import body streams up to 1 GiB. */
+/** docs/imports.md: an import body streams up to 1 GiB. */
 export const IMPORT_BODY_LIMIT_BYTES = 1024 * 1024 * 1024;
 
 /** Bodies the route buffers (a wrong content type) stay at the API's 64 KiB (api-app.ts BODY_LIMIT_BYTES). */

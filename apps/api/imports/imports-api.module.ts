@@ -7,7 +7,7 @@ import { createPool, deadlinesFrom } from '../../../libs/store/db.js';
 import { ImportRoute } from './import.route.js';
 import { ImportsController } from './imports.controller.js';
 
-/** Bulk imports (sync.md): the API stores the body and enqueues its merge; the worker merges. */
+/** Bulk imports (docs/imports.md): the API stores the body and enqueues its merge; the worker merges. */
 @Module({
   imports: [ImportQueueModule],
   controllers: [ImportsController],

@@ -8,7 +8,7 @@ import { RequiresAction } from '../http/action.decorator.js';
 import { accountOf } from '../http/caller.js';
 import { uuidPath } from '../http/path-id.js';
 
-/** Import reports (sync.md "Bulk imports"); `POST /imports` is the lean route in import.route.ts. */
+/** Import reports (docs/imports.md "The report"); `POST /imports` is the lean route in import.route.ts. */
 @ApiTags('imports')
 @ApiSecurity('secret')
 @Controller('imports')

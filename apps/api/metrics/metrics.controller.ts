@@ -15,7 +15,7 @@ export class MetricsController {
     @Inject(CONFIG) private readonly config: TwindexConfig,
   ) {}
 
-  /** Public unless METRICS_TOKEN is set (operations.md: "public or token"). */
+  /** Public unless METRICS_TOKEN is set (docs/operations.md "Metrics"). */
   @Get()
   @OwnCredential('metrics-token')
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')

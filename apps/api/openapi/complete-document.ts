@@ -29,7 +29,7 @@ const REQUEST_ID = {
 } as const;
 
 /**
- * Turns the document Nest's explorer builds from the decorators into the full contract of api.md: security
+ * Turns the document Nest's explorer builds from the decorators into the full contract of the API: security
  * schemes, the Error shape under every error status, the X-Request-Id / Retry-After headers, and the success body
  * of every operation from response-schemas.ts. Central rather than per-controller so that every route gets the same
  * treatment, and a route left out is caught by the OpenAPI test rather than by a user of "Try it out".
@@ -105,7 +105,8 @@ function completeOperation(path: string, op: OperationObject): void {
       name: 'X-TrustedTwin',
       in: 'header',
       required: false,
-      description: 'DICT for rules: a JSON object, as text or standard base64 of its UTF-8 JSON (rules.md)',
+      description:
+        'DICT for rules: a JSON object, as text or standard base64 of its UTF-8 JSON (docs/rules.md)',
       schema: { type: 'string' },
     });
   }

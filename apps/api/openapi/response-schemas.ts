@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * The answers of api.md as /docs shows them, one named component each. Objects are open (`looseObject`): clients
- * must tolerate fields added later, and the generated typed client keeps the fields named here. The table at the
- * bottom names each operation's success status and body; the OpenAPI test fails for an operation missing from it.
+ * The answers of the API as /docs shows them (docs/http.md says what they mean), one named component each. Objects
+ * are open (`looseObject`): clients must tolerate fields added later, and the generated typed client keeps the fields
+ * named here. The table at the bottom names each operation's success status and body; the OpenAPI test fails for an
+ * operation missing from it.
  */
 export const responseRegistry = z.registry<{ id: string }>();
 

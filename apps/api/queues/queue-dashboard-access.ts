@@ -19,10 +19,10 @@ export interface DashboardGateOptions {
 }
 
 /**
- * operations.md: the queues are deployment-wide (every account's jobs), so the dashboard is the operator's. Registers,
- * under `/queues`, the login form and a gate on every other path of the prefix (static files and unknown paths
- * included), then the dashboard itself (`ui`) inside the gated scope. No account secret of any role is accepted.
- * The gate is registered even without `ui`, so it is tested over HTTP where Bull Board cannot be loaded.
+ * docs/operations.md: the queues are deployment-wide (every account's jobs), so the dashboard is the operator's.
+ * Registers, under `/queues`, the login form and a gate on every other path of the prefix (static files and unknown
+ * paths included), then the dashboard itself (`ui`) inside the gated scope. No account secret of any role is
+ * accepted. The gate is registered even without `ui`, so it is tested over HTTP where Bull Board cannot be loaded.
  */
 export async function registerQueueDashboard(
   fastify: FastifyInstance,

@@ -9,8 +9,8 @@ import { QUEUE_DASHBOARD_PATH, registerQueueDashboard } from './queue-dashboard-
 export { QUEUE_DASHBOARD_PATH };
 
 /**
- * Bull Board at `/queues` over the API's own Queue instances, for the operator only (operations.md). The gate and
- * the login form are always mounted; the UI itself unless turned off: Bull Board's Fastify adapter loads
+ * Bull Board at `/queues` over the API's own Queue instances, for the operator only (docs/operations.md). The gate
+ * and the login form are always mounted; the UI itself unless turned off: Bull Board's Fastify adapter loads
  * @fastify/static, which Jest cannot load on Node 20, so it is imported only here, lazily.
  */
 @Injectable()

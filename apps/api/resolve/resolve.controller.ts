@@ -14,7 +14,7 @@ import { RESOLVE_IDENTITY } from './resolve-operation.js';
 import { ResolveService } from './resolve.service.js';
 import { nowSeconds } from '../../../libs/clock/clock.js';
 
-/** api.md: a batch names at most 1,000 identities. */
+/** docs/resolution.md: a batch names at most 1,000 identities. */
 export const MAX_BATCH_IDENTITIES = 1000;
 
 const batchBody = z.strictObject({

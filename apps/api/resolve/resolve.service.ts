@@ -16,8 +16,9 @@ const NO_TWINS: ReadonlyMap<string, IndexedTwin> = new Map();
 const noTwin = () => undefined;
 
 /**
- * semantics.md "Resolution", on top of the two index interfaces only (a cache may front either). What a caller may
- * see is decided here, per request, from caller-independent rows — the index never answers for a caller.
+ * Resolution as docs/resolution.md describes it, on top of the two index interfaces only (a cache may front either).
+ * What a caller may see is decided here, per request, from caller-independent rows — the index never answers for a
+ * caller.
  */
 @Injectable()
 export class ResolveService {

@@ -7,7 +7,7 @@ import { SyncSourcesController } from './sync-sources.controller.js';
 import { SyncSourcesService } from './sync-sources.service.js';
 
 /**
- * Sync sources, runs and the webhook intake (sync.md). The API only records and enqueues; the worker does the
+ * Sync sources, runs and the webhook intake (docs/sync.md). The API only records and enqueues; the worker does the
  * syncing. Queues are producers here, failing fast (503) when Redis is unreachable.
  */
 @Module({

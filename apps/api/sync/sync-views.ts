@@ -31,7 +31,7 @@ export function sourceView(s: SyncSource): SourceView {
   };
 }
 
-/** The run report of sync.md, plus `trigger`, `created_ts` and the `retries` count. */
+/** The run report of docs/sync.md "Runs", plus `trigger`, `created_ts` and the `retries` count. */
 export interface RunView {
   uuid: string;
   source: string;

@@ -1,6 +1,6 @@
 import type { IndexedTwin } from '../../../libs/store/identity-index.js';
 
-/** The twin object of api.md. */
+/** The twin object of docs/http.md "Twins". */
 export interface TwinResponse {
   uuid: string;
   owner: string;

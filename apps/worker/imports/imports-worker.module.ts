@@ -7,7 +7,7 @@ import { QUEUES } from '../../../libs/queue/job-catalogue.js';
 import { ImportMergeProcessor } from './import-merge.processor.js';
 import { ImportSweeper } from './import-sweeper.js';
 
-/** The bulk-import merge of the worker process (sync.md "Bulk imports") and the sweep of stuck imports. */
+/** The bulk-import merge of the worker process (docs/imports.md) and the sweep of stuck imports. */
 @Module({
   imports: [BullModule.registerQueue({ name: QUEUES.imports })],
   providers: [ImportsRepository, ImportMergeService, ImportMergeProcessor, ImportProducer, ImportSweeper],

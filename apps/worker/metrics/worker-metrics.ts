@@ -4,8 +4,9 @@ import { registerBuildInfo } from '../../../libs/observability/build-info.js';
 export type JobOutcome = 'completed' | 'failed' | 'retried' | 'stalled';
 
 /**
- * The worker's own metrics (operations.md), served on WORKER_METRICS_PORT. One registry per worker context: tests
- * start several in one process. Names follow Prometheus conventions (base units, `_total` for counters).
+ * The worker's own metrics (docs/operations.md "Metrics"), served on WORKER_METRICS_PORT. One registry per worker
+ * context: tests start several in one process. Names follow Prometheus conventions (base units, `_total` for
+ * counters).
  */
 export class WorkerMetrics {
   readonly registry = new Registry();

@@ -6,7 +6,7 @@ import { SyncRunReaper } from './sync-run-reaper.js';
 import { SyncSchedules } from './sync-schedules.js';
 import { TwinSyncProcessor } from './twin-sync.processor.js';
 
-/** The sync processors of the worker process (sync.md). */
+/** The sync processors of the worker process (docs/sync.md). */
 @Module({})
 export class SyncWorkerModule {
   static forRoot(options: Partial<SyncOptions> = {}): DynamicModule {

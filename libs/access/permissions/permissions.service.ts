@@ -31,7 +31,7 @@ export interface Page<T> {
   nextPageToken?: string;
 }
 
-/** access.md: one or more catalogue actions, none twice. */
+/** docs/access.md: one or more catalogue actions, none twice. */
 function assertOperations(operations: readonly string[]): void {
   if (operations.length === 0) throw badRequest('invalid_action', 'operations must list at least one action');
   const unknown = invalidActions(operations);

@@ -31,7 +31,7 @@ export function normalizeActions(actions: readonly string[] | null | undefined):
   return [...new Set(actions)];
 }
 
-/** Rules are compiled when written so that a role never holds a rule that cannot run (rules.md). */
+/** Rules are compiled when written so that a role never holds a rule that cannot run (docs/rules.md "Errors"). */
 export function assertRuleCompiles(
   text: string | null | undefined,
   attribute: 'twin_rule' | 'identity_rule' | 'entry_rule',

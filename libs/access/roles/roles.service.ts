@@ -48,7 +48,7 @@ export class RolesService {
   /** `held`: the caller's effective actions; a role may not allow anything beyond them (no escalation). */
   async create(account: string, held: ReadonlySet<string>, input: CreateRoleInput): Promise<RoleRow> {
     assertRoleName(input.name);
-    // access.md: a role created without a statement allows every action, as on Trusted Twin.
+    // docs/access.md "Roles": a role created without a statement allows every action, as on Trusted Twin.
     const statement = input.statement ?? { effect: 'deny' as const, actions: null };
     const actions = normalizeActions(statement.actions);
     assertMayHandOut(held, effectiveActions({ effect: statement.effect, actions }), 'this role');

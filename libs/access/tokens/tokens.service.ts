@@ -14,7 +14,7 @@ export interface CreateTokenInput {
   validity_ts?: number | null;
 }
 
-/** access.md: a token lives an hour unless asked otherwise, and never more than a day. */
+/** docs/access.md: a token lives an hour unless asked otherwise, and never more than a day. */
 const DEFAULT_LIFETIME_S = 3600;
 const MAX_LIFETIME_S = 24 * 3600;
 

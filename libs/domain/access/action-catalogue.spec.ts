@@ -1,12 +1,12 @@
 import { ACTION_GROUPS, ACTIONS, isAction } from './action-catalogue.js';
 
 describe('action catalogue', () => {
-  it('holds the 49 actions of access.md, each once', () => {
+  it('holds the 49 actions of docs/access.md, each once', () => {
     expect(ACTIONS).toHaveLength(49);
     expect(new Set(ACTIONS).size).toBe(ACTIONS.length);
   });
 
-  it('has the groups of access.md with their sizes', () => {
+  it('has the groups of docs/access.md with their sizes', () => {
     const sizes = Object.fromEntries(
       Object.entries(ACTION_GROUPS).map(([group, list]) => [group, list.length]),
     );

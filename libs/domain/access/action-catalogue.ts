@@ -1,7 +1,7 @@
 /**
- * The action catalogue of access.md, grouped as the spec groups it. An action is the operation name of an endpoint;
- * role statements and permissions may only name these. `create_user_secret` (the public PIN exchange) is not an
- * action: it runs without a secret, so no statement can allow or deny it.
+ * The action catalogue of docs/access.md, grouped as that page groups it. An action is the operation name of an
+ * endpoint; role statements and permissions may only name these. `create_user_secret` (the public PIN exchange) is
+ * not an action: it runs without a secret, so no statement can allow or deny it.
  */
 export const ACTION_GROUPS = {
   twins: ['create_twin', 'get_twin', 'scan_twins', 'update_twin', 'terminate_twin'],

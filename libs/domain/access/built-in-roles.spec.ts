@@ -5,7 +5,7 @@ import { allowedActions, invalidActions, isAllowedByStatement } from './permissi
 const allowedBy = (name: 'Admin' | 'Operator' | 'ReadOnly'): Action[] =>
   allowedActions(builtInRole(name).statement, []);
 
-/** The matrix of access.md, one row per group, with the action lists it stands for. */
+/** The built-in roles of docs/access.md as a matrix: one row per group of actions, with the lists it stands for. */
 const MATRIX: {
   row: string;
   actions: readonly Action[];

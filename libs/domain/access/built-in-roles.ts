@@ -12,7 +12,10 @@ export interface BuiltInRole {
 
 const { twins, identities, sync, imports } = ACTION_GROUPS;
 
-/** First matrix row of access.md: resolve, get/list identities and twins, scan, who_am_i. */
+/**
+ * What every built-in role may do with the index (docs/access.md "Built-in roles"): resolve, get/list identities and
+ * twins, scan, who_am_i.
+ */
 const READ_INDEX: readonly Action[] = [
   'resolve_twin_identity',
   'get_twin_identity',
@@ -22,10 +25,10 @@ const READ_INDEX: readonly Action[] = [
   'who_am_i',
 ];
 
-/** "mint and refresh user tokens for themselves": every built-in role. */
+/** Every built-in role mints and refreshes user tokens for itself. */
 const TOKENS: readonly Action[] = ACTION_GROUPS.tokens;
 
-/** "read sync sources, sync runs, imports". */
+/** Reading sync sources, sync runs and imports. */
 const READ_SYNC: readonly Action[] = [
   'get_sync_source',
   'get_sync_sources',
@@ -35,8 +38,8 @@ const READ_SYNC: readonly Action[] = [
 ];
 
 /**
- * ReadOnly: the ✓ rows of the matrix for ReadOnly, plus `get_account`.
- * Decisions where the matrix is silent:
+ * ReadOnly: the index reads, tokens, and the sync and import reads, plus `get_account` (docs/access.md "Built-in
+ * roles"). Our own decisions there:
  * - `get_account` allowed: it shows only uuid, name and timestamps, which `who_am_i` (already allowed) reveals anyway.
  * - `get_log` denied: the audit trail names users, actions and targets of every write in the account — oversight data
  *   beyond what a read-only index token needs.
@@ -45,7 +48,7 @@ const READ_ONLY_ACTIONS: readonly Action[] = [...READ_INDEX, ...TOKENS, ...READ_
 
 /**
  * Operator: every catalogue action except the account/users/roles/secrets/permissions/assignments writes and the reads
- * of users, roles and permissions (matrix rows 5 and 6). Decisions where the matrix is silent:
+ * of users, roles and permissions (docs/access.md "Built-in roles"). Our own decisions there:
  * - `get_user_secret` denied: it lists a user's secrets (fingerprints, expiry) under `/users/{user}` — a read of users.
  * - `get_account` allowed (as for ReadOnly) and `get_log` allowed: an operator runs the index's writes and syncs and
  *   needs to audit them.

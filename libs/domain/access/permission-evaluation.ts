@@ -1,8 +1,8 @@
 import { ACTIONS, type Action, isAction } from './action-catalogue.js';
 
 /**
- * A role statement (access.md). `allow`: exactly the listed actions; `deny`: every catalogue action except the listed
- * ones. `actions: null` counts as an empty list, so `{deny, null}` allows everything.
+ * A role statement (docs/access.md "Roles"). `allow`: exactly the listed actions; `deny`: every catalogue action
+ * except the listed ones. `actions: null` counts as an empty list, so `{deny, null}` allows everything.
  */
 export interface Statement {
   effect: 'allow' | 'deny';
@@ -53,7 +53,7 @@ export function invalidActions(list: readonly string[]): string[] {
   return unknown;
 }
 
-/** Names listed more than once, each once (permissions' `operations` must not repeat, access.md). */
+/** Names listed more than once, each once (permissions' `operations` must not repeat, docs/access.md). */
 export function duplicateActions(list: readonly string[]): string[] {
   const seen = new Set<string>();
   const duplicates: string[] = [];

@@ -1,9 +1,9 @@
 import { TwindexError } from '../errors.js';
 
-/** semantics.md: top-level keys of a twin (and user) description. Nested keys are free. */
+/** docs/http.md "Twins": top-level keys of a twin (and user) description. Nested keys are free. */
 export const DESCRIPTION_KEY_PATTERN = /^[a-z_][0-9a-z_]{0,63}$/;
 
-/** semantics.md: the whole object, serialised, is at most 64 KiB. */
+/** docs/http.md: the whole object, serialised, is at most 64 KiB. */
 export const DESCRIPTION_MAX_BYTES = 64 * 1024;
 
 export type Description = Record<string, unknown>;

@@ -1,9 +1,9 @@
 import { TwindexError } from '../errors.js';
 
 /**
- * semantics.md: a short scheme, `#`, a value. Case-sensitive; names are stored exactly as given.
- * JavaScript's `$` (no `m` flag) matches only at the very end, so a trailing newline is rejected
- * (unlike Python's `$`, which the upstream platform uses).
+ * docs/resolution.md "Identity names": a short scheme, `#`, a value. Case-sensitive; names are stored exactly as
+ * given. JavaScript's `$` (no `m` flag) matches only at the very end, so a trailing newline is rejected (unlike
+ * Python's `$`, which the upstream platform uses).
  */
 export const IDENTITY_NAME_PATTERN = /^[A-Za-z_][0-9A-Za-z_]{0,7}#[0-9A-Za-z_=+-]{1,128}$/;
 

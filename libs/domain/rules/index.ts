@@ -1,4 +1,4 @@
-/** The rule language of rules.md: compile once, evaluate per request. */
+/** The rule language of docs/rules.md: compile once, evaluate per request. */
 export * from './rule-types.js';
 export {
   compileRule,

@@ -1,8 +1,8 @@
 /**
- * The syntax tree of the rule language (rules.md). Produced by the parser, printed by the printer, turned into
- * closures by the evaluator. Every node carries a 0-based source offset so later passes (unknown variables, bad
- * regex literals) and error messages can say where: the first character for literals, arrays, mappings and
- * variables, the operator token for everything else.
+ * The syntax tree of the rule language (docs/rules.md "Syntax"). Produced by the parser, printed by the printer,
+ * turned into closures by the evaluator. Every node carries a 0-based source offset so later passes (unknown
+ * variables, bad regex literals) and error messages can say where: the first character for literals, arrays, mappings
+ * and variables, the operator token for everything else.
  */
 
 export type LiteralValue = null | boolean | number | string;

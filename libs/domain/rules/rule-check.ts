@@ -3,10 +3,10 @@ import { compileRuleCached } from './rule-compiler.js';
 import { InvalidRuleError } from './rule-types.js';
 
 /**
- * Write-time check of a rule text (rules.md), the one shared by identities, roles and imports: why it cannot be
- * stored, or null when it compiles. The compiled form lands in the rule cache, so the first read that needs it does
- * not compile again. PostgreSQL text cannot hold NUL, so a rule containing one is refused here rather than at insert.
- * Each caller words the refusal its own way (an HTTP 400, an import line problem) and names the attribute.
+ * Write-time check of a rule text (docs/rules.md "Errors"), the one shared by identities, roles and imports: why it
+ * cannot be stored, or null when it compiles. The compiled form lands in the rule cache, so the first read that needs
+ * it does not compile again. PostgreSQL text cannot hold NUL, so a rule containing one is refused here rather than at
+ * insert. Each caller words the refusal its own way (an HTTP 400, an import line problem) and names the attribute.
  */
 export function ruleTextProblem(text: string): string | null {
   const nul = text.indexOf('\u0000');

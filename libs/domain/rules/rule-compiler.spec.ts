@@ -19,7 +19,7 @@ function errorOf(text: string): { message: string; position: number } {
 }
 
 describe('compileRule', () => {
-  it('compiles the examples of rules.md', () => {
+  it('compiles the examples of docs/rules.md', () => {
     const vars = {
       account: '8c2e',
       twin_status: 'alive',
@@ -53,7 +53,7 @@ describe('compileRule', () => {
     ).toEqual(['identity', 'now', 'role', 'twin', 'twin_owner']);
   });
 
-  it('accepts every variable of rules.md and nothing else', () => {
+  it('accepts every variable of docs/rules.md and nothing else', () => {
     expect(RULE_VARIABLE_NAMES).toEqual([
       'account',
       'user',

@@ -1,6 +1,6 @@
 /**
  * The entry point: rule text → CompiledRule. Everything that can be known about a rule without its variables is
- * checked here, at write time (rules.md "Limits and errors"), so that evaluation only ever fails closed.
+ * checked here, at write time (docs/rules.md "Limits" and "Errors"), so that evaluation only ever fails closed.
  */
 import type { RuleNode } from './rule-ast.js';
 import {
@@ -21,7 +21,9 @@ import {
 } from './rule-types.js';
 import { RuleEvaluationError, truthy } from './rule-values.js';
 
-/** rules.md: "A rule is at most 2,048 characters" (counted in UTF-16 units, as JSON schema validators do). */
+/**
+ * docs/rules.md "Limits": a rule is at most 2,048 characters (counted in UTF-16 units, as JSON schema validators do).
+ */
 export const MAX_RULE_LENGTH = 2048;
 export const DEFAULT_CACHE_SIZE = 10_000;
 
@@ -81,7 +83,7 @@ class Rule implements RuleProgram {
       try {
         return truthy(this.run(vars, this.stepBudget));
       } catch {
-        // Any failure — type error, budget, even a stack overflow — means "not visible" (semantics.md: fails closed).
+        // Any failure — type error, budget, even a stack overflow — means "not visible" (docs/visibility.md).
         return false;
       }
     }

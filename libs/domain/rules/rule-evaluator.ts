@@ -23,9 +23,10 @@ import {
 } from './rule-values.js';
 
 /**
- * rules.md leaves the size to us; nothing a 2,048-character rule does over JSON-sized data needs more. Measured
- * (rule-budget.spec.ts, 2 shared cores): an evaluation that spends the whole budget takes about 100 µs,
- * whatever it spends it on (closures, 320,000 characters of string work, regex steps), at most ~0.3 ms.
+ * The budget per evaluation is ours to choose (docs/rules.md "Limits" states it); nothing a 2,048-character rule does
+ * over JSON-sized data needs more. Measured (rule-budget.spec.ts, 2 shared cores): an evaluation that spends the
+ * whole budget takes about 100 µs, whatever it spends it on (closures, 320,000 characters of string work, regex
+ * steps), at most ~0.3 ms.
  */
 export const DEFAULT_STEP_BUDGET = 10_000;
 

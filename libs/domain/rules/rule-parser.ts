@@ -7,7 +7,7 @@ import type { BinaryOperator, MappingEntry, RuleNode } from './rule-ast.js';
 import { tokenize, type Token } from './rule-lexer.js';
 import { InvalidRuleError } from './rule-types.js';
 
-/** rules.md: "at most … 32 levels deep". */
+/** docs/rules.md "Limits": a rule nests at most 32 levels deep. */
 export const MAX_RULE_DEPTH = 32;
 
 const COMPARISON_OPERATORS: ReadonlySet<string> = new Set([

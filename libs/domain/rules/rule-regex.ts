@@ -4,7 +4,7 @@
  *
  * Why not `RegExp`: V8's backtracking engine has no time limit, and DICT is chosen by the caller. A visibility
  * rule `DICT.x =~ "(a+)+$"` and a 30-character header value would block the event loop for minutes; the
- * pattern/input length caps of rules.md do not prevent that. This module compiles patterns to a Thompson NFA
+ * pattern/input length caps of docs/rules.md do not prevent that. This module compiles patterns to a Thompson NFA
  * and simulates it (Pike VM without captures): O(pattern × input), with a step budget on top. The price is the
  * features that need backtracking — backreferences and lookaround — which are rejected as invalid patterns.
  *

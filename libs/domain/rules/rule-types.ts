@@ -1,5 +1,5 @@
 /**
- * The contract of the rule language (rules.md) as the rest of the code sees it.
+ * The contract of the rule language (docs/rules.md) as the rest of the code sees it.
  * The implementation lives beside this file; callers only ever compile and evaluate.
  */
 

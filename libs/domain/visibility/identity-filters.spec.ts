@@ -101,7 +101,7 @@ const expiredPublic = makeRow({ name: 'A#expired_public', visibility: TRUE_RULE,
 const expiredPrivate = makeRow({ name: 'A#expired_private', validityTs: NOW - 10 });
 const personalRows = [validPublic, validPrivate, expiredPublic, expiredPrivate];
 
-/** Every combination of the five personal booleans, with the rows the spec says are listed. */
+/** Every combination of the five personal booleans, with the rows docs/visibility.md says are listed. */
 const matrix: [IdentityListFilters, IdentityRow[]][] = [];
 for (let bits = 0; bits < 32; bits++) {
   const f: IdentityListFilters = {

@@ -6,7 +6,7 @@ import { decideIdentity, isValid, TwinVariablesCache } from './visibility.js';
 /** `show_foreign`: off, every account the caller may see, or one account. */
 export type ForeignFilter = { kind: 'none' } | { kind: 'all' } | { kind: 'account'; account: string };
 
-/** The filters of GET /twins/{twin}/identities (semantics.md "Listing"). */
+/** The filters of GET /twins/{twin}/identities (docs/visibility.md). */
 export interface IdentityListFilters {
   showPersonal: boolean;
   showValid: boolean;
@@ -25,7 +25,7 @@ export const DEFAULT_IDENTITY_LIST_FILTERS: Readonly<IdentityListFilters> = Obje
   showForeign: Object.freeze({ kind: 'none' }),
 });
 
-/** Parses the listing filters from a query object; unknown parameters are ignored (api.md). */
+/** Parses the listing filters from a query object; unknown parameters are ignored (docs/http.md). */
 export function parseIdentityListFilters(query: Readonly<Record<string, unknown>>): IdentityListFilters {
   const d = DEFAULT_IDENTITY_LIST_FILTERS;
   return {
@@ -89,7 +89,7 @@ export function listIdentities(
   return listed.sort((a, b) => compareListing(a, b));
 }
 
-/** The validity pair and the publicity pair of semantics.md, both required. */
+/** The validity pair and the publicity pair of docs/visibility.md, both required. */
 export function passesPersonalFilters(row: IdentityRow, filters: IdentityListFilters, now: number): boolean {
   if (!filters.showPersonal) return false;
   const validityShown = isValid(row, now) ? filters.showValid : filters.showExpired;

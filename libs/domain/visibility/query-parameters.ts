@@ -12,7 +12,7 @@ export class InvalidParameterError extends TwindexError {
 }
 
 /**
- * A boolean query parameter: `true`/`false` in any letter case (semantics.md); a JSON boolean is accepted too, so
+ * A boolean query parameter: `true`/`false` in any letter case (docs/http.md); a JSON boolean is accepted too, so
  * the same parser serves POST bodies. Absent → `defaultValue`. Given twice → error: which one wins would be a guess.
  */
 export function parseBooleanParameter(parameter: string, raw: unknown, defaultValue: boolean): boolean {

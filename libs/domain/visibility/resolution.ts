@@ -1,7 +1,7 @@
 import type { Caller, IdentityRow, ResolveContext, TwinFacts } from '../model.js';
 import { canSeeTwin, decideIdentity, decideIdentityWithoutRules, TwinVariablesCache } from './visibility.js';
 
-/** Resolution step 2 (semantics.md): keep the rows whose owner the context names. */
+/** Resolution step 2 (docs/resolution.md): keep the rows whose owner the context names. */
 export function inContext(row: IdentityRow, context: ResolveContext, caller: Caller): boolean {
   switch (context.kind) {
     case 'personal':

@@ -2,7 +2,7 @@ import type { ResolveContext } from '../model.js';
 import { normalizeUuid } from '../identity/uuid.js';
 import { InvalidParameterError, parseBooleanParameter, quote } from './query-parameters.js';
 
-/** semantics.md: a context list names at most 100 accounts. */
+/** docs/resolution.md: a context list names at most 100 accounts. */
 export const MAX_CONTEXT_ACCOUNTS = 100;
 
 const PERSONAL: ResolveContext = Object.freeze({ kind: 'personal' });

@@ -13,7 +13,7 @@ import {
 describe('ruleVariables', () => {
   const caller = makeCaller({ dict: { site: 'KRK' } });
 
-  it('sets every variable of rules.md from the caller, the clock, the twin and the identity', () => {
+  it('sets every variable of docs/rules.md from the caller, the clock, the twin and the identity', () => {
     const twin = makeTwin({
       uuid: TWIN_2,
       owner: ACCOUNT_B,

@@ -8,7 +8,7 @@ import {
 } from '../rules/rule-types.js';
 
 /**
- * The variables of rules.md for one decision. `identity` is set for identity rules and visibility, null for twin
+ * The variables of docs/rules.md for one decision. `identity` is set for identity rules and visibility, null for twin
  * rules. Every key is always present (null when unknown) so every object has the same shape — the evaluator's
  * property reads stay monomorphic on the hot path.
  */

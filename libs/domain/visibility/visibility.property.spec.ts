@@ -156,7 +156,7 @@ const worldArb: fc.Arbitrary<World> = fc
         name: fc.nat(NAMES.length - 1),
         visibility: optionalRule(3),
         validityOffset: fc.option(fc.integer({ min: -2, max: 2 }), { nil: null }),
-        // Mostly ordinary identities; some synced grants (sync.md include_foreign) to one account.
+        // Mostly ordinary identities; some synced grants (docs/sync.md include_foreign) to one account.
         grantee: fc.oneof(
           { weight: 4, arbitrary: fc.constant(null) },
           { weight: 1, arbitrary: fc.nat(ACCOUNTS.length - 1) },

@@ -1,8 +1,8 @@
 /**
- * Test oracle: semantics.md's visibility, resolution and listing written as plainly as possible, straight from the
- * spec text, with no regard for speed. Property tests compare the real implementation against it.
- * It deliberately shares no code with the implementation (not even the variable builder) — only the data types.
- * Not used by the application.
+ * Test oracle: visibility, resolution and listing (docs/visibility.md, docs/resolution.md) written as plainly as
+ * possible, straight from the documented rules, with no regard for speed. Property tests compare the real
+ * implementation against it. It deliberately shares no code with the implementation (not even the variable builder) —
+ * only the data types. Not used by the application.
  */
 import type { Caller, IdentityRow, ResolveContext, TwinFacts } from '../model.js';
 import type { CompiledRule, RuleVariables } from '../rules/rule-types.js';
@@ -17,7 +17,7 @@ export interface ReferenceListFilters {
   showForeign: boolean | string;
 }
 
-/** rules.md "Variables", one line per table row. */
+/** docs/rules.md "Variables", one line per table row. */
 function variables(
   caller: Caller,
   now: number,
@@ -55,7 +55,7 @@ export function referenceIsValid(identity: IdentityRow, now: number): boolean {
   return identity.validityTs > now;
 }
 
-/** semantics.md "Who may see an identity", conditions 1, 2 and 3 checked one after another. */
+/** docs/visibility.md "Who sees an identity", conditions 1, 2 and 3 checked one after another. */
 export function referenceMaySeeIdentity(
   caller: Caller,
   identity: IdentityRow,
@@ -65,7 +65,7 @@ export function referenceMaySeeIdentity(
 ): boolean {
   const vars = variables(caller, now, identity.twin, twins.get(identity.twin), identity.name);
 
-  // sync.md: a grant is visible to its grantee alone, while valid, within the role's identity rule.
+  // docs/sync.md "Ownership": a grant is visible to its grantee alone, while valid, within the role's identity rule.
   if (identity.grantee !== undefined && identity.grantee !== null) {
     if (identity.grantee !== caller.account) return false;
     if (!referenceIsValid(identity, now)) return false;
@@ -87,7 +87,7 @@ export function referenceMaySeeIdentity(
   return condition1 && condition2 && condition3;
 }
 
-/** semantics.md "Who may see a twin". */
+/** docs/visibility.md "Who sees a twin". */
 export function referenceMaySeeTwin(caller: Caller, twin: TwinFacts, now: number): boolean {
   if (twin.owner === caller.account) return true;
   if (caller.twinRule === null) return false;
@@ -95,7 +95,7 @@ export function referenceMaySeeTwin(caller: Caller, twin: TwinFacts, now: number
 }
 
 /**
- * semantics.md "Resolution", steps 1–5. Returns twin UUIDs (details=false) or the UUIDs of the twin objects
+ * Resolution as docs/resolution.md describes it. Returns twin UUIDs (details=false) or the UUIDs of the twin objects
  * returned (details=true; a twin with no facts cannot be returned as an object).
  */
 export function referenceResolve(
@@ -137,8 +137,8 @@ export function referenceResolve(
 }
 
 /**
- * semantics.md "Listing": which identities of `twin` are listed, as rows. Order is not part of the oracle.
- * (The 404 for an invisible twin is decided before listing, so it is not modelled here.)
+ * docs/visibility.md "Listing a twin's identities": which identities of `twin` are listed, as rows. Order is not part
+ * of the oracle. (The 404 for an invisible twin is decided before listing, so it is not modelled here.)
  */
 export function referenceListIdentities(
   index: readonly IdentityRow[],

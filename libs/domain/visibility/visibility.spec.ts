@@ -230,7 +230,7 @@ describe('TwinVariablesCache', () => {
   });
 });
 
-describe('synced grants (sync.md include_foreign)', () => {
+describe('synced grants (docs/sync.md include_foreign)', () => {
   const twin = makeTwin({ uuid: TWIN_1, owner: ACCOUNT_A });
   // Owned upstream by A, granted to B by B's sync source.
   const grant = makeRow({ owner: ACCOUNT_A, grantee: ACCOUNT_B, visibility: null });

@@ -2,7 +2,7 @@ import type { Caller, IdentityRow, TwinFacts } from '../model.js';
 import type { CompiledRule, RuleVariables } from '../rules/rule-types.js';
 import { evaluateRule, ruleVariables, variablesFor } from './rule-variables.js';
 
-/** semantics.md "Who may see a twin": own twins, or the role's twin_rule is true (null = no foreign twins). */
+/** docs/visibility.md "Who sees a twin": own twins, or the role's twin_rule is true (null = no foreign twins). */
 export function canSeeTwin(caller: Caller, twin: TwinFacts, now: number): boolean {
   if (twin.owner === caller.account) return true;
   return (
@@ -27,7 +27,7 @@ export interface RowVariables {
 }
 
 /**
- * semantics.md "Who may see an identity": (owner is the caller's account, or visibility is non-null and true)
+ * docs/visibility.md "Who sees an identity": (owner is the caller's account, or visibility is non-null and true)
  * AND (role identity_rule null or true) AND valid (personal expired only when allowed).
  * `twin` supplies TWIN/twin_owner/twin_status; undefined makes them null (a rule reading them sees null).
  */

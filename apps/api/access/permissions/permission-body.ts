@@ -2,7 +2,10 @@ import { z } from 'zod';
 
 const operations = z.array(z.string().max(100)).max(200);
 
-/** The permission resource keeps DFNS's camelCase (access.md); names are checked by the service (`invalid_name`). */
+/**
+ * The permission resource keeps DFNS's camelCase (docs/access.md "Permissions and assignments"); names are checked by
+ * the service (`invalid_name`).
+ */
 export const createPermissionSchema = z.strictObject({
   name: z.string(),
   operations,
@@ -31,7 +34,7 @@ const limit = z
     z.number().int().min(1, 'must be an integer from 1 to 100').max(100, 'must be an integer from 1 to 100'),
   );
 
-/** Unknown query parameters are ignored (api.md). */
+/** Unknown query parameters are ignored (docs/http.md). */
 export const pageQuerySchema = z.object({
   limit: limit.optional(),
   paginationToken: z.string().optional(),

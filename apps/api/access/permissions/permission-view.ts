@@ -4,7 +4,7 @@ import type {
   PermissionRow,
 } from '../../../../libs/access/permissions/permissions.repository.js';
 
-/** DFNS's permission resource: camelCase, ISO dates (access.md). */
+/** DFNS's permission resource: camelCase, ISO dates (docs/access.md). */
 export interface PermissionView {
   id: string;
   name: string;

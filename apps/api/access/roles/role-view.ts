@@ -1,6 +1,6 @@
 import type { RoleRow } from '../../../../libs/access/roles/roles.repository.js';
 
-/** The role resource of api.md/access.md. */
+/** The role resource of docs/access.md "Roles". */
 export interface RoleView {
   uuid: string;
   account: string;

@@ -11,7 +11,7 @@ export interface SecretView {
 
 /**
  * Trusted Twin keeps one secret per user; Twindex keeps several (rotation) and shows them as one: the newest
- * one's attributes, with every secret listed beside them, newest first (api.md).
+ * one's attributes, with every secret listed beside them, newest first (docs/access.md "User secrets (API keys)").
  */
 export interface UserSecretView {
   account: string;

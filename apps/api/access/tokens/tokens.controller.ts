@@ -9,7 +9,7 @@ import { nowSeconds } from '../../../../libs/clock/clock.js';
 import { createTokenSchema, refreshTokenSchema } from './token-body.js';
 import { type CreatedToken, TokensService } from '../../../../libs/access/tokens/tokens.service.js';
 
-/** Trusted Twin's user tokens (access.md): signed, self-contained, short-lived; never stored. */
+/** Trusted Twin's user tokens (docs/access.md "User tokens"): signed, self-contained, short-lived; never stored. */
 @ApiTags('tokens')
 @ApiSecurity('secret')
 @Controller('token')

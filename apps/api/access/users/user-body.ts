@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 const status = z.enum(['active', 'disabled']);
-/** Trusted Twin's user activity-log configuration: stored and returned, no other effect (api.md). */
+/** Trusted Twin's user activity-log configuration: stored and returned, no other effect (docs/access.md "Users"). */
 const activity = z.record(z.string(), z.unknown()).nullable().optional();
 
 /** `description` is checked by validateDescription (key pattern, 64 KiB) after parsing, so its errors name it. */

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { RequiresAction } from '../../http/action.decorator.js';
 import { principalOf } from '../../http/caller.js';
 
-/** Trusted Twin's who_am_i (UUID strings), with Twindex's extras beside them (api.md). */
+/** Trusted Twin's who_am_i (UUID strings), with Twindex's extras beside them (the OpenAPI document at /docs). */
 export interface WhoAmI {
   account: string;
   user: string;
