@@ -105,8 +105,7 @@ function completeOperation(path: string, op: OperationObject): void {
       name: 'X-TrustedTwin',
       in: 'header',
       required: false,
-      description:
-        'DICT for rules: a JSON object, as text or standard base64 of its UTF-8 JSON (docs/rules.md)',
+      description: 'DICT for rules: a JSON object, as text or standard base64 of its UTF-8 JSON',
       schema: { type: 'string' },
     });
   }
