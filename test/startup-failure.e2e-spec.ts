@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { freePort, spawnEntry } from './support/api-process.js';
-import { isolatedConfig } from './support/test-env.js';
+import { isolatedConfig, removeRedisKeys } from './support/test-env.js';
 
 interface Run {
   child: ChildProcess;
@@ -14,8 +14,15 @@ interface Run {
   exited: Promise<number | null>;
 }
 
+/** The prefixes the spawned processes were given: a process that got as far as Redis leaves its queues' keys. */
+const started: Array<ReturnType<typeof isolatedConfig>> = [];
+afterAll(async () => {
+  for (const config of started) await removeRedisKeys(config);
+});
+
 function start(entry: string, databaseUrl: string): Run {
   const config = isolatedConfig();
+  started.push(config);
   const child = spawnEntry(entry, {
     DATABASE_URL: databaseUrl,
     REDIS_URL: config.REDIS_URL,
