@@ -1,7 +1,7 @@
 import { ChangeFeed } from '../libs/cache/change-feed.js';
 import { dropDatabase } from '../libs/store/database-setup.js';
 import { expectErrorShape, type TestAccount, TestApi } from './support/test-app.js';
-import { isolatedConfig } from './support/test-env.js';
+import { isolatedConfig, removeRedisKeys } from './support/test-env.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -30,6 +30,7 @@ describe('PostgreSQL outage', () => {
     await proxy.stop().catch(() => undefined);
     await proxy.start().catch(() => undefined);
     await api.stop({ dropDatabase: false });
+    await removeRedisKeys(api.config);
     await proxy.stop();
     await dropDatabase(directUrl);
   });
