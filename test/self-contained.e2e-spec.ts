@@ -35,7 +35,7 @@ function hits(
  * does is written in docs/ (docs/README.md lists the pages); the OpenAPI document at /docs gives the shapes.
  */
 describe('the repository explains itself', () => {
-  it('refers to no path outside the repository (../shared, the old spec folder)', () => {
+  it('refers to no folder beside the repository (the old shared spec folder)', () => {
     expect(hits(/\.\.\/shared\b|\bshared\/spec\b/)).toEqual([]);
   });
 
