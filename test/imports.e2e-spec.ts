@@ -268,8 +268,14 @@ describe('Bulk imports', () => {
     }
     const id = await submit(alice.secret, lines.join('\n') + '\n');
     const report = await finished(alice.secret, id, 60_000);
-    // The job's progress (what the /queues dashboard shows) is a percentage, not a count of rows.
-    const job = await mergeQueue.getJob(mergeJobId(id));
+    // The job's progress (what the /queues dashboard shows) is a percentage, not a count of rows. The report is
+    // marked completed a moment before the job's last progress and its completion are written: wait for those.
+    let job = await mergeQueue.getJob(mergeJobId(id));
+    for (const deadline = Date.now() + 15_000; !job?.finishedOn && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 50));
+      job = await mergeQueue.getJob(mergeJobId(id));
+    }
+    expect(job?.finishedOn).toBeGreaterThan(0);
     expect(job?.progress).toBe(100);
     expect(report.counts).toEqual({ received: 25_000, imported: 24_999, changed: 24_999, skipped: 1 });
     expect(report.errors).toEqual([expect.objectContaining({ line: 17_321, subcode: 'invalid_json' })]);
