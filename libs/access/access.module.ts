@@ -6,7 +6,6 @@ import { AuthService } from './auth.service.js';
 import { HeldActionsRepository } from './held-actions.repository.js';
 import { PermissionsRepository } from './permissions/permissions.repository.js';
 import { PermissionsService } from './permissions/permissions.service.js';
-import { PrincipalEviction } from './principal-eviction.js';
 import { PrincipalRepository } from './principal.repository.js';
 import { RolesRepository } from './roles/roles.repository.js';
 import { RolesService } from './roles/roles.service.js';
@@ -28,7 +27,8 @@ const services = [
 /**
  * Authentication and authorisation (AuthService and its principal cache), and the accounts, roles, users, secrets,
  * tokens and permissions behind the API's access endpoints. The repositories are the tables' writers: each evicts
- * the account's cached principals after a committed change (PrincipalEviction is AuthService here).
+ * the account's cached principals after a committed change: they report it to CommittedChanges (libs/store),
+ * and AuthService, which holds the cache, listens.
  */
 @Global()
 @Module({
@@ -36,7 +36,6 @@ const services = [
     PrincipalRepository,
     AuthService,
     AbuseLimiter,
-    { provide: PrincipalEviction, useExisting: AuthService },
     AccountsRepository,
     RolesRepository,
     UsersRepository,

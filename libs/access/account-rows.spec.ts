@@ -1,11 +1,13 @@
 import { notFound } from '../domain/errors.js';
 import type { Db, TransactionQueryable } from '../store/db.js';
 import { AccountRows } from './account-rows.js';
-import type { PrincipalEviction } from './principal-eviction.js';
+import { CommittedChanges } from '../store/committed-changes.js';
 
 /** What happened, in order: the statements run, the commit, and each eviction. */
 function recordingDb(found: Record<string, unknown> | undefined, log: string[]): Db {
+  const committed: Array<() => void> = [];
   const tx = {
+    afterCommit: (then: () => void) => committed.push(then),
     query: (sql: string) => {
       log.push(sql.split(' ')[0]);
       return Promise.resolve(sql.startsWith('SELECT') && found ? [found] : []);
@@ -16,6 +18,7 @@ function recordingDb(found: Record<string, unknown> | undefined, log: string[]):
     transaction: async <T>(work: (t: TransactionQueryable) => Promise<T>): Promise<T> => {
       const result = await work(tx);
       log.push('COMMIT');
+      committed.splice(0).forEach((then) => then());
       return result;
     },
   } as unknown as Db;
@@ -23,8 +26,9 @@ function recordingDb(found: Record<string, unknown> | undefined, log: string[]):
 
 function setup(found: Record<string, unknown> | undefined) {
   const log: string[] = [];
-  const eviction: PrincipalEviction = { invalidateAccount: (a) => log.push(`evict ${a}`) };
-  const rows = new AccountRows<{ uuid: string }>(recordingDb(found, log), eviction, {
+  const changes = new CommittedChanges();
+  changes.listen('accounts', (accounts) => accounts.forEach((a) => log.push(`evict ${a}`)));
+  const rows = new AccountRows<{ uuid: string }>(recordingDb(found, log), changes, {
     table: 'roles',
     key: 'uuid',
     columns: 'uuid',

@@ -1,6 +1,6 @@
 import type { QueryResultRow } from 'pg';
 import type { Db, Queryable, TransactionQueryable } from '../store/db.js';
-import type { PrincipalEviction } from './principal-eviction.js';
+import type { CommittedChanges } from '../store/committed-changes.js';
 
 /** Where an account's rows of one access table live: the table, the column naming a row, the columns read. */
 export interface AccountTable {
@@ -20,7 +20,7 @@ export interface AccountTable {
 export class AccountRows<Row extends QueryResultRow> {
   constructor(
     protected readonly db: Db,
-    private readonly eviction: PrincipalEviction,
+    private readonly changes: CommittedChanges,
     private readonly at: AccountTable,
   ) {}
 
@@ -43,19 +43,19 @@ export class AccountRows<Row extends QueryResultRow> {
     id: string,
     work: (current: Row, tx: TransactionQueryable) => Promise<T>,
   ): Promise<T> {
-    const result = await this.db.transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       const current = await this.find(account, id, tx, true);
       if (current === undefined) throw this.at.missing();
-      return work(current, tx);
+      const result = await work(current, tx);
+      this.changes.changed(tx, 'accounts', [account]);
+      return result;
     });
-    this.eviction.invalidateAccount(account);
-    return result;
   }
 
   /** A write of one statement outside a transaction, then the eviction, in the same order as `lockedWrite`. */
   async write<T>(account: string, statement: Promise<T>): Promise<T> {
     const result = await statement;
-    this.eviction.invalidateAccount(account);
+    this.changes.changedNow('accounts', [account]);
     return result;
   }
 }

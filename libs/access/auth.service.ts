@@ -12,6 +12,7 @@ import { PrincipalRepository, type PrincipalRow } from './principal.repository.j
 import { isWellFormedSecret, SECRET_LENGTH, secretFromHeader, secretHashHex } from './secret-token.js';
 import { looksLikeUserToken, type UserTokenClaims, UserTokenCodec } from './user-token.js';
 import { nowSeconds } from '../clock/clock.js';
+import { CommittedChanges } from '../store/committed-changes.js';
 
 const TOUCH_EVERY_MS = 60_000;
 const EMPTY_DICT: Record<string, unknown> = Object.freeze({});
@@ -36,6 +37,7 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
     private readonly repo: PrincipalRepository,
     private readonly feed: ChangeFeed,
     private readonly limiter: AbuseLimiter,
+    private readonly changes: CommittedChanges,
   ) {
     this.twinSharing = config.TWIN_SHARING;
     this.tokens = config.TWINDEX_SECRET_KEY ? new UserTokenCodec(config.TWINDEX_SECRET_KEY) : undefined;
@@ -48,6 +50,8 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
+    // This process's own access writes, heard before they are answered; other processes' through the feed below.
+    this.changes.listen('accounts', (accounts) => accounts.forEach((a) => this.invalidateAccount(a)));
     this.feed.subscribe('a', {
       onChange: (m) => {
         if (m.keys === 'all') return this.cache.invalidateAll();
@@ -148,8 +152,8 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
     if (!principal.allowed.has(action)) throw forbidden(`Action '${action}' is not allowed for this user`);
   }
 
-  /** The writing instance evicts before it answers, so its own next request sees the change. */
-  invalidateAccount(account: string): void {
+  /** This process's own access write: evicted before it is answered, so the next request here sees the change. */
+  private invalidateAccount(account: string): void {
     this.cache.invalidateWhere((p) => p.account === account);
   }
 

@@ -2,7 +2,6 @@ export * from './access.module.js';
 export * from './auth.service.js';
 export * from './principal.js';
 export * from './secret-token.js';
-export * from './principal-eviction.js';
 export * from './accounts/accounts.service.js';
 export * from './accounts/accounts-without-cache.js';
 export * from './roles/roles.service.js';

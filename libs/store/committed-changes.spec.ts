@@ -63,4 +63,14 @@ describe('CommittedChanges', () => {
       expect(registered).toBe(0);
     });
   });
+
+  it('tells the listeners of a statement that committed on its own at once, and only those of its kind', () => {
+    const changes = new CommittedChanges();
+    const heard: string[] = [];
+    changes.listen('accounts', (accounts) => heard.push(...accounts.map((a) => `account ${a}`)));
+    changes.listen('twins', (uuids) => heard.push(...uuids.map((u) => `twin ${u}`)));
+    changes.changedNow('accounts', ['acc']);
+    changes.changedNow('accounts', []);
+    expect(heard).toEqual(['account acc']);
+  });
 });

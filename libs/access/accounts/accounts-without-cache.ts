@@ -1,6 +1,6 @@
 import type { Db } from '../../store/db.js';
 import { HeldActionsRepository } from '../held-actions.repository.js';
-import { NO_PRINCIPAL_CACHE } from '../principal-eviction.js';
+import { CommittedChanges } from '../../store/committed-changes.js';
 import { RolesRepository } from '../roles/roles.repository.js';
 import { SecretsRepository } from '../secrets/secrets.repository.js';
 import { SecretsService } from '../secrets/secrets.service.js';
@@ -14,17 +14,19 @@ import { AccountsService } from './accounts.service.js';
  * schema's triggers, as of any other instance's.
  */
 export function accountsWithoutPrincipalCache(db: Db): AccountsService {
-  const users = new UsersRepository(db, NO_PRINCIPAL_CACHE);
+  // Nobody listens: what the writers report costs nothing.
+  const changes = new CommittedChanges();
+  const users = new UsersRepository(db, changes);
   const secrets = new SecretsService(
     db,
-    new SecretsRepository(db, NO_PRINCIPAL_CACHE),
+    new SecretsRepository(db, changes),
     users,
     new HeldActionsRepository(db),
   );
   return new AccountsService(
     db,
-    new AccountsRepository(db, NO_PRINCIPAL_CACHE),
-    new RolesRepository(db, NO_PRINCIPAL_CACHE),
+    new AccountsRepository(db, changes),
+    new RolesRepository(db, changes),
     users,
     secrets,
   );

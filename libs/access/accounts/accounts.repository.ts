@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Db, type Queryable } from '../../store/db.js';
-import { PrincipalEviction } from '../principal-eviction.js';
+import { CommittedChanges } from '../../store/committed-changes.js';
 
 export interface AccountRow {
   uuid: string;
@@ -17,7 +17,7 @@ const COLUMNS = 'uuid, name, created_ts, updated_ts, resource_access_log';
 export class AccountsRepository {
   constructor(
     private readonly db: Db,
-    private readonly eviction: PrincipalEviction,
+    private readonly changes: CommittedChanges,
   ) {}
 
   /** Undefined when an account with this uuid exists already. */
@@ -44,7 +44,7 @@ export class AccountsRepository {
       `UPDATE accounts SET name = $2, resource_access_log = $3::jsonb, updated_ts = $4 WHERE uuid = $1 RETURNING ${COLUMNS}`,
       [uuid, changes.name, log, updatedTs],
     );
-    this.eviction.invalidateAccount(uuid);
+    this.changes.changedNow('accounts', [uuid]);
     return rows[0];
   }
 }

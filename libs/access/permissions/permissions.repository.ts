@@ -3,7 +3,7 @@ import type { PagePosition } from '../page-token.js';
 import { Db, type Queryable, type TransactionQueryable } from '../../store/db.js';
 import { notFound } from '../../domain/errors.js';
 import { AccountRows } from '../account-rows.js';
-import { PrincipalEviction } from '../principal-eviction.js';
+import { CommittedChanges } from '../../store/committed-changes.js';
 
 export interface PermissionRow {
   id: string;
@@ -35,8 +35,8 @@ export type PermissionChanges = Pick<PermissionRow, 'name' | 'operations' | 'is_
  */
 @Injectable()
 export class PermissionsRepository extends AccountRows<PermissionRow> {
-  constructor(db: Db, eviction: PrincipalEviction) {
-    super(db, eviction, {
+  constructor(db: Db, changes: CommittedChanges) {
+    super(db, changes, {
       table: 'permissions',
       key: 'id',
       columns: PERMISSION,

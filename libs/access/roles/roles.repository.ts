@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Db, type Queryable, type TransactionQueryable } from '../../store/db.js';
 import { notFound } from '../../domain/errors.js';
 import { AccountRows } from '../account-rows.js';
-import { PrincipalEviction } from '../principal-eviction.js';
+import { CommittedChanges } from '../../store/committed-changes.js';
 
 export interface RoleRow {
   uuid: string;
@@ -31,8 +31,8 @@ const COLUMNS =
 /** The roles table's one writer. A role's statement and rules feed the cached principal of every holder. */
 @Injectable()
 export class RolesRepository extends AccountRows<RoleRow> {
-  constructor(db: Db, eviction: PrincipalEviction) {
-    super(db, eviction, { table: 'roles', key: 'uuid', columns: COLUMNS, missing: () => notFound('Role') });
+  constructor(db: Db, changes: CommittedChanges) {
+    super(db, changes, { table: 'roles', key: 'uuid', columns: COLUMNS, missing: () => notFound('Role') });
   }
 
   async insert(role: NewRole, q: Queryable = this.db): Promise<RoleRow> {

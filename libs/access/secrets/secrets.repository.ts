@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PIN_MAX_FAILED_ATTEMPTS } from '../secret-pin.js';
 import { Db, type Queryable } from '../../store/db.js';
 import { nowSeconds } from '../../clock/clock.js';
-import { PrincipalEviction } from '../principal-eviction.js';
+import { CommittedChanges } from '../../store/committed-changes.js';
 
 export interface NewSecret {
   hash: Buffer;
@@ -46,7 +46,7 @@ const UNIQUE_VIOLATION = '23505';
 export class SecretsRepository {
   constructor(
     private readonly db: Db,
-    private readonly eviction: PrincipalEviction,
+    private readonly changes: CommittedChanges,
   ) {}
 
   async insert(secret: NewSecret, q: Queryable = this.db): Promise<void> {
@@ -81,7 +81,7 @@ export class SecretsRepository {
         ORDER BY s.created_ts DESC, s.fingerprint`,
       [user, fingerprint, account, validityTs, nowSeconds()],
     );
-    this.eviction.invalidateAccount(account);
+    this.changes.changedNow('accounts', [account]);
     return rows;
   }
 
@@ -95,7 +95,7 @@ export class SecretsRepository {
         ORDER BY s.created_ts DESC, s.fingerprint`,
       [user, fingerprint, account],
     );
-    this.eviction.invalidateAccount(account);
+    this.changes.changedNow('accounts', [account]);
     return rows;
   }
 

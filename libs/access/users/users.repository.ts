@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Db, type Queryable, type TransactionQueryable } from '../../store/db.js';
 import { notFound } from '../../domain/errors.js';
 import { AccountRows } from '../account-rows.js';
-import { PrincipalEviction } from '../principal-eviction.js';
+import { CommittedChanges } from '../../store/committed-changes.js';
 
 export interface UserRow {
   uuid: string;
@@ -26,8 +26,8 @@ export type UserChanges = Pick<
 /** The users table's one writer. Status, role and description (USER in rules) all feed the cached principal. */
 @Injectable()
 export class UsersRepository extends AccountRows<UserRow> {
-  constructor(db: Db, eviction: PrincipalEviction) {
-    super(db, eviction, { table: 'users', key: 'uuid', columns: COLUMNS, missing: () => notFound('User') });
+  constructor(db: Db, changes: CommittedChanges) {
+    super(db, changes, { table: 'users', key: 'uuid', columns: COLUMNS, missing: () => notFound('User') });
   }
 
   /**
