@@ -13,15 +13,7 @@ export interface SecretView {
  * Trusted Twin keeps one secret per user; Twindex keeps several (rotation) and shows them as one: the newest
  * one's attributes, with every secret listed beside them, newest first (docs/access.md "User secrets (API keys)").
  */
-export interface UserSecretView {
-  account: string;
-  user: string;
-  fingerprint: string;
-  validity_ts: number | null;
-  created_ts: number;
-  updated_ts: number;
-  secrets: SecretView[];
-}
+export type UserSecretView = Omit<SecretRow, 'last_used_ts'> & { secrets: SecretView[] };
 
 export function secretView(row: SecretRow): SecretView {
   return {
