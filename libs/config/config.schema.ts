@@ -45,6 +45,16 @@ export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** API processes sharing the port (node:cluster); `auto` = one per core. */
   API_PROCESSES: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1),
+  // HTTP edges (docs/http.md "Limits"): deadlines for a request's headers and body, idle sockets and keep-alive…
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  HTTP_IDLE_TIMEOUT_MS: positiveInt(60_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(72_000),
+  // …and connections: `auto` derives both caps from the file-descriptor soft limit, keeping room for files and sockets.
+  HTTP_MAX_CONNECTIONS: z.union([z.literal('auto'), z.coerce.number().int().positive()]).default('auto'),
+  HTTP_MAX_CONNECTIONS_PER_ADDRESS: z
+    .union([z.literal('auto'), z.coerce.number().int().positive()])
+    .default('auto'),
   TWINDEX_OPERATOR_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   TWINDEX_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   CACHE_MAX_ENTRIES: positiveInt(1_000_000),
