@@ -18,14 +18,18 @@ import { acceptJsonBodiesOnly } from './http/json-bodies.js';
 import './http/fastify-augment.js';
 import { assertWellFormedBody } from './http/well-formed-text.js';
 import { sharedLogDestination } from '../../libs/logging/buffered-log-destination.js';
+import { BodyDeadline } from './http/body-deadline.js';
+import { clientErrorHandler } from './http/client-errors.js';
+import { connectionBudget, readDescriptorLimit } from './http/connection-budget.js';
+import { traceOfRequest } from './http/edge-answer.js';
 import { LeanDispatch } from './http/lean-dispatch.js';
 import { RequestAccounting } from './http/request-accounting.js';
 import { sendError } from './http/send-error.js';
-import { traceOf } from './http/trace-id.js';
 import { ApiMetrics } from './metrics/metrics.registry.js';
 import { QueueDashboard } from './queues/queue-dashboard.js';
 import { mountApiDocument } from './openapi/index.js';
 import { ResolveRoute } from './resolve/resolve.route.js';
+import { IMPORT_ROUTE_PATH } from './imports/import.route.js';
 
 /** docs/http.md: bodies over 64 KiB are bad input, except imports which stream up to their own limit. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -52,7 +56,20 @@ export async function createApiApp(
 ): Promise<NestFastifyApplication> {
   const errorLogger = new Logger('http');
   const log = sharedLogDestination(options.logFile);
-  const lean = new LeanDispatch();
+  // Answers given before routing are accounted too; the accounting exists once the application is built.
+  const edge: { accounting?: RequestAccounting } = {};
+  const budget = connectionBudget(
+    { maxConnections: config.HTTP_MAX_CONNECTIONS, perAddress: config.HTTP_MAX_CONNECTIONS_PER_ADDRESS },
+    readDescriptorLimit(),
+  );
+  const lean = new LeanDispatch({
+    headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+    idleTimeoutMs: config.HTTP_IDLE_TIMEOUT_MS,
+    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: budget.maxConnections,
+    perAddress: budget.perAddress,
+    bodyDeadline: new BodyDeadline(config.HTTP_REQUEST_TIMEOUT_MS, isStreamedUpload, () => edge.accounting),
+  });
   const adapter = new FastifyAdapter({
     // GET /resolve/{identity} is served before Fastify sees the request (see ResolveRoute and README "Hot path").
     serverFactory: lean.serverFactory,
@@ -61,13 +78,24 @@ export async function createApiApp(
     // A valid identity name is up to 137 characters; Fastify's default parameter limit (100) would answer 414.
     routerOptions: { maxParamLength: 1024 },
     // Failures before routing (bad percent-encoding) get our error shape too; onRequest has not run yet.
+    // Fastify runs no onResponse hook for these, so their request line is written here.
     frameworkErrors: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       void reply.header('x-request-id', request.id);
       sendError(request, reply, err, errorLogger);
+      edge.accounting?.record(
+        request.method,
+        'unmatched',
+        reply.statusCode,
+        reply.elapsedTime,
+        String(request.id),
+        undefined,
+      );
     },
+    // What node rejects before there is a request (431, unparsable HTTP, headers deadline): our shape, logged.
+    clientErrorHandler: clientErrorHandler(() => edge.accounting),
     bodyLimit: BODY_LIMIT_BYTES,
     // An incoming X-Request-Id or traceparent trace id is kept as the trace (validated: it reaches log lines).
-    genReqId: (req: IncomingMessage) => traceOf(req.headers),
+    genReqId: (req: IncomingMessage) => traceOfRequest(req),
     requestIdHeader: false,
     // Fastify's two lines per request are replaced by our one line (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
@@ -119,11 +147,17 @@ export async function createApiApp(
     log.flushSync();
     done();
   });
-  const accounting = new RequestAccounting(app.get(ApiMetrics).requests, logRequests ? log : undefined);
+  const requests = new RequestAccounting(app.get(ApiMetrics).requests, logRequests ? log : undefined);
+  edge.accounting = requests;
+  if (budget.warning !== undefined) errorLogger.warn(budget.warning);
+  errorLogger.log(
+    `connections: at most ${budget.maxConnections}, ${budget.perAddress} per client address ` +
+      `(open-files soft limit ${budget.softLimit ?? 'unknown'})`,
+  );
   fastify.addHook('onResponse', (request, reply, done) => {
     // Unmatched paths share one label so scanners cannot blow up the metric's cardinality.
     const route = request.routeOptions.url ?? 'unmatched';
-    accounting.record(
+    requests.record(
       request.method,
       route,
       reply.statusCode,
@@ -133,11 +167,18 @@ export async function createApiApp(
     );
     done();
   });
-  lean.install(app.get(ResolveRoute).leanHandler(accounting));
+  lean.install(app.get(ResolveRoute).leanHandler(requests));
 
   mountApiDocument(app, { ui: options.docsUi ?? true });
   await app.get(QueueDashboard).mount({ ui: options.queueDashboard ?? true });
   return app;
+}
+
+/** Import bodies stream for as long as they keep flowing; the request deadline would cut large ones. */
+function isStreamedUpload(req: IncomingMessage): boolean {
+  if (req.method !== 'POST' || req.url === undefined) return false;
+  const path = req.url.split('?')[0];
+  return path === IMPORT_ROUTE_PATH || path === `${IMPORT_ROUTE_PATH}/`;
 }
 
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: 100 } as const;

@@ -25,7 +25,30 @@ const FASTIFY_SUBCODES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_body',
+  FST_ERR_BAD_URL: 'invalid_url',
+  FST_ERR_MAX_PARAM_LENGTH: 'path_too_long',
 };
+
+// Fastify's messages for these quote the whole path; ours do not (docs/http.md: no answer echoes long input).
+const FASTIFY_DESCRIPTIONS: Record<string, string> = {
+  FST_ERR_BAD_URL: 'The path has a malformed percent-encoding',
+  FST_ERR_MAX_PARAM_LENGTH: 'A path segment is longer than 1024 characters',
+};
+
+/** Input quoted in a description is cut to this many characters and an ellipsis. */
+const QUOTED_INPUT_CHARS = 100;
+
+/**
+ * A description never echoes a long input: any run of more than 100 characters without a space (a name, a path,
+ * a value) keeps its first 100 and an ellipsis, and the whole stays readable.
+ */
+export function cutLongInput(description: string): string {
+  const cut = description.replace(
+    new RegExp(`\\S{${QUOTED_INPUT_CHARS + 1},}`, 'gu'),
+    (run) => `${[...run].slice(0, QUOTED_INPUT_CHARS).join('')}…`,
+  );
+  return cut.length <= 400 ? cut : `${cut.slice(0, 400)}…`;
+}
 
 /** Turns anything thrown while serving a request into the status and body of docs/http.md "Answers". */
 export function toErrorResponse(
@@ -36,7 +59,7 @@ export function toErrorResponse(
     const status = STATUS_OF[err.kind];
     return {
       status,
-      body: { subcode: err.subcode, description: err.message, trace },
+      body: { subcode: err.subcode, description: cutLongInput(err.message), trace },
       retryAfter: err instanceof RateLimitedError ? err.retryAfterSeconds : status === 503 ? 1 : undefined,
     };
   }
@@ -50,7 +73,8 @@ export function toErrorResponse(
       return { status, body: { subcode: 'not_found', description: 'No such endpoint', trace } };
     if (status === 503)
       return { status, body: { subcode: 'unavailable', description: err.message, trace }, retryAfter: 1 };
-    if (status < 500) return { status, body: { subcode: 'bad_request', description: err.message, trace } };
+    if (status < 500)
+      return { status, body: { subcode: 'bad_request', description: cutLongInput(err.message), trace } };
   }
   const fastify = err as { code?: string; statusCode?: number; message?: string };
   if (typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
@@ -59,7 +83,9 @@ export function toErrorResponse(
       (fastify.statusCode === 404 ? 'not_found' : 'bad_request');
     // docs/http.md: a body over 64 KiB is bad input (400); only imports answer 413 for their own limit.
     const status = fastify.statusCode === 413 || fastify.statusCode === 415 ? 400 : fastify.statusCode;
-    return { status, body: { subcode, description: fastify.message ?? 'Bad request', trace } };
+    const description =
+      (fastify.code && FASTIFY_DESCRIPTIONS[fastify.code]) ?? cutLongInput(fastify.message ?? 'Bad request');
+    return { status, body: { subcode, description, trace } };
   }
   return { status: 500, body: { subcode: 'internal_error', description: 'Internal error', trace } };
 }
