@@ -16,6 +16,11 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Node cannot raise its open-files limit itself: the entry point raises the soft limit to the hard one (`ulimit -n`)
+# and then runs the command (compose and Kubernetes set the command, api or worker). docs/operations.md
+# "File descriptors" says how to raise the hard limit (`--ulimit nofile=65536:65536`).
+COPY --from=build /app/scripts/with-fd-limit.sh ./scripts/with-fd-limit.sh
 USER node
 EXPOSE 8080 9464
+ENTRYPOINT ["sh", "scripts/with-fd-limit.sh"]
 CMD ["node", "dist/apps/api/main.js"]
