@@ -163,6 +163,7 @@ describe('hostile tenant: HTTP edges', () => {
   it('cuts a request whose headers never complete', async () => {
     const answer = await rawExchange(`GET /health/live HTTP/1.1\r\nhost: x\r\nx-slow: `, 20_000);
     expect(answer.closed).toBe(true);
+    await expectLoggedErrorShape(answer, 408);
   }, 30_000);
 
   // main: all 300 attacker sockets stayed open (no per-address cap).

@@ -35,16 +35,18 @@ const FASTIFY_DESCRIPTIONS: Record<string, string> = {
   FST_ERR_MAX_PARAM_LENGTH: 'A path segment is longer than 1024 characters',
 };
 
-/** Input quoted in a description is cut to this many characters and an ellipsis. */
+/** Input quoted in a description is cut to this many characters and an ellipsis… */
 const QUOTED_INPUT_CHARS = 100;
+/** …when it runs longer than this: a valid identity name (up to 137 characters, quoted) is always shown whole. */
+const LONG_INPUT_CHARS = 160;
 
 /**
- * A description never echoes a long input: any run of more than 100 characters without a space (a name, a path,
+ * A description never echoes a long input: any run of more than 160 characters without a space (a name, a path,
  * a value) keeps its first 100 and an ellipsis, and the whole stays readable.
  */
 export function cutLongInput(description: string): string {
   const cut = description.replace(
-    new RegExp(`\\S{${QUOTED_INPUT_CHARS + 1},}`, 'gu'),
+    new RegExp(`\\S{${LONG_INPUT_CHARS + 1},}`, 'gu'),
     (run) => `${[...run].slice(0, QUOTED_INPUT_CHARS).join('')}…`,
   );
   return cut.length <= 400 ? cut : `${cut.slice(0, 400)}…`;
