@@ -72,6 +72,12 @@ export const configSchema = z.object({
   SYNC_REAPER_GRACE_MS: positiveInt(60_000),
   // …and how many times it queues one run's lost scan or twin job again before counting it as failed.
   SYNC_REAPER_MAX_REQUEUES: positiveInt(5),
+  // Every sync run ends: at most this many pages and distinct twins, this many pages in a row bringing no twin new
+  // to the run, and this much wall-clock time from its start (a run stopped by one of them fails with the reason).
+  SYNC_RUN_MAX_PAGES: positiveInt(10_000),
+  SYNC_RUN_MAX_TWINS: positiveInt(1_000_000),
+  SYNC_RUN_MAX_IDLE_PAGES: positiveInt(3),
+  SYNC_RUN_DEADLINE_MS: positiveInt(3_600_000),
   /** The worker's /metrics (and /health) port; 0 picks a free one (tests). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

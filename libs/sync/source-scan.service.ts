@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CONFIG, type TwindexConfig } from '../config/index.js';
 import { normalizeUuid } from '../domain/identity/uuid.js';
+import {
+  deadlineReason,
+  EMPTY_TALLY,
+  type RunLimits,
+  runLimitReached,
+  tallyPage,
+} from '../domain/sync/run-limits.js';
 import type { JobPayloads } from '../queue/job-catalogue.js';
 import { SyncProducer } from '../queue/sync-producer.js';
 import { Db } from '../store/db.js';
@@ -10,6 +18,8 @@ import { SyncRunsRepository } from './sync-runs.repository.js';
 import { SyncSourcesRepository } from './sync-sources.repository.js';
 import { TwinSyncService } from './twin-sync.service.js';
 import { ForeignJobError } from './foreign-job.error.js';
+import { RunGuard } from './run-guard.js';
+import { RunStopped } from './run-stopped.error.js';
 import { type UpstreamClient, UpstreamError } from './upstream-client.js';
 import { UpstreamClients } from './upstream-clients.js';
 
@@ -37,6 +47,7 @@ export class ScanFailure extends Error {
   }
 
   get retryable(): boolean {
+    if (this.reason instanceof RunStopped) return false;
     return !(this.reason instanceof UpstreamError) || this.reason.retryable;
   }
 }
@@ -49,8 +60,10 @@ export class ScanFailure extends Error {
 @Injectable()
 export class SourceScanService {
   private readonly logger = new Logger('sync');
+  private readonly limits: RunLimits;
 
   constructor(
+    @Inject(CONFIG) config: TwindexConfig,
     private readonly db: Db,
     private readonly sources: SyncSourcesRepository,
     private readonly runs: SyncRunsRepository,
@@ -58,7 +71,14 @@ export class SourceScanService {
     private readonly producer: SyncProducer,
     private readonly twins: TwinSyncService,
     @Inject(SYNC_OPTIONS) private readonly options: SyncOptions,
-  ) {}
+  ) {
+    this.limits = {
+      maxPages: config.SYNC_RUN_MAX_PAGES,
+      maxTwins: config.SYNC_RUN_MAX_TWINS,
+      maxIdlePages: config.SYNC_RUN_MAX_IDLE_PAGES,
+      deadlineMs: config.SYNC_RUN_DEADLINE_MS,
+    };
+  }
 
   async scan(initial: ScanState, hooks: ScanHooks): Promise<ScanResult> {
     let state = { ...initial };
@@ -81,6 +101,7 @@ export class SourceScanService {
     }
     const runId = state.runId as string;
     let client: UpstreamClient | undefined;
+    let guard: RunGuard | undefined;
     try {
       const existing = await this.runs.get(runId);
       if (!existing || existing.status === 'completed' || existing.status === 'failed') return 'skipped';
@@ -88,6 +109,8 @@ export class SourceScanService {
       if (existing.source !== source.uuid || existing.account !== source.account) {
         throw new ForeignJobError(state.sourceId, state.account);
       }
+      // Disabled after the run was queued: the run ends here, and the credential is not used.
+      if (!source.enabled) throw new RunStopped('scan stopped: the source was disabled');
       let updatedSince: number | null = null;
       if (state.mode === 'incremental') {
         const last = existing.updatedSince ?? (await this.runs.lastCompletedStart(source.uuid));
@@ -95,13 +118,25 @@ export class SourceScanService {
       }
       const run = await this.runs.start(runId, await databaseNow(this.db), updatedSince);
       if (!run) return 'skipped';
+      // The deadline counts from the run's first start (database clock), across retries and resumes of its scan.
+      const startedTs = run.startedTs ?? (await databaseNow(this.db));
+      const elapsedMs = (nowTs: number) => (nowTs - startedTs) * 1000;
+      guard = new RunGuard(this.sources, source, {
+        remainingMs: this.limits.deadlineMs - elapsedMs(await databaseNow(this.db)),
+        deadlineReason: deadlineReason(this.limits),
+        checkEveryMs: this.options.sourceCheckMs,
+      });
       client = this.clients.clientFor(source);
       let pages = state.pages ?? 0;
+      // Idle pages are counted within one attempt of the scan; pages and twins across all of them.
+      let tally = { ...EMPTY_TALLY, pages, twins: run.twins };
       for (;;) {
+        await guard.check();
         const page = await client.scanTwins({
           cursor: state.cursor ?? null,
           pageSize: this.options.pageSize,
           updatedSince: run.updatedSince ?? undefined,
+          signal: guard.signal,
         });
         const twins = new Set<string>();
         for (const entry of page.twins) {
@@ -109,7 +144,10 @@ export class SourceScanService {
           if (uuid !== null) twins.add(uuid);
         }
         const list = [...twins];
-        await this.runs.addTwins(runId, list, await databaseNow(this.db));
+        const nowTs = await databaseNow(this.db);
+        // A cancelled run queues nothing more: its twins' jobs would carry the credential again.
+        guard.signal.throwIfAborted();
+        const added = await this.runs.addTwins(runId, list, nowTs);
         await this.producer.enqueueTwins(source.uuid, list, { account: source.account });
         const next = page.cursor ? page.cursor : null;
         if (next !== null && next === (state.cursor ?? null)) {
@@ -119,10 +157,13 @@ export class SourceScanService {
           );
         }
         pages += 1;
+        tally = tallyPage(tally, added);
         state = { ...state, cursor: next, pages };
         await hooks.save(state);
         await hooks.progress(pages);
         if (next === null) break;
+        const limit = runLimitReached(tally, this.limits, elapsedMs(nowTs));
+        if (limit !== null) throw new RunStopped(`scan stopped: ${limit}`);
         if (hooks.stopping()) {
           await this.runs.addRetries(runId, client.retries);
           return 'stopped';
@@ -136,7 +177,11 @@ export class SourceScanService {
     } catch (e) {
       // The calls retried before giving up, and this failed attempt itself (BullMQ retries the job).
       await this.runs.addRetries(runId, (client?.retries ?? 0) + 1).catch(() => undefined);
-      throw new ScanFailure(e, runId);
+      // Whatever the call in flight said when it was cut, the run stopped for the guard's reason.
+      const reason = guard?.signal.aborted ? (guard.signal.reason as unknown) : e;
+      throw new ScanFailure(reason, runId);
+    } finally {
+      guard?.dispose();
     }
   }
 

@@ -7,6 +7,8 @@ export interface SyncOptions {
   pageSize: number;
   /** An incremental run asks for twins updated since the previous completed run started, minus this (clock skew). */
   incrementalOverlapSeconds: number;
+  /** A running scan re-reads its source this often between pages (disabled, deleted, new credential: it stops). */
+  sourceCheckMs: number;
 }
 
 export const SYNC_OPTIONS = Symbol('SYNC_OPTIONS');
@@ -15,4 +17,5 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   callPolicy: DEFAULT_CALL_POLICY,
   pageSize: 100,
   incrementalOverlapSeconds: 60,
+  sourceCheckMs: 1_000,
 };

@@ -118,6 +118,22 @@ export class SyncSourcesRepository {
     return row && { ...toSource(row), secretEncrypted: row.secret_encrypted as Buffer, nowTs: row.now_ts };
   }
 
+  /**
+   * What a running scan re-reads before each page and every few seconds between: whether its source still exists,
+   * is enabled, and holds the credential and address the scan started with. sync_sources_pkey.
+   */
+  async credentialState(
+    uuid: string,
+  ): Promise<{ enabled: boolean; baseUrl: string; secretEncrypted: Buffer } | undefined> {
+    const rows = await this.db.prepared<{ enabled: boolean; base_url: string; secret_encrypted: Buffer }>(
+      'sync_source_credential_state',
+      `SELECT enabled, base_url, secret_encrypted FROM sync_sources WHERE uuid = $1`,
+      [uuid],
+    );
+    const row = rows[0];
+    return row && { enabled: row.enabled, baseUrl: row.base_url, secretEncrypted: row.secret_encrypted };
+  }
+
   async webhookTokenHash(
     uuid: string,
   ): Promise<{ account: string; enabled: boolean; hash: Buffer } | undefined> {

@@ -47,6 +47,16 @@ export class TwinSyncService {
     if (!source) return { result: 'source_gone', upserted: 0, deleted: 0, runs: [] };
     // Jobs name the account recorded for the source; another (or none) means a forged or stale payload.
     if (account !== undefined && source.account !== account) throw new ForeignJobError(sourceId, account);
+    // A disabled source syncs nothing, and its credential is not used: the twin counts as failed for any run still
+    // waiting for it (the run itself was stopped by its scan), so no run waits for it forever.
+    if (!source.enabled) {
+      await this.recordFailure(
+        sourceId,
+        twin,
+        new TwinSyncFailure(new Error('not synced: the source is disabled'), source.nowTs, previousAttempts),
+      );
+      return { result: 'source_gone', upserted: 0, deleted: 0, runs: [] };
+    }
     // By the database's clock, read with the source: the time that orders this sync against others of the twin.
     const fetchStartTs = source.nowTs;
     const client = (() => {

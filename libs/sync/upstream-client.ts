@@ -65,6 +65,8 @@ export interface ScanRequest {
   pageSize: number;
   /** Seconds since the epoch. */
   updatedSince?: number;
+  /** The run's cancellation (source disabled or deleted, deadline passed): aborts the request in flight. */
+  signal?: AbortSignal;
 }
 
 type CallOutcome<T> = { kind: 'ok'; value: T } | { kind: 'not_found' };
@@ -102,24 +104,29 @@ export class UpstreamClient {
     };
     if (request.cursor) query.cursor = request.cursor;
     if (request.updatedSince !== undefined) query.updated_since = request.updatedSince.toFixed(3);
-    const out = await this.call('/twins', query, twinsPageSchema, false);
+    const out = await this.call('/twins', query, twinsPageSchema, false, request.signal);
     if (out.kind !== 'ok') throw new UpstreamError('GET /twins answered 404', false, 404);
     return out.value;
   }
 
   /** `GET /twins/{twin}`; null when upstream answers 404 (the twin is gone or no longer visible). */
-  async getTwin(twin: string): Promise<UpstreamTwin | null> {
-    const out = await this.call(`/twins/${encodeURIComponent(twin)}`, {}, twinSchema, true);
+  async getTwin(twin: string, signal?: AbortSignal): Promise<UpstreamTwin | null> {
+    const out = await this.call(`/twins/${encodeURIComponent(twin)}`, {}, twinSchema, true, signal);
     return out.kind === 'ok' ? out.value : null;
   }
 
   /** Every identity of a twin the credential may see: personal ones of every kind, foreign ones on request. */
-  async getIdentities(twin: string, includeForeign: boolean): Promise<UpstreamIdentities | null> {
+  async getIdentities(
+    twin: string,
+    includeForeign: boolean,
+    signal?: AbortSignal,
+  ): Promise<UpstreamIdentities | null> {
     const out = await this.call(
       `/twins/${encodeURIComponent(twin)}/identities`,
       { show_personal: 'True', show_expired: 'True', show_foreign: includeForeign ? 'True' : 'False' },
       identitiesSchema,
       true,
+      signal,
     );
     return out.kind === 'ok' ? out.value : null;
   }
@@ -129,11 +136,14 @@ export class UpstreamClient {
     query: Record<string, string>,
     schema: S,
     notFoundAllowed: boolean,
+    signal?: AbortSignal,
   ): Promise<CallOutcome<z.output<S>>> {
     const url = new URL(this.base + path);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.attempt(url, `GET ${path}`, schema, notFoundAllowed);
+      // A cancelled run asks nothing more, not even a retry: its reason is the failure.
+      signal?.throwIfAborted();
+      const outcome = await this.attempt(url, `GET ${path}`, schema, notFoundAllowed, signal);
       if (outcome.kind !== 'retry') return outcome;
       if (attempt >= this.policy.maxAttempts) throw outcome.error;
       this.retries++;
@@ -147,11 +157,13 @@ export class UpstreamClient {
     what: string,
     schema: S,
     notFoundAllowed: boolean,
+    signal?: AbortSignal,
   ): Promise<CallOutcome<z.output<S>> | { kind: 'retry'; error: UpstreamError; waitMs?: number }> {
     let res: { status: number; headers: Headers; text: string };
     try {
-      res = await this.options.limiter.run(() => this.fetchOnce(url));
+      res = await this.options.limiter.run(() => this.fetchOnce(url, signal));
     } catch (e) {
+      signal?.throwIfAborted();
       const refused = e instanceof AddressRefused ? e : (e as { cause?: unknown })?.cause;
       if (refused instanceof AddressRefused) throw new UpstreamError(`${what}: ${refused.message}`, false);
       // Refused and dropped connections, resets, timeouts.
@@ -190,12 +202,17 @@ export class UpstreamClient {
     return { kind: 'retry', error, waitMs: retryAfter };
   }
 
-  private async fetchOnce(url: URL): Promise<{ status: number; headers: Headers; text: string }> {
+  private async fetchOnce(
+    url: URL,
+    cancel?: AbortSignal,
+  ): Promise<{ status: number; headers: Headers; text: string }> {
     // The credential goes to the origin it was stored for, and nowhere else (paths are ours, but check anyway).
     if (url.origin !== this.origin)
       throw new AddressRefused(`refusing to send the credential to ${url.origin}`);
     this.options.addresses.checkLiteral(url);
-    const signal = AbortSignal.timeout(this.policy.timeoutMs);
+    cancel?.throwIfAborted();
+    const timeout = AbortSignal.timeout(this.policy.timeoutMs);
+    const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
     const res = await undiciFetch(url, {
       dispatcher: this.options.dispatcher,
       headers: { authorization: this.options.secret, accept: 'application/json' },

@@ -4,6 +4,8 @@
  * identities pushed onto those twins. Twindex must refuse every claim and report it in the run.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { UpstreamSimulator } from './simulator.js';
 
 export interface HostileClaims {
@@ -32,4 +34,104 @@ export function stageHostileUpstream(
   const own = sim.addTwin(attacker, { note: 'mine' });
   sim.setIdentity(own.uuid, attacker, identity, { visibility: 'true' });
   return { hijackedTwin: hijacked.uuid, plantedTwin: planted.uuid, ownTwin: own.uuid, identity };
+}
+
+/** How an endless upstream answers `GET /twins`. */
+export type EndlessPaging =
+  /** The same twins on every page, each time under a fresh cursor: paging that makes no progress. */
+  | 'same-twins'
+  /** New twins on every page under a fresh cursor: progress that never ends. */
+  | 'new-twins'
+  /** No twins at all, under a fresh cursor each time: nothing is written per page, only the credential travels. */
+  | 'empty'
+  /** A page whose body trickles in a few bytes at a time, so no single read ever waits long. */
+  | 'drip';
+
+/**
+ * An upstream whose scan never ends. It answers any credential and records each request with the time it arrived,
+ * so a test can count what reached it after a given moment. Twins themselves answer 404 (quick twin jobs).
+ */
+export class EndlessUpstream {
+  /** Authorization header and arrival time (ms) of every request. */
+  readonly requests: Array<{ credential: string; at: number; path: string }> = [];
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private page = 0;
+
+  private constructor(
+    private readonly server: Server,
+    readonly paging: EndlessPaging,
+    private readonly dripMs: number,
+  ) {
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res));
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+  }
+
+  static async start(paging: EndlessPaging, options: { dripMs?: number } = {}): Promise<EndlessUpstream> {
+    const server = createServer();
+    const upstream = new EndlessUpstream(server, paging, options.dripMs ?? 200);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return upstream;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Requests that carried `credential` at or after `sinceMs`. */
+  countSince(credential: string, sinceMs: number): number {
+    return this.requests.filter((r) => r.credential === credential && r.at >= sinceMs).length;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://upstream');
+    this.requests.push({
+      credential: String(req.headers.authorization ?? ''),
+      at: Date.now(),
+      path: url.pathname,
+    });
+    if (url.pathname !== '/twins') {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"subcode":"not_found"}');
+      return;
+    }
+    this.page += 1;
+    const size = Math.max(1, Math.min(50, Number(url.searchParams.get('limit') ?? 10)));
+    const twins =
+      this.paging === 'empty'
+        ? []
+        : this.paging === 'same-twins'
+          ? Array.from({ length: size }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)
+          : Array.from({ length: size }, () => randomUUID());
+    const body = JSON.stringify({ twins, cursor: `c-${this.page}-${randomUUID()}` });
+    if (this.paging !== 'drip') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    let at = 0;
+    const timer = setInterval(() => {
+      if (at >= body.length) {
+        clearInterval(timer);
+        this.timers.delete(timer);
+        res.end();
+        return;
+      }
+      res.write(body.slice(at, at + 8));
+      at += 8;
+    }, this.dripMs);
+    this.timers.add(timer);
+    res.on('close', () => {
+      clearInterval(timer);
+      this.timers.delete(timer);
+    });
+  }
 }
