@@ -78,6 +78,11 @@ export const configSchema = z.object({
   SYNC_RUN_MAX_TWINS: positiveInt(1_000_000),
   SYNC_RUN_MAX_IDLE_PAGES: positiveInt(3),
   SYNC_RUN_DEADLINE_MS: positiveInt(3_600_000),
+  // Upstream answers are read up to these sizes (bytes), and no further: a scan page or one twin; one twin's
+  // identity list, and how many identities it may hold. Over a limit the page or twin fails with the reason.
+  SYNC_MAX_PAGE_BYTES: positiveInt(16 * 1024 * 1024),
+  SYNC_MAX_IDENTITY_LIST_BYTES: positiveInt(32 * 1024 * 1024),
+  SYNC_MAX_IDENTITIES_PER_TWIN: positiveInt(50_000),
   /** The worker's /metrics (and /health) port; 0 picks a free one (tests). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

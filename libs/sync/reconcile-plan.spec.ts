@@ -1,4 +1,4 @@
-import { planIdentities, planTwin } from './reconcile-plan.js';
+import { planIdentities, planTwin, rejectionLines } from './reconcile-plan.js';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
@@ -45,6 +45,35 @@ describe('planIdentities', () => {
     });
     expect(plan.personal.map((p) => p.name)).toEqual(['RFID#ok']);
     expect(plan.rejected.map((r) => r.name).sort()).toEqual(['RFID#nul', 'RFID#x', 'not a name']);
+  });
+
+  it('refuses the rules the API refuses (too long, unparsable, lone surrogate): the identity is skipped', () => {
+    const plan = planIdentities(A, false, {
+      accounts: {
+        [A]: {
+          'RFID#long': attrs({ visibility: 'x'.repeat(70_000) }),
+          'RFID#broken': attrs({ visibility: '(1 ==' }),
+          'RFID#lone': attrs({ visibility: "'\ud800' == ''" }),
+          'RFID#ok': attrs({ visibility: 'true' }),
+        },
+      },
+    });
+    expect(plan.personal.map((p) => p.name)).toEqual(['RFID#ok']);
+    const reasons = Object.fromEntries(plan.rejected.map((r) => [r.name, r.reason]));
+    expect(reasons['RFID#long']).toContain('rule longer than 2048 characters');
+    expect(reasons['RFID#broken']).toContain('invalid visibility rule');
+    expect(reasons['RFID#lone']).toContain('lone UTF-16 surrogate');
+  });
+
+  it('reports rejected entries in escapes, a few one by one and the rest counted', () => {
+    const rejected = Array.from({ length: 7 }, (_, i) => ({ name: `n\u0000${i}`, owner: A, reason: 'r' }));
+    rejected[0] = { name: 'bad\u0000\ud800', owner: 'x\ud800', reason: 'r' };
+    const lines = rejectionLines(rejected);
+    expect(lines).toHaveLength(6);
+    expect(lines[0]).toBe('identity "bad\\u0000\\ud800" of "x\\ud800" skipped: r');
+    expect(lines[5]).toBe('2 more identities of the twin skipped');
+    expect(lines.join('')).not.toContain('\u0000');
+    expect(lines.join('')).not.toMatch(/[\ud800-\udfff]/);
   });
 });
 

@@ -1,5 +1,7 @@
 import { isValidIdentityName } from '../domain/identity/identity-name.js';
 import { normalizeUuid } from '../domain/identity/uuid.js';
+import { holdsIllFormedText, quoteForReport, textProblem } from '../domain/identity/well-formed-text.js';
+import { ruleTextProblem } from '../domain/rules/index.js';
 import type { SyncedTwin } from '../store/twin.repository.js';
 import type { UpstreamIdentities, UpstreamTwin } from './upstream-schemas.js';
 
@@ -34,7 +36,11 @@ export interface RejectedEntry {
 export interface IdentityPlan {
   personal: PlannedIdentity[];
   grants: PlannedGrant[];
-  /** Entries that cannot be stored (bad name, bad account id, a NUL in a rule). Reported, never stored. */
+  /**
+   * Entries that cannot be stored: a bad account id, a name or rule the API and imports would refuse (the same
+   * checks: identity name pattern, well-formed text, `ruleTextProblem`). Reported, never stored; their valid
+   * siblings are kept. An identity whose rule is refused is skipped whole rather than stored with another rule.
+   */
   rejected: RejectedEntry[];
 }
 
@@ -60,13 +66,16 @@ export function planIdentities(
         continue;
       }
       if (!isValidIdentityName(name)) {
-        plan.rejected.push({ name, owner, reason: 'invalid identity name' });
+        const problem = textProblem(name);
+        plan.rejected.push({ name, owner, reason: `invalid identity name${problem ? ` (${problem})` : ''}` });
         continue;
       }
       const validityTs = attrs.validity_ts ?? null;
       if (personal) {
-        if (typeof attrs.visibility === 'string' && attrs.visibility.includes('\u0000')) {
-          plan.rejected.push({ name, owner, reason: 'visibility rule contains NUL' });
+        const rule = attrs.visibility;
+        const problem = typeof rule === 'string' ? (textProblem(rule) ?? ruleTextProblem(rule)) : null;
+        if (problem !== null) {
+          plan.rejected.push({ name, owner, reason: `invalid visibility rule: ${problem}` });
           continue;
         }
         // Two spellings of the owner (case) could name one row twice; PostgreSQL refuses that in one upsert.
@@ -96,6 +105,24 @@ export function planIdentities(
   return plan;
 }
 
+/** How many rejected entries a twin's report lists one by one; the rest are counted in one more line. */
+export const REJECTIONS_LISTED = 5;
+
+/**
+ * The run report's lines for a twin's rejected entries. Names and owners come from upstream: quoted short and in
+ * ASCII-safe escapes, so a NUL or lone surrogate being reported cannot make the report itself unstorable (it did:
+ * the twin then failed and was retried for minutes, its valid identities lost).
+ */
+export function rejectionLines(rejected: readonly RejectedEntry[]): string[] {
+  const lines = rejected
+    .slice(0, REJECTIONS_LISTED)
+    .map((r) => `identity ${quoteForReport(r.name)} of ${quoteForReport(r.owner)} skipped: ${r.reason}`);
+  if (rejected.length > REJECTIONS_LISTED) {
+    lines.push(`${rejected.length - REJECTIONS_LISTED} more identities of the twin skipped`);
+  }
+  return lines;
+}
+
 /** The twin as stored locally, or a reason it cannot be. */
 export function planTwin(requested: string, upstream: UpstreamTwin): PlannedTwin | { invalid: string } {
   if (upstream.uuid !== undefined && normalizeUuid(upstream.uuid) !== requested) {
@@ -105,7 +132,9 @@ export function planTwin(requested: string, upstream: UpstreamTwin): PlannedTwin
   if (owner === null) return { invalid: 'twin owner is not an account UUID' };
   const creator = normalizeUuid(upstream.creation_certificate.creator ?? owner) ?? owner;
   const description = upstream.description ?? {};
-  if (JSON.stringify(description).includes('\\u0000')) return { invalid: 'twin description contains NUL' };
+  if (holdsIllFormedText(description)) {
+    return { invalid: 'twin description holds a NUL character or a lone UTF-16 surrogate' };
+  }
   const termination = upstream.termination_certificate ?? null;
   const terminated = upstream.status === 'terminated';
   const createdTs = upstream.creation_certificate.created_ts;

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { planIdentities, planTwin } from './reconcile-plan.js';
+import { planIdentities, planTwin, rejectionLines } from './reconcile-plan.js';
 import { type RunError, SyncRunsRepository } from './sync-runs.repository.js';
 import { SyncSourcesRepository } from './sync-sources.repository.js';
 import { type ReconcileOutcome, TwinReconciler, type UpstreamTwinState } from './twin-reconciler.js';
@@ -80,12 +80,8 @@ export class TwinSyncService {
           state = { kind: 'absent' };
         } else {
           const plan = planIdentities(source.account, source.includeForeign, identities);
-          for (const r of plan.rejected.slice(0, 5)) {
-            errors.push({
-              twin,
-              description: `identity '${r.name}' of ${r.owner} skipped: ${r.reason}`,
-              ts: fetchStartTs,
-            });
+          for (const description of rejectionLines(plan.rejected)) {
+            errors.push({ twin, description, ts: fetchStartTs });
           }
           state = { kind: 'present', twin: planned, identities: plan, fetchedForeign: source.includeForeign };
         }

@@ -2,7 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { SourceLimiter } from '../admission/source-limiter.js';
 import { UpstreamAddressPolicy } from './upstream-address.js';
-import { parseRetryAfter, UpstreamClient, UpstreamError } from './upstream-client.js';
+import {
+  DEFAULT_BODY_LIMITS,
+  parseRetryAfter,
+  type UpstreamBodyLimits,
+  UpstreamClient,
+  UpstreamError,
+} from './upstream-client.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -14,8 +20,12 @@ describe('UpstreamClient', () => {
 
   // Timeouts generous enough that a busy machine never turns a prompt answer into a retry; the one test about
   // timeouts sets its own short one on a request that is never answered.
-  const client = (policy: Partial<{ timeoutMs: number; maxAttempts: number }> = {}) =>
+  const client = (
+    policy: Partial<{ timeoutMs: number; maxAttempts: number }> = {},
+    limits: Partial<UpstreamBodyLimits> = {},
+  ) =>
     new UpstreamClient({
+      limits: { ...DEFAULT_BODY_LIMITS, ...limits },
       baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`,
       secret: 'the-secret',
       addresses: new UpstreamAddressPolicy(['127.0.0.1']),
@@ -119,6 +129,111 @@ describe('UpstreamClient', () => {
   it('never reads an answer of the wrong shape as empty', async () => {
     handlers.push(json(200, { nothing: true }));
     await expect(client().getIdentities(twin.uuid, true)).rejects.toMatchObject({ retryable: false });
+  });
+});
+
+describe('UpstreamClient body limits and deadline', () => {
+  let server: Server;
+  let handler: Handler;
+  let requests: number;
+  let written: number;
+  const client = (timeoutMs: number, limits: Partial<UpstreamBodyLimits> = {}) =>
+    new UpstreamClient({
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      secret: 's',
+      addresses: new UpstreamAddressPolicy(['127.0.0.1']),
+      limiter: new SourceLimiter({ concurrency: 2, ratePerSecond: 1000 }),
+      policy: { timeoutMs, maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
+      limits: { ...DEFAULT_BODY_LIMITS, ...limits },
+      sleep: async () => undefined,
+    });
+  /** A JSON page of about `bytes` bytes, chunked (no Content-Length), written as fast as the reader takes it. */
+  const bigPage =
+    (bytes: number): Handler =>
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      let closed = false;
+      res.on('close', () => (closed = true));
+      res.write('{"twins":["');
+      const block = 'a'.repeat(16 * 1024);
+      const pump = () => {
+        while (!closed && written < bytes) {
+          written += block.length;
+          if (!res.write(block)) return void res.once('drain', pump);
+        }
+        if (!closed) res.end('"],"cursor":null}');
+      };
+      pump();
+    };
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      requests++;
+      handler(req, res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  beforeEach(() => {
+    requests = 0;
+    written = 0;
+  });
+
+  it('stops reading a page past SYNC_MAX_PAGE_BYTES and fails it for good, naming the limit', async () => {
+    handler = bigPage(20 * 1024 * 1024);
+    const failure = client(30_000, { maxPageBytes: 256 * 1024 }).scanTwins({ pageSize: 10 });
+    await expect(failure).rejects.toMatchObject({
+      retryable: false,
+      message: expect.stringContaining('larger than 262144 bytes (SYNC_MAX_PAGE_BYTES)'),
+    });
+    expect(requests).toBe(1);
+    // Cut off near the limit (socket buffers aside), not read to the end.
+    expect(written).toBeLessThan(10 * 1024 * 1024);
+  });
+
+  it('refuses an announced Content-Length over the limit without reading the body', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(64 * 1024 * 1024) });
+      res.write('{');
+    };
+    await expect(
+      client(30_000, { maxIdentityListBytes: 1024 }).getIdentities('t', false),
+    ).rejects.toMatchObject({
+      retryable: false,
+      message: expect.stringContaining('(SYNC_MAX_IDENTITY_LIST_BYTES)'),
+    });
+  });
+
+  it('fails a twin with more identities than SYNC_MAX_IDENTITIES_PER_TWIN, for good', async () => {
+    const names: Record<string, unknown> = {};
+    for (let i = 0; i < 11; i++) names[`RFID#${i}`] = { created_ts: 1, updated_ts: 1 };
+    handler = (_req, res) => res.writeHead(200).end(JSON.stringify({ accounts: { a: names } }));
+    await expect(client(30_000, { maxIdentitiesPerTwin: 10 }).getIdentities('t', true)).rejects.toMatchObject(
+      {
+        retryable: false,
+        message: expect.stringContaining('11 identities, more than the 10'),
+      },
+    );
+  });
+
+  it('cuts a body that trickles in (every read on time) at the whole-response deadline', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"twins":["');
+      const timer = setInterval(() => res.write('a'), 50);
+      res.on('close', () => clearInterval(timer));
+    };
+    const started = Date.now();
+    await expect(client(500).scanTwins({ pageSize: 10 })).rejects.toMatchObject({
+      retryable: true,
+      message: expect.stringContaining('timed out'),
+    });
+    // Three attempts of 0.5 s each; generous for a busy machine, far below a body that never ends.
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(requests).toBe(3);
   });
 });
 

@@ -24,6 +24,28 @@ export interface UpstreamCallPolicy {
   maxRetryAfterMs: number;
 }
 
+/**
+ * How much of an upstream answer is read at most. Bodies are read chunk by chunk and counted: an answer over its
+ * limit is cut off there (memory never grows with what upstream sends) and fails for good, with the reason in the
+ * run report. Within the limit the body is parsed whole with JSON.parse (native, several times faster than a
+ * streaming parser written in JavaScript): the byte limit is what bounds memory, and a twin's reconcile compares
+ * the whole identity list in one transaction anyway, so a streaming parser would hold the same data in the end.
+ */
+export interface UpstreamBodyLimits {
+  /** A scan page (`GET /twins`) or one twin (`GET /twins/{twin}`), in bytes. */
+  maxPageBytes: number;
+  /** One twin's identity list (`GET /twins/{twin}/identities`), in bytes. */
+  maxIdentityListBytes: number;
+  /** Identities (every account's together) in one twin's list. */
+  maxIdentitiesPerTwin: number;
+}
+
+export const DEFAULT_BODY_LIMITS: UpstreamBodyLimits = {
+  maxPageBytes: 16 * 1024 * 1024,
+  maxIdentityListBytes: 32 * 1024 * 1024,
+  maxIdentitiesPerTwin: 50_000,
+};
+
 export const DEFAULT_CALL_POLICY: UpstreamCallPolicy = {
   timeoutMs: 15_000,
   maxAttempts: 4,
@@ -55,6 +77,7 @@ export interface UpstreamClientOptions {
   dispatcher?: Dispatcher;
   limiter: SourceLimiter;
   policy?: UpstreamCallPolicy;
+  limits?: UpstreamBodyLimits;
   sleep?: Sleep;
   random?: () => number;
   now?: () => number;
@@ -79,6 +102,7 @@ type CallOutcome<T> = { kind: 'ok'; value: T } | { kind: 'not_found' };
 export class UpstreamClient {
   retries = 0;
   private readonly policy: UpstreamCallPolicy;
+  private readonly limits: UpstreamBodyLimits;
   private readonly sleep: Sleep;
   private readonly random: () => number;
   private readonly now: () => number;
@@ -87,6 +111,7 @@ export class UpstreamClient {
 
   constructor(private readonly options: UpstreamClientOptions) {
     this.policy = options.policy ?? DEFAULT_CALL_POLICY;
+    this.limits = options.limits ?? DEFAULT_BODY_LIMITS;
     this.sleep = options.sleep ?? realSleep;
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
@@ -104,14 +129,21 @@ export class UpstreamClient {
     };
     if (request.cursor) query.cursor = request.cursor;
     if (request.updatedSince !== undefined) query.updated_since = request.updatedSince.toFixed(3);
-    const out = await this.call('/twins', query, twinsPageSchema, false, request.signal);
+    const out = await this.call('/twins', query, twinsPageSchema, false, this.pageLimit, request.signal);
     if (out.kind !== 'ok') throw new UpstreamError('GET /twins answered 404', false, 404);
     return out.value;
   }
 
   /** `GET /twins/{twin}`; null when upstream answers 404 (the twin is gone or no longer visible). */
   async getTwin(twin: string, signal?: AbortSignal): Promise<UpstreamTwin | null> {
-    const out = await this.call(`/twins/${encodeURIComponent(twin)}`, {}, twinSchema, true, signal);
+    const out = await this.call(
+      `/twins/${encodeURIComponent(twin)}`,
+      {},
+      twinSchema,
+      true,
+      this.pageLimit,
+      signal,
+    );
     return out.kind === 'ok' ? out.value : null;
   }
 
@@ -126,9 +158,26 @@ export class UpstreamClient {
       { show_personal: 'True', show_expired: 'True', show_foreign: includeForeign ? 'True' : 'False' },
       identitiesSchema,
       true,
+      { maxBytes: this.limits.maxIdentityListBytes, setting: 'SYNC_MAX_IDENTITY_LIST_BYTES' },
       signal,
     );
-    return out.kind === 'ok' ? out.value : null;
+    if (out.kind !== 'ok') return null;
+    let count = 0;
+    for (const names of Object.values(out.value.accounts)) count += Object.keys(names).length;
+    if (count > this.limits.maxIdentitiesPerTwin) {
+      // Not a partial reconcile: a list cut short would delete the identities beyond the cut.
+      throw new UpstreamError(
+        `GET /twins/${twin}/identities: ${count} identities, more than the ${this.limits.maxIdentitiesPerTwin} ` +
+          `a twin may have here (SYNC_MAX_IDENTITIES_PER_TWIN)`,
+        false,
+        200,
+      );
+    }
+    return out.value;
+  }
+
+  private get pageLimit(): BodyLimit {
+    return { maxBytes: this.limits.maxPageBytes, setting: 'SYNC_MAX_PAGE_BYTES' };
   }
 
   private async call<S extends z.ZodType>(
@@ -136,6 +185,7 @@ export class UpstreamClient {
     query: Record<string, string>,
     schema: S,
     notFoundAllowed: boolean,
+    limit: BodyLimit,
     signal?: AbortSignal,
   ): Promise<CallOutcome<z.output<S>>> {
     const url = new URL(this.base + path);
@@ -143,7 +193,7 @@ export class UpstreamClient {
     for (let attempt = 1; ; attempt++) {
       // A cancelled run asks nothing more, not even a retry: its reason is the failure.
       signal?.throwIfAborted();
-      const outcome = await this.attempt(url, `GET ${path}`, schema, notFoundAllowed, signal);
+      const outcome = await this.attempt(url, `GET ${path}`, schema, notFoundAllowed, limit, signal);
       if (outcome.kind !== 'retry') return outcome;
       if (attempt >= this.policy.maxAttempts) throw outcome.error;
       this.retries++;
@@ -157,15 +207,24 @@ export class UpstreamClient {
     what: string,
     schema: S,
     notFoundAllowed: boolean,
+    limit: BodyLimit,
     signal?: AbortSignal,
   ): Promise<CallOutcome<z.output<S>> | { kind: 'retry'; error: UpstreamError; waitMs?: number }> {
     let res: { status: number; headers: Headers; text: string };
     try {
-      res = await this.options.limiter.run(() => this.fetchOnce(url, signal));
+      res = await this.options.limiter.run(() => this.fetchOnce(url, limit, signal));
     } catch (e) {
       signal?.throwIfAborted();
       const refused = e instanceof AddressRefused ? e : (e as { cause?: unknown })?.cause;
       if (refused instanceof AddressRefused) throw new UpstreamError(`${what}: ${refused.message}`, false);
+      // Asking again brings the same oversized answer: the page or twin fails now, with the reason.
+      if (e instanceof BodyTooLarge) {
+        throw new UpstreamError(
+          `${what}: answer larger than ${limit.maxBytes} bytes (${limit.setting}); not read further`,
+          false,
+          200,
+        );
+      }
       // Refused and dropped connections, resets, timeouts.
       return { kind: 'retry', error: new UpstreamError(`${what}: ${describeNetworkError(e)}`, true) };
     }
@@ -204,6 +263,7 @@ export class UpstreamClient {
 
   private async fetchOnce(
     url: URL,
+    limit: BodyLimit,
     cancel?: AbortSignal,
   ): Promise<{ status: number; headers: Headers; text: string }> {
     // The credential goes to the origin it was stored for, and nowhere else (paths are ours, but check anyway).
@@ -211,6 +271,9 @@ export class UpstreamClient {
       throw new AddressRefused(`refusing to send the credential to ${url.origin}`);
     this.options.addresses.checkLiteral(url);
     cancel?.throwIfAborted();
+    // One deadline for the whole response, headers and every byte of the body: an upstream trickling a byte now
+    // and then (each read on time) is still cut at timeoutMs. The signal aborts the body stream as well, and so
+    // does the run's own cancellation.
     const timeout = AbortSignal.timeout(this.policy.timeoutMs);
     const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
     const res = await undiciFetch(url, {
@@ -219,8 +282,12 @@ export class UpstreamClient {
       signal,
       redirect: 'error',
     });
-    // The body is read under the same timeout: a stalled body is a failed attempt, never a short answer.
-    const text = await res.text();
+    if (res.status !== 200) {
+      // Only the status is used (an upstream body never reaches a report): the body is not read at all.
+      await res.body?.cancel().catch(() => undefined);
+      return { status: res.status, headers: res.headers, text: '' };
+    }
+    const text = await readBounded(res, limit.maxBytes, signal);
     return { status: res.status, headers: res.headers, text };
   }
 
@@ -229,6 +296,54 @@ export class UpstreamClient {
     const step = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
     return step / 2 + this.random() * (step / 2);
   }
+}
+
+interface BodyLimit {
+  maxBytes: number;
+  /** The setting that raises it, named in the failure. */
+  setting: string;
+}
+
+class BodyTooLarge extends Error {
+  override name = 'BodyTooLarge';
+}
+
+/**
+ * The body as text, read chunk by chunk and counted: past `maxBytes` (or a Content-Length announcing more) the
+ * stream is cancelled and BodyTooLarge thrown, so at most about `maxBytes` is ever held. A stalled or trickling body
+ * fails when `signal` (the response deadline) fires.
+ */
+async function readBounded(
+  res: { headers: Headers; body: ReadableStream<Uint8Array> | null },
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<string> {
+  const body = res.body;
+  if (body === null) return '';
+  const announced = Number(res.headers.get('content-length') ?? NaN);
+  if (announced > maxBytes) {
+    await body.cancel().catch(() => undefined);
+    throw new BodyTooLarge();
+  }
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      signal.throwIfAborted();
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) throw new BodyTooLarge();
+      chunks.push(value);
+    }
+  } catch (e) {
+    await reader.cancel().catch(() => undefined);
+    throw e;
+  } finally {
+    reader.releaseLock();
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 /** Retry-After as seconds or an HTTP date; undefined when absent or unreadable. */

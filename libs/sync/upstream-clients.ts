@@ -6,7 +6,7 @@ import { SourceLimiter } from '../admission/source-limiter.js';
 import { SYNC_OPTIONS, type SyncOptions } from './sync-options.js';
 import type { SyncSourceWithSecret } from './sync-sources.repository.js';
 import { UpstreamAddressPolicy } from './upstream-address.js';
-import { UpstreamClient, UpstreamError } from './upstream-client.js';
+import { type UpstreamBodyLimits, UpstreamClient, UpstreamError } from './upstream-client.js';
 import { credentialContext } from './credential-context.js';
 
 /**
@@ -20,6 +20,7 @@ export class UpstreamClients implements OnApplicationShutdown {
   private readonly addresses: UpstreamAddressPolicy;
   /** Every upstream connection resolves through the SSRF guard, and connects to the address it checked. */
   private readonly dispatcher: Agent;
+  private readonly limits: UpstreamBodyLimits;
 
   constructor(
     @Inject(CONFIG) config: TwindexConfig,
@@ -28,6 +29,11 @@ export class UpstreamClients implements OnApplicationShutdown {
     this.box = config.TWINDEX_SECRET_KEY ? new SecretBox(config.TWINDEX_SECRET_KEY) : undefined;
     this.addresses = UpstreamAddressPolicy.fromList(config.SYNC_ALLOWED_HOSTS);
     this.dispatcher = new Agent({ connect: { lookup: this.addresses.lookup } });
+    this.limits = {
+      maxPageBytes: config.SYNC_MAX_PAGE_BYTES,
+      maxIdentityListBytes: config.SYNC_MAX_IDENTITY_LIST_BYTES,
+      maxIdentitiesPerTwin: config.SYNC_MAX_IDENTITIES_PER_TWIN,
+    };
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -55,6 +61,7 @@ export class UpstreamClients implements OnApplicationShutdown {
       dispatcher: this.dispatcher,
       limiter: this.limiterFor(source),
       policy: this.options.callPolicy,
+      limits: this.limits,
     });
   }
 
