@@ -33,6 +33,32 @@ describe('LineSplitter', () => {
   });
 });
 
+describe('LineSplitter and invalid UTF-8', () => {
+  it('reports a line with invalid UTF-8 bytes (never U+FFFD) and keeps the lines around it', () => {
+    const out = split([
+      Buffer.from('ok\nb'),
+      Buffer.from([0xff, 0x0a]),
+      Buffer.from([0xed, 0xa0, 0x80]), // an encoded surrogate
+      Buffer.from('\nx\ufffdy\n'),
+    ]);
+    expect(out).toEqual([
+      { line: 1, raw: 'ok', problem: null },
+      { line: 2, raw: null, problem: 'line is not valid UTF-8' },
+      { line: 3, raw: null, problem: 'line is not valid UTF-8' },
+      // A U+FFFD its sender did write is text like any other.
+      { line: 4, raw: 'x\ufffdy', problem: null },
+    ]);
+  });
+
+  it('measures the limit in bytes, a CRLF line may use one more', () => {
+    const at = 'é'.repeat(MAX_IMPORT_LINE_LENGTH / 2);
+    expect(split([`${at}\r\n${at}x\n`]).map((l) => [l.line, l.raw === at])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+  });
+});
+
 describe('import line parsing', () => {
   const twin = '2729e2aa-e513-4404-8b99-12f127e3b918';
 
