@@ -58,7 +58,7 @@ function upload(
       });
     });
     // A server that answers early closes the connection: the writes still in flight fail, the answer counts.
-    req.on('error', () => setTimeout(() => answered || done({ status: 0, body: '', sent }), 5_000));
+    req.on('error', () => setTimeout(() => answered || done({ status: 0, body: '', sent }), 5_000).unref());
     void (async () => {
       for (const chunk of chunks) {
         if (answered || req.destroyed) return;
