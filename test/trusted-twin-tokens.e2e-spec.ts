@@ -129,6 +129,29 @@ describe('user tokens', () => {
     expectStatus(await mint(refreshed.body.token), 201);
   });
 
+  it('never lets a token mint a child that holds an option it lacks or outlives it (the refresh chain)', async () => {
+    // The attack: a short token with only `create` mints a child with `refresh`, then refreshes that child into a
+    // long-lived one. A token without `refresh` must never lead to one that refreshes.
+    const now = Date.now() / 1000;
+    const createOnly = await mint(alice.secret, { options: ['create'], validity_ts: now + 120 });
+    expectStatus(createOnly, 201);
+    const parent = createOnly.body.token as string;
+    expectErrorShape(await mint(parent, { options: ['refresh'] }), 403, 'forbidden');
+    expectErrorShape(await mint(parent, { options: ['create', 'refresh'] }), 403, 'forbidden');
+
+    // What it may mint: its own options or fewer, living no longer than itself.
+    const child = await mint(parent, { options: ['create'], validity_ts: now + 7200 });
+    expectStatus(child, 201);
+    expect(child.body.options).toEqual(['create']);
+    expect(child.body.validity_ts).toBeLessThanOrEqual(createOnly.body.validity_ts);
+    const grandchild = await mint(child.body.token, {});
+    expectStatus(grandchild, 201);
+    expect(grandchild.body.validity_ts).toBeLessThanOrEqual(createOnly.body.validity_ts);
+    // No descendant can be refreshed.
+    for (const t of [parent, child.body.token, grandchild.body.token])
+      expectErrorShape(await api.post('/token/refresh', { secret: t, body: {} }), 403, 'forbidden');
+  });
+
   it('refuses bad bodies with 400', async () => {
     expectErrorShape(await mint(alice.secret, { options: ['delete'] }), 400);
     expectErrorShape(await mint(alice.secret, { secret_dict: { Site: 1 } }), 400);

@@ -88,6 +88,28 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
     return found instanceof Promise ? found.then((p) => this.admit(p, nowMs)) : this.admit(found, nowMs);
   }
 
+  /**
+   * The credential checked again, from the database rather than the cache, and `action` authorised: for a long
+   * request (an import body) whose permission must still hold when it ends, not only when it began. A secret
+   * revoked, a user disabled or deleted, or a role changed meanwhile answers exactly as the first check would have.
+   */
+  async reauthorize(header: string | undefined, action: string, nowMs = Date.now()): Promise<Principal> {
+    const secret = secretFromHeader(header);
+    let principal: Principal;
+    if (secret && looksLikeUserToken(secret)) {
+      const claims = await this.verifyToken(secret, nowMs);
+      principal = await this.loadByFingerprint(claims.user, claims.fingerprint, '');
+      if (principal.account !== claims.account) throw unauthorized();
+    } else {
+      if (!secret || secret.length !== SECRET_LENGTH || !isWellFormedSecret(secret)) throw unauthorized();
+      principal = await this.load(secretHashHex(secret));
+    }
+    if (principal.secretValidityTs !== null && principal.secretValidityTs * 1000 <= nowMs)
+      throw unauthorized();
+    this.authorize(principal, action);
+    return principal;
+  }
+
   /** Signs a user token; 503 when TWINDEX_SECRET_KEY is not configured. */
   signUserToken(claims: UserTokenClaims): Promise<string> {
     if (!this.tokens) {
@@ -107,13 +129,7 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
    * cache bound, with no database round trip while nothing changed.
    */
   private async authenticateToken(token: string, nowMs: number): Promise<Principal> {
-    if (!this.tokens || token.length > 16_384) throw unauthorized();
-    let claims: UserTokenClaims;
-    try {
-      claims = await this.tokens.verify(token, nowMs);
-    } catch {
-      throw unauthorized();
-    }
+    const claims = await this.verifyToken(token, nowMs);
     const key = `t:${claims.user}:${claims.fingerprint}`;
     const base = await this.cache.get(
       key,
@@ -127,6 +143,15 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
       dict: claims.secretDict,
       token: { validityTs: claims.validityTs, options: claims.options, secretDict: claims.secretDict },
     };
+  }
+
+  private async verifyToken(token: string, nowMs: number): Promise<UserTokenClaims> {
+    if (!this.tokens || token.length > 16_384) throw unauthorized();
+    try {
+      return await this.tokens.verify(token, nowMs);
+    } catch {
+      throw unauthorized();
+    }
   }
 
   private async loadByFingerprint(

@@ -9,7 +9,7 @@ import {
   parseCsvFields,
   parseImportLine,
 } from './record-parser.js';
-import { LineSplitter } from './line-splitter.js';
+import { decodeUtf8, LineSplitter, MAX_IMPORT_LINE_LENGTH } from './line-splitter.js';
 
 /** The report keeps the first 1,000 bad lines (docs/imports.md "The report"); the rest are only counted. */
 export const MAX_IMPORT_ERRORS = 1_000;
@@ -120,6 +120,12 @@ export function csvColumns(header: readonly string[]): Record<CsvColumn, number>
  * csv-parse numbers a record by the line it ends on, so a quote left open is reported where the body ends; the
  * parser therefore remembers where the last record ended (and the blank lines it skipped since) to name the line
  * where the record with the open quote starts, the line a user has to fix.
+ *
+ * A record is bounded like an NDJSON line (MAX_IMPORT_LINE_LENGTH bytes, csv-parse's own `max_record_size`), so a
+ * quote left open on a large body cannot make the parser hold the body. Unlike an NDJSON line, a record over the
+ * limit cannot be skipped — with a quote open nobody knows where the next record starts — so it refuses the
+ * import (`400 invalid_csv`). Fields come out as bytes (`encoding: null`) and are decoded by CsvToCopy, which
+ * skips a record that is not UTF-8 instead of storing U+FFFD.
  */
 export function csvParser(tally: StageTally): Transform {
   let lastEnd = 0;
@@ -128,7 +134,11 @@ export function csvParser(tally: StageTally): Transform {
     lastEnd = at.lines;
     blankBefore = at.empty_lines;
   };
+  const start = (at: { empty_lines?: number } | undefined) =>
+    lastEnd + 1 + Math.max(0, (at?.empty_lines ?? blankBefore) - blankBefore);
   return parse({
+    encoding: null,
+    max_record_size: MAX_IMPORT_LINE_LENGTH,
     info: true,
     bom: true,
     relax_column_count: true,
@@ -140,10 +150,18 @@ export function csvParser(tally: StageTally): Transform {
     },
     on_skip: (err: CsvError | undefined) => {
       const at = err as { lines?: number; empty_lines?: number } | undefined;
+      if (err?.code === 'CSV_MAX_RECORD_SIZE') {
+        // Thrown from here, csv-parse fails the stream with this error: the import is refused.
+        throw badRequest(
+          'invalid_csv',
+          `The CSV record starting on line ${start(at)} is longer than ${MAX_IMPORT_LINE_LENGTH} bytes ` +
+            '(is a quoted field left open?)',
+        );
+      }
       tally.received++;
       if (err?.code === 'CSV_QUOTE_NOT_CLOSED') {
-        const start = lastEnd + 1 + Math.max(0, (at?.empty_lines ?? blankBefore) - blankBefore);
-        tally.bad(start, 'invalid_csv', `a quoted field opened on line ${start} is never closed`);
+        const line = start(at);
+        tally.bad(line, 'invalid_csv', `a quoted field opened on line ${line} is never closed`);
       } else {
         tally.bad(Number(at?.lines ?? 0), 'invalid_csv', err?.message ?? 'unreadable CSV record');
       }
@@ -162,12 +180,15 @@ export class CsvToCopy extends Transform {
   }
 
   override _transform(
-    chunk: { record: string[]; info: Info },
+    chunk: { record: Buffer[]; info: Info },
     _enc: BufferEncoding,
     done: TransformCallback,
   ): void {
-    const { record, info } = chunk;
+    const { info } = chunk;
+    const decoded = chunk.record.map((f) => decodeUtf8(f));
+    const record = decoded.every((f) => f !== null) ? decoded : null;
     if (this.columns === undefined) {
+      if (record === null) return done(headerError('The CSV header (line 1) is not valid UTF-8'));
       try {
         this.columns = csvColumns(record);
       } catch (e) {
@@ -176,6 +197,10 @@ export class CsvToCopy extends Transform {
       return done();
     }
     this.tally.received++;
+    if (record === null) {
+      this.tally.bad(info.lines, 'invalid_line', 'record is not valid UTF-8');
+      return done();
+    }
     const c = this.columns;
     const field = (i: number) => (i < 0 ? '' : (record[i] ?? ''));
     try {

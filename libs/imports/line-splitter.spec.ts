@@ -33,6 +33,59 @@ describe('LineSplitter', () => {
   });
 });
 
+describe('LineSplitter and invalid UTF-8', () => {
+  it('reports a line with invalid UTF-8 bytes (never U+FFFD) and keeps the lines around it', () => {
+    const out = split([
+      Buffer.from('ok\nb'),
+      Buffer.from([0xff, 0x0a]),
+      Buffer.from([0xed, 0xa0, 0x80]), // an encoded surrogate
+      Buffer.from('\nx\ufffdy\n'),
+    ]);
+    expect(out).toEqual([
+      { line: 1, raw: 'ok', problem: null },
+      { line: 2, raw: null, problem: 'line is not valid UTF-8' },
+      { line: 3, raw: null, problem: 'line is not valid UTF-8' },
+      // A U+FFFD its sender did write is text like any other.
+      { line: 4, raw: 'x\ufffdy', problem: null },
+    ]);
+  });
+
+  it('measures the limit in bytes, a CRLF line may use one more', () => {
+    const at = 'é'.repeat(MAX_IMPORT_LINE_LENGTH / 2);
+    expect(split([`${at}\r\n${at}x\n`]).map((l) => [l.line, l.raw === at])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+  });
+});
+
+describe('LineSplitter chunking', () => {
+  it('finds the same lines however the body is cut into chunks', () => {
+    const body = Buffer.concat([
+      Buffer.from('a\r\n\n  \nbé€\n'),
+      Buffer.from([0x62, 0xc3, 0x0a]), // a character cut short by its line's end
+      Buffer.from(`${'€'.repeat((MAX_IMPORT_LINE_LENGTH - 1) / 3)}x\r\n`), // exactly at the limit, CRLF
+      Buffer.from(`${'x'.repeat(MAX_IMPORT_LINE_LENGTH + 1)}\n`), // one over
+      Buffer.from('n\u0000l\nlast'),
+    ]);
+    const whole = split([body]);
+    expect(whole.map((l) => [l.line, l.raw === null ? l.problem : l.raw.length])).toEqual([
+      [1, 1],
+      [4, 3],
+      [5, 'line is not valid UTF-8'],
+      [6, (MAX_IMPORT_LINE_LENGTH - 1) / 3 + 1],
+      [7, `line is longer than ${MAX_IMPORT_LINE_LENGTH} bytes`],
+      [8, 'line contains a NUL character'],
+      [9, 4],
+    ]);
+    for (const size of [1, 2, 3, 5, 7, 1000, 40_000, 70_000]) {
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < body.length; at += size) chunks.push(body.subarray(at, at + size));
+      expect(split(chunks)).toEqual(whole);
+    }
+  });
+});
+
 describe('import line parsing', () => {
   const twin = '2729e2aa-e513-4404-8b99-12f127e3b918';
 

@@ -118,12 +118,36 @@ export function parseCsvFields(
   return validate(twin, identity, visibility === '' ? null : visibility, validityTs);
 }
 
+/** With the `u` flag a surrogate pair is one code point, so this matches only a surrogate standing alone. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * Why a field's text cannot be stored as given, or null. A lone surrogate (a `\ud800` JSON escape) would be stored
+ * as U+FFFD, text its sender never wrote; a NUL cannot be stored at all. The API refuses both in a request body
+ * (a `400`); an import skips the line.
+ */
+export function storableTextProblem(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  if (LONE_SURROGATE.test(value)) return 'holds a lone surrogate (an unpaired \\ud800-\\udfff escape)';
+  if (value.includes('\u0000')) return 'holds a NUL character';
+  return null;
+}
+
 function validate(
   twin: unknown,
   identity: unknown,
   visibility: string | null,
   validity: number | null,
 ): ImportRecord {
+  // Checked before the grammar of each field, so that no check below ever sees (or quotes) such text.
+  for (const [value, subcode, field] of [
+    [twin, 'invalid_twin', 'twin'],
+    [identity, 'invalid_identity', 'identity'],
+    [visibility, 'invalid_rule', 'visibility'],
+  ] as const) {
+    const problem = storableTextProblem(value);
+    if (problem !== null) throw new LineProblem(subcode, `${field} ${problem}`);
+  }
   const uuid = normalizeUuid(twin);
   if (uuid === null) throw new LineProblem('invalid_twin', 'twin must be a twin UUID');
   if (!isValidIdentityName(identity)) {

@@ -62,7 +62,7 @@ function formatOf(contentType: string | undefined): ImportFormat | undefined {
  * pool, in one transaction with the import's row; then the merge is enqueued.
  *
  * Before the body is read: the caller's permission, the content type, a free upload slot (`429` beyond the caps)
- * and a reachable queue (`503 queue_unavailable`). While it is read: the 1 GiB limit (`413`), the minimum upload
+ * and a reachable queue (`503 queue_unavailable`). Once it is read: the caller's permission again. While it is read: the 1 GiB limit (`413`), the minimum upload
  * rate (`400 upload_too_slow`) and, for CSV, the header (`400 invalid_csv_header` as soon as line 1 arrives).
  *
  * The NDJSON and CSV content-type parsers hand the raw request stream through. Fastify applies `bodyLimit` only to
@@ -127,6 +127,9 @@ export class ImportRoute implements OnModuleInit {
       // Redis is asked first, so that an outage answers 503 at once instead of after the upload.
       await withDeadline(this.redis.ping(), QUEUE_DEADLINE_MS);
       const tally = await this.spool(request.body, format, spool);
+      // Checked again now that the body is in, from the database: a secret revoked, a user removed or a role
+      // changed during a long upload refuses the import (401/403 as at the start), and nothing is stored.
+      await this.auth.reauthorize(request.headers.authorization, 'create_import');
       const uuid = randomUUID();
       await this.importDb.transaction(async (tx) => {
         await this.imports.create(tx, {

@@ -3,6 +3,7 @@ import { AuthService } from '../auth.service.js';
 import type { Principal } from '../principal.js';
 import type { TokenOption } from '../user-token.js';
 import { badRequest, forbidden } from '../../domain/errors.js';
+import { childExpiryCap, optionsBeyondParent } from '../../domain/access/token-lineage.js';
 
 /** `secret_dict` is at most 4 KiB of JSON (its keys are checked with the request body). */
 export const SECRET_DICT_MAX_BYTES = 4096;
@@ -31,17 +32,25 @@ export class TokensService {
   /**
    * `create_user_token`: a token for the caller's own user. Minted from a token, it needs that token's `create`
    * option, keeps its ancestor secret (so revoking the secret ends the whole family) and its signed `secret_dict`
-   * values: a token may add keys to DICT but never overwrite what its minter signed.
+   * values: a token may add keys to DICT but never overwrite what its minter signed. It may hand down only options
+   * it holds and never lives past its minter (token-lineage.ts), so a token without `refresh` never leads to one
+   * that refreshes.
    */
   async create(caller: Principal, input: CreateTokenInput, nowS: number): Promise<CreatedToken> {
     if (caller.token && !caller.token.options.includes('create')) {
       throw forbidden("This token was minted without the 'create' option");
     }
+    const options = [...new Set(input.options ?? [])];
+    const beyond = optionsBeyondParent(caller.token, options);
+    if (beyond.length > 0) {
+      throw forbidden(
+        `This token cannot mint a token with the option '${beyond.join("', '")}' it does not hold`,
+      );
+    }
     const dict = { ...(input.secret_dict ?? {}), ...(caller.token?.secretDict ?? {}) };
     if (Buffer.byteLength(JSON.stringify(dict)) > SECRET_DICT_MAX_BYTES) {
       throw badRequest('invalid_body', `secret_dict: at most ${SECRET_DICT_MAX_BYTES} bytes of JSON`);
     }
-    const options = [...new Set(input.options ?? [])];
     const validityTs = this.validity(caller, input.validity_ts, nowS);
     const token = await this.auth.signUserToken({
       account: caller.account,
@@ -82,8 +91,10 @@ export class TokensService {
     if (requested != null && requested <= nowS) {
       throw badRequest('invalid_validity', 'validity_ts must be in the future');
     }
-    const credentialEnd = caller.token ? caller.token.validityTs : caller.secretValidityTs;
-    const caps = [nowS + MAX_LIFETIME_S, ...(credentialEnd === null ? [] : [credentialEnd])];
+    const caps = [nowS + MAX_LIFETIME_S];
+    if (caller.secretValidityTs !== null) caps.push(caller.secretValidityTs);
+    const parentEnd = childExpiryCap(caller.token);
+    if (parentEnd !== null) caps.push(parentEnd);
     return Math.round(Math.min(requested ?? nowS + DEFAULT_LIFETIME_S, ...caps) * 1000) / 1000;
   }
 }
