@@ -53,10 +53,29 @@ export class InvalidRuleError extends Error {
 }
 
 /**
+ * Compile units (deferred-rule.ts: one per character of rule text plus one per NFA instruction its regex literals
+ * build) that one request may spend compiling rules it finds uncompiled (issue #20). More than the costliest legal
+ * rule needs (about 215,000: a 2,048-character rule of distinct regex literals that each build the largest
+ * program), so a request can always compile any one rule itself; measured at about 10 ns a unit on the shared
+ * 2-core machine, so at most ≈ 2.5 ms of compiling per request, where 200 such rules used to take ≈ 1.7 s.
+ */
+export const REQUEST_COMPILE_UNITS = 250_000;
+
+/**
  * Steps that all the rule evaluations of one request may still spend, so that no request — a batch resolve over
  * many rows with costly rules, say — blocks the process for longer than the figure below, whatever the rules.
- * Mutable and per request: never share one between requests.
+ * Likewise the compile units it may spend compiling rules (issue #20). Mutable and per request: never share one
+ * between requests.
  */
 export class RuleBudget {
-  constructor(public remaining: number = REQUEST_STEP_BUDGET) {}
+  /**
+   * Set when a rule was judged false only because this request could not afford to compile it (it is compiled
+   * off the request, for the next one): like a spent budget, the answer may be cut short.
+   */
+  deferred = false;
+
+  constructor(
+    public remaining: number = REQUEST_STEP_BUDGET,
+    public compileUnits: number = REQUEST_COMPILE_UNITS,
+  ) {}
 }
