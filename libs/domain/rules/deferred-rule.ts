@@ -14,11 +14,13 @@
 import {
   buildRule,
   checkRule,
+  checkUnits,
   RULE_VARIABLE_NAMES,
   type CheckedRule,
   type CompileOptions,
   type RuleProgram,
 } from './rule-compiler.js';
+import { compilePattern, RegexSyntaxError, type RulePattern } from './rule-regex.js';
 import {
   InvalidRuleError,
   type CompiledRule,
@@ -61,6 +63,9 @@ export function mentionedVariables(text: string): ReadonlySet<RuleVariableName> 
 export class DeferredRule implements CompiledRule {
   private checked: CheckedRule | undefined;
   private program: CompiledRule | undefined;
+  /** Regex literals compiled so far (a background slice may stop between two), and those still to compile. */
+  private readonly patterns = new Map<string, RulePattern>();
+  private todo: [source: string, size: number][] = [];
   private readonly mentioned: ReadonlySet<RuleVariableName>;
 
   constructor(
@@ -92,22 +97,47 @@ export class DeferredRule implements CompiledRule {
   }
 
   /**
-   * Compiles the rest of the rule whatever it costs — one rule, so at most about REQUEST_COMPILE_UNITS — and returns
-   * the units that took: a background slice, or an evaluation with no request budget (its own ceiling only).
+   * Background work: about `units` of it and at least one piece — the check, some regex literals (one program is
+   * at most 2,048 units), or the final build — then returns the units spent. Called again until `compiled`.
    */
-  complete(): number {
+  step(units: number): number {
     if (this.program !== undefined) return 0;
-    let units = 0;
     if (this.checked === undefined) {
-      units += this.source.length;
-      if (!this.check()) return units;
+      this.check();
+      return checkUnits(this.source);
     }
-    return units + this.build();
+    let spent = 0;
+    while (this.todo.length > 0 && spent < units) {
+      const [pattern, size] = this.todo[this.todo.length - 1];
+      this.todo.pop();
+      try {
+        this.patterns.set(pattern, compilePattern(pattern));
+      } catch (error) {
+        if (!(error instanceof RegexSyntaxError)) throw error;
+        this.deny();
+        return spent + size;
+      }
+      spent += size;
+    }
+    if (this.todo.length === 0 && spent < units) {
+      spent += this.source.length;
+      this.finish();
+    }
+    return spent;
+  }
+
+  /** All that is left, whatever it costs (one rule: at most about REQUEST_COMPILE_UNITS); returns the units spent. */
+  complete(): number {
+    let spent = 0;
+    while (this.program === undefined) spent += this.step(Infinity);
+    return spent;
   }
 
   /** Hands in the program compiled for the same text elsewhere (RuleCompiler.compile). */
   adopt(program: RuleProgram): void {
-    this.program ??= program;
+    if (this.program !== undefined) return;
+    this.program = program;
+    this.release();
   }
 
   private programNow(): CompiledRule | undefined {
@@ -115,17 +145,18 @@ export class DeferredRule implements CompiledRule {
     return this.program;
   }
 
-  /** Checking costs one unit a character, building the rest: each charged only if the budget still covers it. */
+  /** Checking and building are each charged only if the budget still covers them; what the background did is not. */
   private programWithin(budget: RuleBudget): CompiledRule | undefined {
     if (this.checked === undefined) {
-      if (budget.compileUnits < this.source.length) return this.defer(budget);
-      budget.compileUnits -= this.source.length;
+      const cost = checkUnits(this.source);
+      if (budget.compileUnits < cost) return this.defer(budget);
+      budget.compileUnits -= cost;
       if (!this.check()) return this.program;
     }
     const rest = this.buildUnits();
     if (budget.compileUnits < rest) return this.defer(budget);
     budget.compileUnits -= rest;
-    this.build();
+    this.complete();
     return this.program;
   }
 
@@ -139,26 +170,40 @@ export class DeferredRule implements CompiledRule {
   private check(): boolean {
     try {
       this.checked = checkRule(this.source);
+      this.todo = Array.from(this.checked.patterns);
       return true;
     } catch (error) {
       if (!(error instanceof InvalidRuleError)) throw error;
-      this.program = DENY_ALL;
-      this.host.built(this, null);
+      this.deny();
       return false;
     }
   }
 
+  /** What building still costs: the regex literals not yet compiled, and the evaluator. */
   private buildUnits(): number {
-    return this.checked === undefined ? 0 : this.checked.units - this.source.length;
+    let units = this.source.length;
+    for (const [, size] of this.todo) units += size;
+    return units;
   }
 
-  private build(): number {
+  private finish(): void {
     const checked = this.checked;
-    if (checked === undefined || this.program !== undefined) return 0;
-    const program = buildRule(checked, this.options);
+    if (checked === undefined) return;
+    const program = buildRule(checked, this.options, this.patterns);
     this.program = program;
-    this.checked = undefined;
+    this.release();
     this.host.built(this, program);
-    return checked.units - checked.source.length;
+  }
+
+  private deny(): void {
+    this.program = DENY_ALL;
+    this.release();
+    this.host.built(this, null);
+  }
+
+  private release(): void {
+    this.checked = undefined;
+    this.todo = [];
+    this.patterns.clear();
   }
 }

@@ -53,13 +53,15 @@ export class InvalidRuleError extends Error {
 }
 
 /**
- * Compile units (deferred-rule.ts: one per character of rule text plus one per NFA instruction its regex literals
- * build) that one request may spend compiling rules it finds uncompiled (issue #20). More than the costliest legal
- * rule needs (about 215,000: a 2,048-character rule of distinct regex literals that each build the largest
- * program), so a request can always compile any one rule itself; measured at about 10 ns a unit on the shared
- * 2-core machine, so at most ≈ 2.5 ms of compiling per request, where 200 such rules used to take ≈ 1.7 s.
+ * Compile units that one request may spend compiling rules it finds uncompiled (issue #20; rule-compiler.ts
+ * `checkRule` says what a unit is: about 10–15 ns of compiling on the shared 2-core machine, so ≈ 0.5–0.8 ms).
+ * Ordinary rules cost hundreds to a few thousand units and compile within the request that first needs them. The
+ * costliest legal rules (≈ 220,000 units: 2,048 characters of distinct regex literals that each build the largest
+ * program) never compile within a request: the first one to meet such a rule gets false for it, and the background
+ * slices (rule-cache.ts) have it ready a few milliseconds later. Were one such rule allowed per request, a request
+ * would compile for ≈ 3 ms — and a name carrying 200 of them keeps a stream of such requests coming.
  */
-export const REQUEST_COMPILE_UNITS = 250_000;
+export const REQUEST_COMPILE_UNITS = 50_000;
 
 /**
  * Steps that all the rule evaluations of one request may still spend, so that no request — a batch resolve over
