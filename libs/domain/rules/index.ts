@@ -1,17 +1,22 @@
 /** The rule language of docs/rules.md: compile once, evaluate per request. */
 export * from './rule-types.js';
 export {
+  checkRule,
   compileRule,
-  compileRuleCached,
-  RuleCompiler,
   MAX_RULE_LENGTH,
-  DEFAULT_CACHE_SIZE,
   RULE_VARIABLE_NAMES,
+  type CheckedRule,
   type CompileOptions,
-  type RuleCompilerOptions,
   type RuleOutcome,
   type RuleProgram,
 } from './rule-compiler.js';
+export {
+  compileRuleCached,
+  RuleCompiler,
+  DEFAULT_CACHE_SIZE,
+  COMPILE_SLICE_UNITS,
+  type RuleCompilerOptions,
+} from './rule-cache.js';
 export { DEFAULT_STEP_BUDGET, REGEX_STEPS_PER_STEP } from './rule-evaluator.js';
 export { CHARS_PER_STEP } from './rule-values.js';
 export { MAX_RULE_DEPTH, parseRule } from './rule-parser.js';

@@ -1,5 +1,6 @@
 import { TwindexError } from '../errors.js';
 import { assertRuleText, ruleTextProblem } from './rule-check.js';
+import { RuleBudget } from './rule-types.js';
 import { storedRule } from './stored-rule.js';
 
 describe('the write-time rule check', () => {
@@ -34,8 +35,10 @@ describe('the write-time rule check', () => {
 
 describe('the read-time compile of a stored rule', () => {
   it('fails closed: a rule that no longer compiles is true for nobody', () => {
-    const rule = storedRule('(');
-    expect(rule?.source).toBe('false');
+    const rule = storedRule('( or true');
+    expect(rule?.evaluate({})).toBe(false);
+    expect(rule?.evaluate({}, new RuleBudget())).toBe(false);
+    expect(storedRule('( or true')?.evaluate({}, new RuleBudget())).toBe(false);
     expect(storedRule(null)).toBeNull();
   });
 });

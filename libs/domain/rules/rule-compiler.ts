@@ -5,13 +5,14 @@
 import type { RuleNode } from './rule-ast.js';
 import {
   buildEvaluator,
+  buildEvaluatorWith,
   DEFAULT_STEP_BUDGET,
   newEvalState,
   type EvalState,
   type Evaluator,
 } from './rule-evaluator.js';
 import { MAX_RULE_DEPTH, parseRule } from './rule-parser.js';
-import { compilePattern, RegexSyntaxError, REGEX_STEP_BUDGET } from './rule-regex.js';
+import { checkPattern, RegexSyntaxError, REGEX_STEP_BUDGET, type RulePattern } from './rule-regex.js';
 import {
   InvalidRuleError,
   type RuleBudget,
@@ -25,7 +26,6 @@ import { RuleEvaluationError, truthy } from './rule-values.js';
  * docs/rules.md "Limits": a rule is at most 2,048 characters (counted in UTF-16 units, as JSON schema validators do).
  */
 export const MAX_RULE_LENGTH = 2048;
-export const DEFAULT_CACHE_SIZE = 10_000;
 
 /** A Record over the union, so adding a variable to RuleVariables without listing it here fails to compile. */
 const VARIABLES: Readonly<Record<RuleVariableName, true>> = {
@@ -134,21 +134,80 @@ class Rule implements RuleProgram {
 const EMPTY_VARIABLES: RuleVariables = Object.freeze({});
 
 /**
- * Compiles rule text, throwing InvalidRuleError (with a 0-based position) on syntax errors, unknown operators or
- * variables, rules over 2,048 characters or 32 levels, and invalid regex literals.
+ * Compile units (deferred-rule.ts) per character of rule text for checking it: parsing the text and its regex
+ * literals. Measured against building (2 shared cores): checking a 2,048-character rule full of regex literals
+ * ≈ 0.15–0.25 ms, building its programs ≈ 10–15 ns per instruction, so a character checked costs about as much as
+ * 8 instructions built.
  */
-export function compileRule(text: string, options: CompileOptions = {}): RuleProgram {
+export const CHECK_UNITS_PER_CHAR = 8;
+
+/**
+ * A rule text that passed every write-time check, not yet built: its syntax tree, the variables it reads, its
+ * distinct regex literals with the size of their programs, and what building it costs in compile units.
+ */
+export interface CheckedRule {
+  readonly source: string;
+  readonly ast: RuleNode;
+  readonly variables: ReadonlySet<RuleVariableName>;
+  /** Distinct regex literal → instructions of its program. */
+  readonly patterns: ReadonlyMap<string, number>;
+  /** Building: one unit per NFA instruction of its regex literals, one per character for the evaluator closures. */
+  readonly units: number;
+}
+
+/** Compile units of checking `text` (checkRule). */
+export function checkUnits(text: string): number {
+  return text.length * CHECK_UNITS_PER_CHAR;
+}
+
+/**
+ * The write-time checks of compileRule without building anything: throws the same InvalidRuleError. Costs a parse
+ * of the text and of its regex literals (no NFA program is built), so a write that stores many rules stays cheap.
+ */
+export function checkRule(text: string): CheckedRule {
   if (text.length > MAX_RULE_LENGTH) {
     throw new InvalidRuleError(`rule longer than ${MAX_RULE_LENGTH} characters`, MAX_RULE_LENGTH);
   }
   const ast = parseRule(text, MAX_RULE_DEPTH);
   const variables = new Set<RuleVariableName>();
-  check(ast, variables);
-  return new Rule(text, ast, variables, buildEvaluator(ast), options.stepBudget ?? DEFAULT_STEP_BUDGET);
+  const patterns = new Map<string, number>();
+  check(ast, variables, patterns);
+  let units = text.length;
+  for (const size of patterns.values()) units += size;
+  return { source: text, ast, variables, patterns, units };
 }
 
-/** Write-time checks the grammar cannot express; collects the variables the rule reads on the way. */
-function check(node: RuleNode, variables: Set<RuleVariableName>): void {
+/**
+ * Builds a checked rule: its evaluator closures and the NFA program of each regex literal (compiled once each), or
+ * of those not in `patterns`, compiled beforehand.
+ */
+export function buildRule(
+  checked: CheckedRule,
+  options: CompileOptions = {},
+  patterns?: ReadonlyMap<string, RulePattern>,
+): RuleProgram {
+  return new Rule(
+    checked.source,
+    checked.ast,
+    checked.variables,
+    patterns === undefined ? buildEvaluator(checked.ast) : buildEvaluatorWith(checked.ast, patterns),
+    options.stepBudget ?? DEFAULT_STEP_BUDGET,
+  );
+}
+
+/**
+ * Compiles rule text, throwing InvalidRuleError (with a 0-based position) on syntax errors, unknown operators or
+ * variables, rules over 2,048 characters or 32 levels, and invalid regex literals.
+ */
+export function compileRule(text: string, options: CompileOptions = {}): RuleProgram {
+  return buildRule(checkRule(text), options);
+}
+
+/**
+ * Write-time checks the grammar cannot express; collects the variables the rule reads and the program size of
+ * each distinct regex literal on the way.
+ */
+function check(node: RuleNode, variables: Set<RuleVariableName>, patterns: Map<string, number>): void {
   switch (node.kind) {
     case 'literal':
       return;
@@ -157,48 +216,49 @@ function check(node: RuleNode, variables: Set<RuleVariableName>): void {
       variables.add(node.name);
       return;
     case 'array':
-      for (const item of node.items) check(item, variables);
+      for (const item of node.items) check(item, variables, patterns);
       return;
     case 'mapping':
       for (const { key, value } of node.entries) {
         if (key.kind === 'literal' && typeof key.value !== 'string') {
           throw new InvalidRuleError('mapping keys must be strings', key.pos);
         }
-        check(key, variables);
-        check(value, variables);
+        check(key, variables, patterns);
+        check(value, variables, patterns);
       }
       return;
     case 'attribute':
-      check(node.object, variables);
+      check(node.object, variables, patterns);
       return;
     case 'index':
-      check(node.object, variables);
-      check(node.index, variables);
+      check(node.object, variables, patterns);
+      check(node.index, variables, patterns);
       return;
     case 'unary':
-      check(node.operand, variables);
+      check(node.operand, variables, patterns);
       return;
     case 'ternary':
-      check(node.condition, variables);
-      check(node.then, variables);
-      check(node.otherwise, variables);
+      check(node.condition, variables, patterns);
+      check(node.then, variables, patterns);
+      check(node.otherwise, variables, patterns);
       return;
     case 'binary':
-      check(node.left, variables);
-      check(node.right, variables);
+      check(node.left, variables, patterns);
+      check(node.right, variables, patterns);
       if (node.op === '=~' || node.op === '!~' || node.op === '=~~' || node.op === '!~~')
-        checkPattern(node.right);
+        checkRegexLiteral(node.right, patterns);
       return;
   }
 }
 
-function checkPattern(pattern: RuleNode): void {
+function checkRegexLiteral(pattern: RuleNode, patterns: Map<string, number>): void {
   if (pattern.kind !== 'literal') return;
   if (typeof pattern.value !== 'string') {
     throw new InvalidRuleError('a regular expression must be a string', pattern.pos);
   }
+  if (patterns.has(pattern.value)) return;
   try {
-    compilePattern(pattern.value);
+    patterns.set(pattern.value, checkPattern(pattern.value));
   } catch (error) {
     if (!(error instanceof RegexSyntaxError)) throw error;
     throw new InvalidRuleError(
@@ -206,54 +266,4 @@ function checkPattern(pattern: RuleNode): void {
       pattern.pos,
     );
   }
-}
-
-export interface RuleCompilerOptions extends CompileOptions {
-  /** Distinct rule texts kept compiled; the least recently used is dropped beyond this. */
-  readonly maxEntries?: number;
-}
-
-/**
- * Compiles each distinct rule text once. Callers compile on every resolve (rules come from cached rows as text),
- * so a hit must be cheap: one Map lookup plus a reinsert to keep least-recently-used order. Invalid texts are not
- * cached; they are rejected at write time and so are rare at read time.
- */
-export class RuleCompiler {
-  private readonly cache = new Map<string, RuleProgram>();
-  private readonly maxEntries: number;
-
-  constructor(private readonly options: RuleCompilerOptions = {}) {
-    this.maxEntries = Math.max(1, options.maxEntries ?? DEFAULT_CACHE_SIZE);
-  }
-
-  compile(text: string): RuleProgram {
-    const hit = this.cache.get(text);
-    if (hit !== undefined) {
-      this.cache.delete(text);
-      this.cache.set(text, hit);
-      return hit;
-    }
-    const rule = compileRule(text, this.options);
-    if (this.cache.size >= this.maxEntries) {
-      const oldest = this.cache.keys().next();
-      if (oldest.done !== true) this.cache.delete(oldest.value);
-    }
-    this.cache.set(text, rule);
-    return rule;
-  }
-
-  get size(): number {
-    return this.cache.size;
-  }
-
-  clear(): void {
-    this.cache.clear();
-  }
-}
-
-const sharedCompiler = new RuleCompiler();
-
-/** compileRule through a process-wide RuleCompiler (10,000 texts). */
-export function compileRuleCached(text: string): RuleProgram {
-  return sharedCompiler.compile(text);
 }

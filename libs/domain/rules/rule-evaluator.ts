@@ -83,6 +83,22 @@ function constantValue(node: RuleNode): { value: unknown } | null {
   }
 }
 
+/**
+ * Regex literals already compiled by whoever builds this rule (a background compile does them a few at a time,
+ * deferred-rule.ts); the others come from the pattern cache. Set only for the duration of one synchronous build.
+ */
+let prebuiltPatterns: ReadonlyMap<string, RulePattern> | undefined;
+
+/** buildEvaluator with some of the rule's regex literals compiled beforehand. */
+export function buildEvaluatorWith(node: RuleNode, patterns: ReadonlyMap<string, RulePattern>): Evaluator {
+  prebuiltPatterns = patterns;
+  try {
+    return buildEvaluator(node);
+  } finally {
+    prebuiltPatterns = undefined;
+  }
+}
+
 export function buildEvaluator(node: RuleNode): Evaluator {
   const constant = constantValue(node);
   if (constant !== null) {
@@ -419,7 +435,7 @@ function buildRegex(left: Evaluator, node: BinaryNode): Evaluator {
   };
   if (right.kind === 'literal' && typeof right.value === 'string') {
     // The compiler has already rejected invalid literal patterns, so this cannot throw.
-    const pattern = cachedPattern(right.value);
+    const pattern = prebuiltPatterns?.get(right.value) ?? cachedPattern(right.value);
     return (s) => {
       tick(s);
       return match(pattern, left(s), s);

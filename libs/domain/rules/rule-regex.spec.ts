@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { cachedPattern, compilePattern, RegexSyntaxError } from './rule-regex.js';
+import { cachedPattern, checkPattern, compilePattern, RegexSyntaxError } from './rule-regex.js';
 import { RuleEvaluationError } from './rule-values.js';
 import { ERROR_CASES, MATCH_CASES } from './testing/regex-cases.js';
 
@@ -170,5 +170,70 @@ describe('agrees with RegExp on the common subset', () => {
       ),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('checking a pattern without building it (issue #20)', () => {
+  /** Outcome as comparable data: the program size, or the refusal. */
+  function outcome(check: () => unknown): unknown {
+    try {
+      return { ok: check() };
+    } catch (e) {
+      if (e instanceof RegexSyntaxError) return { refused: e.message, at: e.position };
+      throw e;
+    }
+  }
+
+  it('measures the program it would build', () => {
+    expect(checkPattern('a')).toBe(2);
+    expect(checkPattern('a{2}')).toBe(3);
+    expect(checkPattern('a*')).toBe(4);
+    expect(checkPattern('a|b')).toBe(5);
+    expect(checkPattern('(?:ab){1000}')).toBe(2001);
+    expect(checkPattern('(?:a?){3}')).toBe(7);
+  });
+
+  it('refuses exactly what compiling refuses, around the program-size limit too', () => {
+    const piece = fc.constantFrom('a', 'ab', '[a-z]', '(?:a|bc)', 'x*', '(?:ab)?', '.', '\\b', '(');
+    const { pattern } = fc.letrec<{ pattern: string }>((tie) => ({
+      pattern: fc.oneof(
+        { depthSize: 'small' },
+        piece,
+        fc
+          .tuple(
+            tie('pattern'),
+            fc.integer({ min: 0, max: 1000 }),
+            fc.option(fc.integer({ min: 0, max: 600 })),
+          )
+          .map(([p, min, more]) => `(?:${p}){${min}${more === null ? '' : `,${min + more}`}}`),
+        fc.tuple(tie('pattern'), tie('pattern')).map(([a, b]) => `${a}${b}`),
+        fc.tuple(tie('pattern'), tie('pattern')).map(([a, b]) => `${a}|${b}`),
+      ),
+    }));
+    fc.assert(
+      fc.property(pattern, (source) => {
+        const compiled = outcome(() => {
+          compilePattern(source);
+          return 'built';
+        });
+        const checked = outcome(() => checkPattern(source));
+        if ('ok' in (compiled as object)) expect(checked).toEqual({ ok: expect.any(Number) as number });
+        else expect(checked).toEqual(compiled);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('builds a program of the size it measured: the largest one matches at its very end', () => {
+    // 2,048 instructions with the final match (one more `a` is refused); the copies of the repeated alternation
+    // keep their jumps right.
+    const source = '(?:a|b){500}a{47}';
+    expect(checkPattern(source)).toBe(2048);
+    const pattern = compilePattern(source);
+    expect(pattern.fullMatch(`${'ab'.repeat(250)}${'a'.repeat(47)}`)).toBe(true);
+    expect(pattern.fullMatch(`${'ba'.repeat(250)}${'a'.repeat(46)}`)).toBe(false);
+    expect(pattern.fullMatch(`${'b'.repeat(499)}c${'a'.repeat(47)}`)).toBe(false);
+    expect(() => compilePattern('(?:a|b){500}a{48}')).toThrow('pattern is too complex');
+    expect(() => checkPattern('(?:a|b){500}a{48}')).toThrow('pattern is too complex');
   });
 });

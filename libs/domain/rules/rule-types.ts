@@ -53,10 +53,31 @@ export class InvalidRuleError extends Error {
 }
 
 /**
+ * Compile units that one request may spend compiling rules it finds uncompiled (issue #20; rule-compiler.ts
+ * `checkRule` says what a unit is: about 10–15 ns of compiling on the shared 2-core machine, so ≈ 0.5–0.8 ms).
+ * Ordinary rules cost hundreds to a few thousand units and compile within the request that first needs them. The
+ * costliest legal rules (≈ 220,000 units: 2,048 characters of distinct regex literals that each build the largest
+ * program) never compile within a request: the first one to meet such a rule gets false for it, and the background
+ * slices (rule-cache.ts) have it ready a few milliseconds later. Were one such rule allowed per request, a request
+ * would compile for ≈ 3 ms — and a name carrying 200 of them keeps a stream of such requests coming.
+ */
+export const REQUEST_COMPILE_UNITS = 50_000;
+
+/**
  * Steps that all the rule evaluations of one request may still spend, so that no request — a batch resolve over
  * many rows with costly rules, say — blocks the process for longer than the figure below, whatever the rules.
- * Mutable and per request: never share one between requests.
+ * Likewise the compile units it may spend compiling rules (issue #20). Mutable and per request: never share one
+ * between requests.
  */
 export class RuleBudget {
-  constructor(public remaining: number = REQUEST_STEP_BUDGET) {}
+  /**
+   * Set when a rule was judged false only because this request could not afford to compile it (it is compiled
+   * off the request, for the next one): like a spent budget, the answer may be cut short.
+   */
+  deferred = false;
+
+  constructor(
+    public remaining: number = REQUEST_STEP_BUDGET,
+    public compileUnits: number = REQUEST_COMPILE_UNITS,
+  ) {}
 }

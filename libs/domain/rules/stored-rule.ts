@@ -1,18 +1,12 @@
-import { compileRuleCached } from './rule-compiler.js';
+import { storedRuleText } from './rule-cache.js';
 import type { CompiledRule } from './rule-types.js';
 
-let denyAll: CompiledRule | undefined;
-
 /**
- * Read-time compile of stored rule text (through the rule cache, once per distinct text). Stored rules were
- * validated when written; one that no longer compiles (an older grammar) fails closed: it is true for nobody.
+ * Read-time form of stored rule text: the compiled rule when this process has it, else one that compiles when first
+ * evaluated, within the evaluating request's compile units (deferred-rule.ts) — loading rows never compiles.
+ * Stored rules were validated when written; one that no longer compiles (an older grammar) fails closed: it is
+ * true for nobody.
  */
 export function storedRule(text: string | null): CompiledRule | null {
-  if (text === null) return null;
-  try {
-    return compileRuleCached(text);
-  } catch {
-    denyAll ??= compileRuleCached('false');
-    return denyAll;
-  }
+  return text === null ? null : storedRuleText(text);
 }

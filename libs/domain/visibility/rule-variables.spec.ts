@@ -1,4 +1,12 @@
-import { evaluateRule, ruleNeedsTwinFacts, ruleVariables, variablesFor } from './rule-variables.js';
+import { RuleCompiler } from '../rules/rule-cache.js';
+import {
+  evaluateRule,
+  ruleBudgetSpent,
+  ruleNeedsTwinFacts,
+  ruleVariables,
+  variablesFor,
+  withRequestRuleBudget,
+} from './rule-variables.js';
 import {
   ACCOUNT_B,
   FALSE_RULE,
@@ -89,5 +97,22 @@ describe('ruleNeedsTwinFacts', () => {
     [fakeRule('twin_status', () => true, ['account', 'twin_status']), true],
   ])('%#', (rule, expected) => {
     expect(ruleNeedsTwinFacts(rule)).toBe(expected);
+  });
+});
+
+describe('ruleBudgetSpent', () => {
+  const caller = makeCaller();
+
+  it('is false for a fresh request budget and without one', () => {
+    expect(ruleBudgetSpent(withRequestRuleBudget(caller))).toBe(false);
+    expect(ruleBudgetSpent(caller)).toBe(false);
+  });
+
+  it('is true once a rule was false only because the request could not afford to compile it (issue #20)', () => {
+    const budgeted = withRequestRuleBudget(caller);
+    const costly = `[${Array.from({ length: 60 }, (_, k) => `user=~"(?:${k}x){500}"`).join(',')}]`;
+    const rule = new RuleCompiler({ schedule: () => undefined }).stored(costly);
+    expect(evaluateRule(rule, { user: '' }, budgeted.ruleBudget)).toBe(false);
+    expect(ruleBudgetSpent(budgeted)).toBe(true);
   });
 });

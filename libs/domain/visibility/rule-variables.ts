@@ -77,7 +77,11 @@ export function withRequestRuleBudget<C extends Caller>(caller: C, steps = REQUE
   return { ...caller, ruleBudget: new RuleBudget(steps) };
 }
 
-/** Whether the request's rule budget is spent, so answers from here on may be cut short by it. */
+/**
+ * Whether the request's rule budget is spent, so answers from here on may be cut short by it — or a rule was false
+ * only because the request could not afford to compile it (compiled off the request, for the next one: issue #20).
+ */
 export function ruleBudgetSpent(caller: Caller): boolean {
-  return caller.ruleBudget !== undefined && caller.ruleBudget.remaining <= 0;
+  const budget = caller.ruleBudget;
+  return budget !== undefined && (budget.remaining <= 0 || budget.deferred);
 }
