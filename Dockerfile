@@ -16,6 +16,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-USER node
+# The image's `node` user by number: Kubernetes' runAsNonRoot can only check a numeric user (deploy/kubernetes).
+USER 1000:1000
 EXPOSE 8080 9464
 CMD ["node", "dist/apps/api/main.js"]
