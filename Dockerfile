@@ -20,7 +20,8 @@ COPY --from=build /app/dist ./dist
 # and then runs the command (compose and Kubernetes set the command, api or worker). docs/operations.md
 # "File descriptors" says how to raise the hard limit (`--ulimit nofile=65536:65536`).
 COPY --from=build /app/scripts/with-fd-limit.sh ./scripts/with-fd-limit.sh
-USER node
+# The image's `node` user by number: Kubernetes' runAsNonRoot can only check a numeric user (deploy/kubernetes).
+USER 1000:1000
 EXPOSE 8080 9464
 ENTRYPOINT ["sh", "scripts/with-fd-limit.sh"]
 CMD ["node", "dist/apps/api/main.js"]

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { JobMetricsBinder } from './job-metrics.binder.js';
 import { WorkerMetricsServer } from './metrics-server.js';
+import { QueueDepthBinder } from './queue-depth.binder.js';
 import { WorkerMetrics } from './worker-metrics.js';
 
 @Module({
@@ -9,6 +10,7 @@ import { WorkerMetrics } from './worker-metrics.js';
   providers: [
     { provide: WorkerMetrics, useFactory: () => new WorkerMetrics() },
     JobMetricsBinder,
+    QueueDepthBinder,
     WorkerMetricsServer,
   ],
   exports: [WorkerMetrics, WorkerMetricsServer],

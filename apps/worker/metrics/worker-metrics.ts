@@ -1,7 +1,17 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { registerBuildInfo } from '../../../libs/observability/build-info.js';
 
 export type JobOutcome = 'completed' | 'failed' | 'retried' | 'stalled';
+
+/**
+ * The job states that are work not yet started: what an autoscaler scales the worker on. A raw Redis list length
+ * would miss prioritized jobs (a sorted set since BullMQ 4) and delayed ones (retries waiting out their backoff).
+ */
+export const BACKLOG_STATES = ['waiting', 'prioritized', 'delayed'] as const;
+export type BacklogState = (typeof BACKLOG_STATES)[number];
+export type BacklogCounts = Record<BacklogState, number>;
+/** A queue's backlog, or undefined when Redis did not answer in time. */
+export type BacklogReader = () => Promise<BacklogCounts | undefined>;
 
 /**
  * The worker's own metrics (docs/operations.md "Metrics"), served on WORKER_METRICS_PORT. One registry per worker
@@ -46,6 +56,50 @@ export class WorkerMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+
+  private readonly backlogs = new Map<string, BacklogReader>();
+
+  readonly queueJobs: Gauge<'queue' | 'state'> = new Gauge({
+    name: 'twindex_worker_queue_jobs',
+    help: 'Jobs not yet started per queue and state (waiting, prioritized, delayed), read from Redis at scrape time',
+    labelNames: ['queue', 'state'] as const,
+    registers: [this.registry],
+    collect: () => this.collectBacklogs(),
+  });
+
+  readonly queueUp: Gauge<'queue'> = new Gauge({
+    name: 'twindex_worker_queue_up',
+    help: "1 when the queue's backlog was read at this scrape, 0 when Redis did not answer in time",
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+    collect: () => this.collectBacklogs(),
+  });
+
+  /** Registers a queue whose backlog a scrape reports under `queue="<name>"`. */
+  trackBacklog(queue: string, read: BacklogReader): void {
+    this.backlogs.set(queue, read);
+  }
+
+  private backlogsCollecting: Promise<void> | undefined;
+
+  /** Both gauges share one read per scrape (the registry collects metrics concurrently). */
+  private collectBacklogs(): Promise<void> {
+    this.backlogsCollecting ??= this.readBacklogs().finally(() => (this.backlogsCollecting = undefined));
+    return this.backlogsCollecting;
+  }
+
+  /** A queue that does not answer loses its series rather than showing a stale depth (an autoscaler holds still). */
+  private async readBacklogs(): Promise<void> {
+    const reads = [...this.backlogs].map(async ([queue, read]) => {
+      const counts = await read().catch(() => undefined);
+      this.queueUp.set({ queue }, counts ? 1 : 0);
+      for (const state of BACKLOG_STATES) {
+        if (counts) this.queueJobs.set({ queue, state }, counts[state] ?? 0);
+        else this.queueJobs.remove({ queue, state });
+      }
+    });
+    await Promise.all(reads);
+  }
 
   constructor() {
     // Every series exists from the start, so rate() and alerts see a 0 rather than nothing.
