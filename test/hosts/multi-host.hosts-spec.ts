@@ -36,6 +36,10 @@ const SLACK_MS = 3000;
 /** docs/resolution.md's coherence bound, with the same slack for a loaded machine. */
 const COHERENCE_BOUND_MS = 1000;
 
+/** The load client's endpoint list looks at /health/ready this often (see the rolling-restart test). */
+const ENDPOINT_POLL_MS = 250;
+const API_DRAIN_MS = 3000;
+
 const figure = (line: string) => console.log(`[hosts] ${line}`);
 
 interface Res {
@@ -128,6 +132,8 @@ describeIfNetns('Twindex on many hosts (network namespaces)', () => {
       HOST: '0.0.0.0',
       PORT: String(API_PORT),
       MIGRATIONS_RUN: migrate ? 'true' : 'false',
+      // Unready-but-serving on SIGTERM: several of the rolling-restart client's endpoint polls, with room for a busy machine.
+      API_DRAIN_MS: String(API_DRAIN_MS),
     });
     apis.set(host, api);
     return api;
@@ -238,6 +244,11 @@ describeIfNetns('Twindex on many hosts (network namespaces)', () => {
     for (const host of apiHosts) {
       const live = await call(base(host), 'GET', '/health/live');
       expect({ host: host.name, status: live.status }).toEqual({ host: host.name, status: 200 });
+    }
+    // The workers' probes and metrics are reachable on their hosts' addresses too (what a kubelet and Prometheus use).
+    for (const host of workerHosts) {
+      const health = await call(`http://${host.address}:9464`, 'GET', '/health');
+      expect({ host: host.name, status: health.status }).toEqual({ host: host.name, status: 200 });
     }
     const twin = await call(base(apiHosts[0]), 'POST', '/twins', acme.secret, { description: { v: 0 } });
     expect(twin.status).toBe(201);
@@ -483,7 +494,6 @@ describeIfNetns('Twindex on many hosts (network namespaces)', () => {
    * being ready drops out of the list within one poll; whatever it receives until then it must still serve.
    */
   it('a rolling restart of the API hosts under load fails no request', async () => {
-    const ENDPOINT_POLL_MS = 250;
     const CALLERS = 6;
     const twin = await call(base(apiHosts[0]), 'POST', '/twins', acme.secret, {
       description: { rolling: true },
