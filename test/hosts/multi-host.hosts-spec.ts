@@ -482,6 +482,32 @@ describeIfNetns('Twindex on many hosts (network namespaces)', () => {
         [acme.account],
       ),
     ).toBe(IMPORT_LINES);
+    // What the workers wrote resolves on every API host (imported lines by acme, synced ones by the other account).
+    for (const [i, host] of apiHosts.entries()) {
+      const line = (i * 4999) % IMPORT_LINES;
+      const imported = await call(
+        base(host),
+        'GET',
+        `/resolve/${encodeURIComponent(`RFID#imp-${line}`)}`,
+        acme.secret,
+      );
+      expect({ host: host.name, status: imported.status, twins: imported.body?.twins }).toEqual({
+        host: host.name,
+        status: 200,
+        twins: [twins[line % IMPORT_TWINS]],
+      });
+      const synced = await call(
+        base(host),
+        'GET',
+        `/resolve/${encodeURIComponent(`RFID#s${i}x0`)}`,
+        acmeSyncs.secret,
+      );
+      expect({ host: host.name, status: synced.status, count: synced.body?.twins?.length }).toEqual({
+        host: host.name,
+        status: 200,
+        count: 1,
+      });
+    }
     expect(await indexSnapshot(pg as Client, source.body.uuid)).toEqual(
       expectedSnapshot(sim, acmeSyncs.account, false),
     );
