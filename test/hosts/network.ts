@@ -97,11 +97,27 @@ export function whyNoNetworkNamespaces(): string | undefined {
   }
 }
 
-/** Removes every namespace and link of ours, from this run or a crashed one. */
+/**
+ * Removes every namespace and link of ours, from this run or a crashed one. A process still living in one of our
+ * namespaces (only what an earlier run of this suite started can be there) is killed by its PID first: deleting a
+ * namespace does not end the processes in it.
+ */
 export function removeStaleNetwork(): void {
   for (const line of run('ip', ['netns', 'list']).split('\n')) {
     const ns = line.split(' ')[0];
-    if (ns?.startsWith(NAME_PREFIX)) tryRun('ip', ['netns', 'del', ns]);
+    if (!ns?.startsWith(NAME_PREFIX)) continue;
+    const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
+    for (const pid of pids
+      .split('\n')
+      .map(Number)
+      .filter((n) => n > 0)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    tryRun('ip', ['netns', 'del', ns]);
   }
   for (const line of run('ip', ['-o', 'link', 'show']).split('\n')) {
     const name = /^\d+: ([^:@]+)/.exec(line)?.[1];
