@@ -34,5 +34,7 @@ module.exports = {
       testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'],
     },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    // Processes on separate network namespaces (`npm run test:hosts`); skips itself where namespaces are not allowed.
+    { ...common, displayName: 'hosts', testMatch: ['<rootDir>/test/hosts/**/*.hosts-spec.ts'] },
   ],
 };

@@ -1,6 +1,7 @@
 // First: V8 heap flags that must hold before the first request (see the module).
 import './heap-flags.js';
 import cluster from 'node:cluster';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { loadConfigOrExit } from '../../libs/config/index.js';
 import { sharedLogDestination } from '../../libs/logging/buffered-log-destination.js';
 import { apiReadyLine } from '../../libs/observability/ready-line.js';
@@ -8,6 +9,7 @@ import { exitOnStartupFailure, installProcessLogger } from '../../libs/observabi
 import { Db } from '../../libs/store/db.js';
 import { prepareDatabase } from '../../libs/store/prepare-database.js';
 import { createApiApp } from './api-app.js';
+import { startDraining } from './health/draining.js';
 import { processCount, runPrimary } from './api-processes.js';
 
 const FIRST_ACCOUNT_HINT =
@@ -27,7 +29,7 @@ async function main(): Promise<void> {
       return;
     }
     const app = await createApiApp(config);
-    stopOnSignals(app, (line) => nest.log(line, 'api'));
+    stopOnSignals(app, config.API_DRAIN_MS, (line) => nest.log(line, 'api'));
     await app.listen({ port: config.PORT, host: config.HOST });
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -39,16 +41,36 @@ async function main(): Promise<void> {
 }
 
 /**
- * SIGTERM/SIGINT: say so, stop taking connections and let the requests in flight finish (Fastify's close), run the
- * modules' shutdown hooks, say so again and exit 0. (Nest's own signal hooks log nothing and re-raise the signal.)
+ * SIGTERM/SIGINT: say so and drain, then stop taking connections and let the requests in flight finish (Fastify's
+ * close), run the modules' shutdown hooks, say so again and exit 0. (Nest's own signal hooks log nothing and re-raise
+ * the signal.) Draining, on SIGTERM (what orchestrators send): /health/ready turns 503 at once and every response
+ * closes its connection, while the process keeps serving for `drainMs` — the time load balancers need to take it
+ * out of their lists — so that a rolling restart drops no request (docs/operations.md, "Many hosts"). SIGINT (Ctrl-C)
+ * stops without the pause.
  */
-function stopOnSignals(app: { close(): Promise<void> }, log: (line: string) => void): void {
+function stopOnSignals(
+  app: { close(): Promise<void>; getHttpServer(): Server },
+  drainMs: number,
+  log: (line: string) => void,
+): void {
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     const began = performance.now();
-    log(`${signal}: stopping, finishing the requests in flight`);
+    startDraining();
+    // Keep-alive clients would otherwise keep reusing a connection to a host that is about to go away.
+    app.getHttpServer().prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+      if (!res.headersSent) res.setHeader('connection', 'close');
+    });
+    if (signal === 'SIGTERM' && drainMs > 0) {
+      log(
+        `${signal}: stopping; unready and draining for ${drainMs} ms, then finishing the requests in flight`,
+      );
+      await new Promise((r) => setTimeout(r, drainMs));
+    } else {
+      log(`${signal}: stopping, finishing the requests in flight`);
+    }
     app.close().then(
       () => {
         log(`stopped in ${Math.round(performance.now() - began)} ms`);
@@ -60,8 +82,8 @@ function stopOnSignals(app: { close(): Promise<void> }, log: (line: string) => v
       },
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 /** A fresh installation has no account and (usually) no operator key: say how to get the first one. */

@@ -55,6 +55,8 @@ export const configSchema = z.object({
   HTTP_MAX_CONNECTIONS_PER_ADDRESS: z
     .union([z.literal('auto'), z.coerce.number().int().positive()])
     .default('auto'),
+  /** On SIGTERM the API is unready but keeps serving this long, so load balancers take it out first; 0 = no pause. */
+  API_DRAIN_MS: z.coerce.number().int().min(0).max(120_000).default(5000),
   TWINDEX_OPERATOR_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   TWINDEX_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   CACHE_MAX_ENTRIES: positiveInt(1_000_000),

@@ -6,6 +6,7 @@ import { Db } from '../../../libs/store/db.js';
 import { pendingMigrationCount } from '../../../libs/store/database-setup.js';
 import { REDIS } from '../../../libs/queue/redis.module.js';
 import { Public } from '../http/action.decorator.js';
+import { isDraining } from './draining.js';
 
 /** A dependency's state as /health/ready reports it; `reason` says why it is down, never a stack or a secret. */
 export interface Check {
@@ -66,7 +67,8 @@ export class HealthController {
             ? { status: 'up' }
             : { status: 'down', reason: 'migrations pending', pending },
     };
-    const ok = Object.values(checks).every((c) => c.status === 'up');
+    // A stopping process is unready whatever its dependencies say: it is leaving the endpoint lists.
+    const ok = !isDraining() && Object.values(checks).every((c) => c.status === 'up');
     void reply.status(ok ? 200 : 503);
     if (!ok) void reply.header('retry-after', '5');
     return { status: ok ? 'ok' : 'error', checks };
