@@ -3,7 +3,8 @@ import { Queue } from 'bullmq';
 import { bullConnection } from '../libs/queue/bull-connection.js';
 import { QUEUES } from '../libs/queue/job-catalogue.js';
 import { WorkerMetricsServer } from '../apps/worker/metrics/metrics-server.js';
-import { timeBoxedBacklog } from '../apps/worker/metrics/queue-depth.binder.js';
+import { timeBoxedCounts } from '../libs/queue/time-boxed-counts.js';
+import { BACKLOG_STATES } from '../apps/worker/metrics/worker-metrics.js';
 import { WorkerMetrics } from '../apps/worker/metrics/worker-metrics.js';
 import { TestApi } from './support/test-app.js';
 import { isolatedConfig, removeRedisKeys } from './support/test-env.js';
@@ -48,7 +49,7 @@ describe('worker queue backlog metric', () => {
         { name: 'd', data: {}, opts: { delay: HOUR_MS } },
       ]);
       const metrics = new WorkerMetrics();
-      metrics.trackBacklog('backlog-probe', timeBoxedBacklog(queue, 5_000));
+      metrics.trackBacklog('backlog-probe', timeBoxedCounts(queue, BACKLOG_STATES, 5_000));
       const text = await metrics.registry.metrics();
       const q = { queue: 'backlog-probe' };
       expect(series(text, 'twindex_worker_queue_jobs', { ...q, state: 'waiting' })).toBe(2);
@@ -66,7 +67,7 @@ describe('worker queue backlog metric', () => {
     queue.on('error', () => undefined);
     try {
       const metrics = new WorkerMetrics();
-      metrics.trackBacklog('unreachable', timeBoxedBacklog(queue, 200));
+      metrics.trackBacklog('unreachable', timeBoxedCounts(queue, BACKLOG_STATES, 200));
       const text = await metrics.registry.metrics();
       expect(series(text, 'twindex_worker_queue_up', { queue: 'unreachable' })).toBe(0);
       expect(series(text, 'twindex_worker_queue_jobs', { queue: 'unreachable' })).toBeUndefined();

@@ -3,34 +3,8 @@ import { ModuleRef } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { QUEUES } from '../../../libs/queue/job-catalogue.js';
-import { BACKLOG_STATES, type BacklogCounts, WorkerMetrics } from './worker-metrics.js';
-
-/** A scrape waits at most this long for Redis; a queue that has not answered by then is reported down. */
-export const BACKLOG_READ_TIMEOUT_MS = 500;
-
-/**
- * Reads a queue's backlog (waiting, prioritized, delayed), giving up after `timeoutMs`. While a read is still
- * pending (Redis down: ioredis keeps the command queued) later scrapes join it rather than piling up new ones.
- */
-export function timeBoxedBacklog(
-  queue: Pick<Queue, 'getJobCounts'>,
-  timeoutMs = BACKLOG_READ_TIMEOUT_MS,
-): () => Promise<BacklogCounts | undefined> {
-  let pending: Promise<BacklogCounts | undefined> | undefined;
-  return () => {
-    pending ??= queue
-      .getJobCounts(...BACKLOG_STATES)
-      .then((counts) => counts as BacklogCounts)
-      .catch(() => undefined)
-      .finally(() => (pending = undefined));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs, undefined);
-      timer.unref();
-    });
-    return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
-  };
-}
+import { timeBoxedCounts } from '../../../libs/queue/time-boxed-counts.js';
+import { BACKLOG_STATES, WorkerMetrics } from './worker-metrics.js';
 
 /**
  * Connects the queues this worker already holds (registered by its feature modules, so no connection of its own)
@@ -51,7 +25,7 @@ export class QueueDepthBinder implements OnModuleInit {
       } catch {
         continue; // not registered in this context
       }
-      this.metrics.trackBacklog(name, timeBoxedBacklog(queue));
+      this.metrics.trackBacklog(name, timeBoxedCounts(queue, BACKLOG_STATES));
     }
   }
 }

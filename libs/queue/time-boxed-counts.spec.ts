@@ -1,9 +1,11 @@
-import { timeBoxedCounts } from './queue-metrics.binder.js';
+import { timeBoxedCounts } from './time-boxed-counts.js';
+
+const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
 
 describe('timeBoxedCounts', () => {
   it('passes the counts through when Redis answers', async () => {
     const counts = { waiting: 2, active: 1, delayed: 0, failed: 3, completed: 4 };
-    const read = timeBoxedCounts({ getJobCounts: async () => counts }, 100);
+    const read = timeBoxedCounts({ getJobCounts: async () => counts }, STATES, 100);
     await expect(read()).resolves.toEqual(counts);
   });
 
@@ -16,6 +18,7 @@ describe('timeBoxedCounts', () => {
           return new Promise<never>(() => undefined);
         },
       },
+      STATES,
       50,
     );
     const started = Date.now();
@@ -26,7 +29,11 @@ describe('timeBoxedCounts', () => {
   });
 
   it('answers undefined when the read fails', async () => {
-    const read = timeBoxedCounts({ getJobCounts: () => Promise.reject(new Error('ECONNREFUSED')) }, 100);
+    const read = timeBoxedCounts(
+      { getJobCounts: () => Promise.reject(new Error('ECONNREFUSED')) },
+      STATES,
+      100,
+    );
     await expect(read()).resolves.toBeUndefined();
   });
 });
