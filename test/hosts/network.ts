@@ -37,58 +37,7 @@ export function whyNoNetworkNamespaces(): string | undefined {
   try {
     run('ip', ['netns', 'add', probe]);
     run('ip', ['netns', 'exec', probe, 'ip', 'link', 'set', 'lo', 'up']);
-    run('ip', [
-      'netns',
-      'exec',
-      probe,
-      'tc',
-      'qdisc',
-      'add',
-      'dev',
-      'lo',
-      'root',
-      'handle',
-      '1:',
-      'htb',
-      'default',
-      '10',
-    ]);
-    run('ip', [
-      'netns',
-      'exec',
-      probe,
-      'tc',
-      'class',
-      'add',
-      'dev',
-      'lo',
-      'parent',
-      '1:',
-      'classid',
-      '1:20',
-      'htb',
-      'rate',
-      '10gbit',
-      'quantum',
-      '60000',
-    ]);
-    run('ip', [
-      'netns',
-      'exec',
-      probe,
-      'tc',
-      'qdisc',
-      'add',
-      'dev',
-      'lo',
-      'parent',
-      '1:20',
-      'handle',
-      '20:',
-      'pfifo',
-      'limit',
-      '0',
-    ]);
+    addDropClass(probe, 'lo');
     return undefined;
   } catch (e) {
     return String((e as { stderr?: string }).stderr || (e as Error).message).trim();
@@ -152,6 +101,19 @@ export function createHost(name: string, lastOctet: number): Host {
 }
 
 /**
+ * On `dev` in namespace `ns`: an htb root whose default class (1:10) passes everything, and a class 1:20 whose queue
+ * (pfifo, limit 0) holds nothing, so every packet a filter sends there is dropped. The probe builds the same, so a
+ * kernel that cannot is found before any host starts.
+ */
+function addDropClass(ns: string, dev: string): void {
+  const tc = (args: string) => run('ip', ['netns', 'exec', ns, 'tc', ...args.split(' ')]);
+  tc(`qdisc add dev ${dev} root handle 1: htb default 10`);
+  tc(`class add dev ${dev} parent 1: classid 1:10 htb rate 10gbit quantum 60000`);
+  tc(`class add dev ${dev} parent 1: classid 1:20 htb rate 10gbit quantum 60000`);
+  tc(`qdisc add dev ${dev} parent 1:20 handle 20: pfifo limit 0`);
+}
+
+/**
  * Drops (silently: no RST, no ICMP) every packet `host` sends to `target` — a partition between the two, while the
  * host still talks to everyone else. This kernel has neither netem nor tc actions, so: an htb root on the host's eth0
  * whose default class passes everything, and a u32 filter that sends packets for `target` to a class whose queue
@@ -159,38 +121,7 @@ export function createHost(name: string, lastOctet: number): Host {
  */
 export function partition(host: Host, target: string): void {
   const tc = (...args: string[]) => run('ip', ['netns', 'exec', host.ns, 'tc', ...args]);
-  tc('qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '1:', 'htb', 'default', '10');
-  tc(
-    'class',
-    'add',
-    'dev',
-    'eth0',
-    'parent',
-    '1:',
-    'classid',
-    '1:10',
-    'htb',
-    'rate',
-    '10gbit',
-    'quantum',
-    '60000',
-  );
-  tc(
-    'class',
-    'add',
-    'dev',
-    'eth0',
-    'parent',
-    '1:',
-    'classid',
-    '1:20',
-    'htb',
-    'rate',
-    '10gbit',
-    'quantum',
-    '60000',
-  );
-  tc('qdisc', 'add', 'dev', 'eth0', 'parent', '1:20', 'handle', '20:', 'pfifo', 'limit', '0');
+  addDropClass(host.ns, 'eth0');
   tc(
     'filter',
     'add',

@@ -1,19 +1,11 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ErrorBody } from './error-response.js';
+import type { RequestAccounting } from './request-accounting.js';
 import { traceOf } from './trace-id.js';
 
 /** Where an answer given before routing is accounted: one latency observation and one request line. */
-export interface EdgeAccounting {
-  record(
-    method: string,
-    route: string,
-    status: number,
-    durationMs: number,
-    trace: string,
-    account: string | undefined,
-  ): void;
-}
+export type EdgeAccounting = Pick<RequestAccounting, 'record'>;
 
 /** The route label of answers given before a request was routed (a fixed word: metric labels stay few). */
 export const UNROUTED = 'unrouted';
