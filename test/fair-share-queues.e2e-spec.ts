@@ -121,7 +121,7 @@ describe('fair shares: the order of the queues', () => {
     async () => {
       const twin = (await aTwin(api, busy)).uuid;
       const quietTwin = (await aTwin(api, quiet)).uuid;
-      const line = (t: string) => `${JSON.stringify({ twin: t, identity: `id-${randomUUID()}` })}\n`;
+      const line = (t: string) => `${JSON.stringify({ twin: t, identity: `id#${randomUUID()}` })}\n`;
       for (let i = 0; i < 6; i++) {
         const res = await api.post('/imports', { secret: busy.secret, raw: line(twin), headers: NDJSON });
         expect(res.status).toBe(202);
@@ -217,7 +217,7 @@ describe('fair shares: the caps', () => {
     async () => {
       const twin = (await aTwin(api, busy)).uuid;
       const lines = (n: number) =>
-        Array.from({ length: n }, () => JSON.stringify({ twin, identity: `id-${randomUUID()}` })).join('\n');
+        Array.from({ length: n }, () => JSON.stringify({ twin, identity: `id#${randomUUID()}` })).join('\n');
       const list = async (who: TestAccount) =>
         (await api.get<{ imports: unknown[] }>('/imports', { secret: who.secret })).body.imports.length;
 
@@ -236,7 +236,7 @@ describe('fair shares: the caps', () => {
       const quietTwin = (await aTwin(api, quiet)).uuid;
       const quietLines = (n: number) =>
         Array.from({ length: n }, () =>
-          JSON.stringify({ twin: quietTwin, identity: `id-${randomUUID()}` }),
+          JSON.stringify({ twin: quietTwin, identity: `id#${randomUUID()}` }),
         ).join('\n');
       expect(
         (await api.post('/imports', { secret: quiet.secret, raw: quietLines(6), headers: NDJSON })).status,
