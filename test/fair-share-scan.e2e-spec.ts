@@ -22,7 +22,7 @@ const SLOW = 120_000;
 const CAP = 60;
 /** FAST_SYNC's page size: the scan may overshoot its cap by at most one page. */
 const PAGE = 50;
-const PENDING = ['waiting', 'prioritized', 'delayed', 'paused', 'active'] as const;
+const PENDING = ['waiting', 'prioritized', 'delayed', 'active'] as const;
 
 async function stage(overrides: Record<string, string>, twins: number) {
   const api = await TestApi.start(
