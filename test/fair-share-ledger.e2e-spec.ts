@@ -69,6 +69,12 @@ describe('FairLedger', () => {
     expect(await redis.hexists(ledger.key, group)).toBe(0);
   });
 
+  it('lets one caller per period reconcile', async () => {
+    await redis.del(`${ledger.key}:reconciled`);
+    expect(await ledger.claimReconcile(60_000)).toBe(true);
+    expect(await ledger.claimReconcile(60_000)).toBe(false);
+  });
+
   it('turns start at 1 and stop at BullMQ’s lowest priority', () => {
     expect(turn(0, 0)).toBe(1);
     expect(turn(4, 2)).toBe(7);

@@ -34,7 +34,9 @@ export function settleIfEnded(
 
 /**
  * Recounts some queues' FairLedgers from the queues themselves, at worker start (awaited, so a worker that died
- * between a job's end and its release leaves no place taken once one starts again) and every minute after.
+ * between a job's end and its release leaves no place taken once one starts again) and every minute after — by one
+ * worker of the fleet per minute (`claimReconcile`): a pass reads every pending job's payload, which is worth doing
+ * once, not once per pod.
  */
 export class FairLedgerReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('fair-ledger');
@@ -44,8 +46,8 @@ export class FairLedgerReconciler implements OnApplicationBootstrap, OnApplicati
   constructor(private readonly ledgers: readonly FairLedger[]) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.kick();
-    this.timer = setInterval(() => void this.kick(), RECONCILE_EVERY_MS);
+    await this.kick(false);
+    this.timer = setInterval(() => void this.kick(true), RECONCILE_EVERY_MS);
     this.timer.unref();
   }
 
@@ -54,14 +56,15 @@ export class FairLedgerReconciler implements OnApplicationBootstrap, OnApplicati
     await this.running;
   }
 
-  private kick(): Promise<void> {
-    this.running ??= this.pass().finally(() => (this.running = undefined));
+  private kick(periodic: boolean): Promise<void> {
+    this.running ??= this.pass(periodic).finally(() => (this.running = undefined));
     return this.running;
   }
 
-  private async pass(): Promise<void> {
+  private async pass(periodic: boolean): Promise<void> {
     for (const ledger of this.ledgers) {
       try {
+        if (periodic && !(await ledger.claimReconcile(RECONCILE_EVERY_MS - 1_000))) continue;
         const repaired = await ledger.reconcile();
         if (repaired > 0)
           this.logger.warn(`${ledger.key}: ${repaired} group count(s) repaired from the queue`);

@@ -133,6 +133,14 @@ export class FairLedger {
   }
 
   /**
+   * True for one caller per `ms` across every process sharing the queue: periodic reconciles are taken in turn, so a
+   * fleet of workers reads the queue once per period, not once per worker.
+   */
+  async claimReconcile(ms: number): Promise<boolean> {
+    return (await (await this.redis()).set(`${this.key}:reconciled`, '1', 'PX', ms, 'NX')) === 'OK';
+  }
+
+  /**
    * Recounts every group from the jobs pending in the queue (ids page by page, then each job's data) and stores
    * the result, keeping what changed meanwhile. A job that moved between states while it was read may be counted
    * twice or not at all; the next pass corrects that. Answers how many groups' counts were wrong.
