@@ -358,3 +358,54 @@ describe('fair shares: crash safety and idempotence', () => {
     SLOW,
   );
 });
+
+describe('fair shares: scheduled runs', () => {
+  let api: TestApi;
+  let worker: INestApplicationContext | undefined;
+  let scans: Queue;
+
+  beforeAll(async () => {
+    api = await TestApi.start();
+    scans = new Queue(QUEUES.sync, {
+      connection: bullConnection(api.config),
+      prefix: api.config.REDIS_PREFIX,
+    });
+  }, SLOW);
+  afterAll(async () => {
+    await worker?.close();
+    await scans.close();
+    await clearQueues(api.config);
+    await api.stop();
+  }, SLOW);
+
+  it(
+    'rewrites a scheduler from before fair shares, so its runs do not jump every prioritised job',
+    async () => {
+      const owner = await api.createAccount('scheduled');
+      const res = await api.post('/sync/sources', {
+        secret: owner.secret,
+        body: { ...aSource(), schedule: '0 0 1 1 *' },
+      });
+      expect(res.status).toBe(201);
+      const id = `sync-source.${res.body.uuid}`;
+      // As an older release left it: the same pattern and payload, no priority.
+      await scans.upsertJobScheduler(
+        id,
+        { pattern: '0 0 1 1 *' },
+        {
+          name: 'sync-source',
+          data: { sourceId: res.body.uuid, account: owner.account, runId: null, mode: 'full' },
+        },
+      );
+      expect((await scans.getJobScheduler(id))?.template?.opts?.priority ?? 0).toBe(0);
+      worker = await startWorker(api.config);
+      await waitFor(
+        async () =>
+          ((await scans.getJobScheduler(id))?.template?.opts?.priority ?? 0) >= 1 ? true : undefined,
+        'the scheduler to be rewritten with a priority',
+        30_000,
+      );
+    },
+    SLOW,
+  );
+});

@@ -238,14 +238,21 @@ export class SyncProducer {
     await this.sources.removeJobScheduler(schedulerId(sourceId));
   }
 
-  /** The ids of the schedulers that exist with their pattern and account, for aligning them with the table. */
-  async schedules(): Promise<Map<string, { pattern?: string; account?: string }>> {
-    const found = new Map<string, { pattern?: string; account?: string }>();
+  /**
+   * The ids of the schedulers that exist with their pattern, account and whether their jobs carry a priority, for
+   * aligning them with the table.
+   */
+  async schedules(): Promise<Map<string, { pattern?: string; account?: string; prioritized?: boolean }>> {
+    const found = new Map<string, { pattern?: string; account?: string; prioritized?: boolean }>();
     for (let start = 0; ; start += 500) {
       const page = await this.sources.getJobSchedulers(start, start + 499, true);
       for (const s of page) {
         const data = s.template?.data as Partial<JobPayloads['sync-source']> | undefined;
-        found.set(s.key, { pattern: s.pattern ?? undefined, account: data?.account });
+        found.set(s.key, {
+          pattern: s.pattern ?? undefined,
+          account: data?.account,
+          prioritized: (s.template?.opts?.priority ?? 0) >= 1,
+        });
       }
       if (page.length < 500) return found;
     }
