@@ -84,6 +84,10 @@ export interface QueueLike {
  * the n-th pending job of a group is added with BullMQ priority n, so the queue takes the groups in turn. The counts
  * are a cache of the queue's contents: `reconcile` recounts them from the queue, so a crash between a job's end and
  * its release costs a place only until the next reconcile, never for good.
+ *
+ * Turns order accounts, not one account's jobs: a job added once some of the account's jobs have ended gets a lower
+ * number than jobs it finds waiting, and runs before them. A queue whose jobs must keep their order (deliveries in
+ * sequence) keeps it itself, e.g. one job per subscription that takes the next message when it runs.
  */
 export class FairLedger {
   readonly key: string;
