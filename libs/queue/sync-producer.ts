@@ -83,7 +83,7 @@ export class SyncProducer {
   /**
    * Queues one sync per twin, coalescing with the twin's pending job if it has one (deduplication by (source,
    * twin)). New jobs take places in the account's and the source's ledger groups: with `capped`, a batch that
-   * would pass either cap is refused whole (BacklogFullError, nothing queued); a scan waits instead (`backlog`).
+   * would pass either cap is refused whole (BacklogFullError, nothing queued); a scan waits instead (`backlogFull`).
    * Answers how many new jobs were queued.
    */
   async enqueueTwins(
