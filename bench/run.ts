@@ -5,6 +5,7 @@ import { BENCH_OPERATOR_KEY, nameOf, seed, type Seeded } from './support/seed.js
 import { median, percentile, printTable, withSpread } from './support/stats.js';
 import { importBench } from './import-bench.js';
 import { syncBench } from './sync-bench.js';
+import { fairnessBench } from './fairness-bench.js';
 import { regexBench } from './regex-bench.js';
 
 /**
@@ -28,6 +29,7 @@ const ALL = [
   'import',
   'sync',
   'regex',
+  'fairness',
 ] as const;
 type BenchName = (typeof ALL)[number];
 
@@ -355,7 +357,7 @@ async function main(): Promise<void> {
     `# Twindex benchmarks — ${ROUNDS} interleaved rounds of ${SECONDS}s, ${IDENTITIES} identities\n`,
   );
   // regex needs no database; sync brings its own (bench/sync-bench.ts).
-  if (which.some((w) => w !== 'sync' && w !== 'regex')) {
+  if (which.some((w) => !['sync', 'regex', 'fairness'].includes(w))) {
     await dropDatabase(DATABASE_URL);
     await ensureDatabase(DATABASE_URL);
     const seeded = await withServers([startServer(API, 8100, apiEnv())], ([api]) =>
@@ -374,6 +376,7 @@ async function main(): Promise<void> {
   // Its own database and worker process; see bench/sync-bench.ts.
   if (which.includes('sync')) await syncBench();
   if (which.includes('regex')) regexBench();
+  if (which.includes('fairness')) await fairnessBench();
 }
 
 main().catch((e: unknown) => {

@@ -35,7 +35,7 @@ describe('queue metrics', () => {
     expect(before.text).toContain('# TYPE twindex_queue_jobs gauge');
     for (const queue of [QUEUES.sync, QUEUES.syncTwins]) {
       expect(sample(before.text, 'twindex_queue_up', `queue="${queue}"`)).toBe(1);
-      for (const state of ['waiting', 'active', 'delayed', 'failed', 'completed']) {
+      for (const state of ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed']) {
         expect(sample(before.text, 'twindex_queue_jobs', `queue="${queue}",state="${state}"`)).toBe(0);
       }
     }
@@ -49,7 +49,8 @@ describe('queue metrics', () => {
     expect(run.status).toBe(202);
 
     const after = await api.get('/metrics');
-    expect(sample(after.text, 'twindex_queue_jobs', `queue="${QUEUES.sync}",state="waiting"`)).toBe(1);
+    // Every job carries its account's fair-share turn as a priority (docs/sync.md "Fair shares").
+    expect(sample(after.text, 'twindex_queue_jobs', `queue="${QUEUES.sync}",state="prioritized"`)).toBe(1);
     expect(sample(after.text, 'twindex_queue_jobs', `queue="${QUEUES.syncTwins}",state="waiting"`)).toBe(0);
   });
 });

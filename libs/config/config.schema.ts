@@ -85,6 +85,11 @@ export const configSchema = z.object({
   SYNC_MAX_PAGE_BYTES: positiveInt(16 * 1024 * 1024),
   SYNC_MAX_IDENTITY_LIST_BYTES: positiveInt(32 * 1024 * 1024),
   SYNC_MAX_IDENTITIES_PER_TWIN: positiveInt(50_000),
+  // Fair shares (docs/sync.md "Fair shares"): twin jobs pending per source and per account (webhook events beyond
+  // answer 429), and how long a scan whose source is over its cap waits before it looks again.
+  SYNC_PENDING_PER_SOURCE: positiveInt(20_000),
+  SYNC_PENDING_PER_ACCOUNT: positiveInt(50_000),
+  SYNC_BACKLOG_WAIT_MS: positiveInt(5_000),
   /** The worker's /metrics (and /health) port; 0 picks a free one (tests). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -97,6 +102,9 @@ export const configSchema = z.object({
   IMPORT_MIN_UPLOAD_BYTES: positiveInt(16 * 1024),
   IMPORT_UPLOAD_WINDOW_MS: positiveInt(10_000),
   IMPORT_SPOOL_DIR: z.string().min(1).optional(),
+  // Imports waiting for their merge per account, and their staged rows (docs/imports.md "Fair shares"): 429 beyond.
+  IMPORT_QUEUED_PER_ACCOUNT: positiveInt(10),
+  IMPORT_STAGED_ROWS_PER_ACCOUNT: positiveInt(20_000_000),
   /** Abuse throttling: failed authentications and PIN exchanges counted per window, per client address / account. */
   RATE_LIMIT_WINDOW_S: positiveInt(60),
   RATE_LIMIT_FAILURES_PER_ADDRESS: positiveInt(30),

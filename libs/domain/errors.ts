@@ -25,8 +25,26 @@ export class TwindexError extends Error {
 
 /** 429: too many failures; the client may try again after `retryAfterSeconds` (sent as `Retry-After`). */
 export class RateLimitedError extends TwindexError {
-  constructor(readonly retryAfterSeconds: number) {
-    super('rate_limited', 'rate_limited', `Too many failed attempts; try again in ${retryAfterSeconds} s`);
+  constructor(
+    readonly retryAfterSeconds: number,
+    description = `Too many failed attempts; try again in ${retryAfterSeconds} s`,
+    subcode = 'rate_limited',
+  ) {
+    super('rate_limited', subcode, description);
+  }
+}
+
+/**
+ * 429 `backlog_full` / `staging_full`: the account (or source) already has as much work waiting as its fair share
+ * allows; nothing of the request was kept, and it may be sent again after `Retry-After`.
+ */
+export class BacklogFullError extends RateLimitedError {
+  constructor(
+    description: string,
+    retryAfterSeconds: number,
+    subcode: 'backlog_full' | 'staging_full' = 'backlog_full',
+  ) {
+    super(Math.max(1, Math.ceil(retryAfterSeconds)), description, subcode);
   }
 }
 

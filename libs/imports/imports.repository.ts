@@ -185,10 +185,36 @@ export class ImportsRepository {
     await this.db.query(`DELETE FROM import_rows WHERE import = $1`, [importId]);
   }
 
+  /**
+   * The rows an account's unfinished imports hold staged, read under a per-account transaction lock so two uploads
+   * of one account cannot both pass the staging cap (docs/imports.md "Fair shares"). Call inside the transaction
+   * that stores the next import.
+   */
+  async lockStagedRows(tx: Queryable, account: string): Promise<number> {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('twindex.import-staging:' || $1, 0))`, [
+      account,
+    ]);
+    // imports_account_idx narrows to the account; its unfinished imports are few (IMPORT_QUEUED_PER_ACCOUNT).
+    const rows = await tx.query<{ staged: string }>(
+      `SELECT COALESCE(sum(staged), 0) AS staged FROM imports WHERE account = $1 AND status IN ('queued', 'running')`,
+      [account],
+    );
+    return Number(rows[0]?.staged ?? 0);
+  }
+
+  /** The same sum without the lock: a cheap refusal before an upload is read. */
+  async stagedRows(account: string): Promise<number> {
+    const rows = await this.db.query<{ staged: string }>(
+      `SELECT COALESCE(sum(staged), 0) AS staged FROM imports WHERE account = $1 AND status IN ('queued', 'running')`,
+      [account],
+    );
+    return Number(rows[0]?.staged ?? 0);
+  }
+
   /** Imports not finished and older than `olderThanTs`: the sweep checks each has a merge job. */
-  async unfinished(olderThanTs: number, limit: number): Promise<Array<{ uuid: string }>> {
-    return this.db.query<{ uuid: string }>(
-      `SELECT uuid FROM imports WHERE status IN ('queued', 'running') AND created_ts < $1
+  async unfinished(olderThanTs: number, limit: number): Promise<Array<{ uuid: string; account: string }>> {
+    return this.db.query<{ uuid: string; account: string }>(
+      `SELECT uuid, account FROM imports WHERE status IN ('queued', 'running') AND created_ts < $1
         ORDER BY created_ts LIMIT $2`,
       [olderThanTs, limit],
     );

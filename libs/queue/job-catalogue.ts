@@ -43,7 +43,8 @@ export const JOBS = {
    * name the account recorded for their source: the worker refuses a job whose source belongs to another account.
    */
   'sync-twin': { queue: QUEUES.syncTwins, payload: z.object({ sourceId: id, account: id, twin: id }) },
-  'import-merge': { queue: QUEUES.imports, payload: z.object({ importId: id }) },
+  /** `account` decides the job's turn among accounts (libs/queue/fair-groups.ts); jobs from before it lack it. */
+  'import-merge': { queue: QUEUES.imports, payload: z.object({ importId: id, account: id.optional() }) },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 
 export type JobName = keyof typeof JOBS;

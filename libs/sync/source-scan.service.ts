@@ -34,7 +34,8 @@ export interface ScanHooks {
   progress(pages: number): Promise<void>;
 }
 
-export type ScanResult = 'done' | 'stopped' | 'skipped';
+/** `backlogged`: the source or account has its cap of twin jobs pending; the scan resumes after a pause. */
+export type ScanResult = 'done' | 'stopped' | 'skipped' | 'backlogged';
 
 /** A scan that failed; carries the run it belonged to, so the job can fail the run after its last attempt. */
 export class ScanFailure extends Error {
@@ -132,6 +133,15 @@ export class SourceScanService {
       let tally = { ...EMPTY_TALLY, pages, twins: run.twins };
       for (;;) {
         await guard.check();
+        // Fair shares (docs/sync.md): while the source or its account has its cap of twin jobs pending, no page is
+        // fetched; the job goes back to the queue with its position saved, holding no worker slot meanwhile, and
+        // the run's deadline still ends it.
+        if (await this.producer.backlogFull(source.uuid, source.account)) {
+          if (elapsedMs(await databaseNow(this.db)) >= this.limits.deadlineMs)
+            throw new RunStopped(`scan stopped: ${deadlineReason(this.limits)}`);
+          await this.runs.addRetries(runId, client.retries);
+          return 'backlogged';
+        }
         const page = await client.scanTwins({
           cursor: state.cursor ?? null,
           pageSize: this.options.pageSize,

@@ -10,11 +10,16 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService } from '../../../libs/access/auth.service.js';
 import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
-import { badRequest, TwindexError } from '../../../libs/domain/errors.js';
+import { BacklogFullError, badRequest, TwindexError } from '../../../libs/domain/errors.js';
 import { ImportAdmission, TooManyImportsError } from '../../../libs/admission/import-admission.js';
 import { IMPORT_DB, type ImportDb } from '../../../libs/imports/import-db.js';
 import type { ImportFormat } from '../../../libs/imports/line-splitter.js';
-import { ImportProducer, QUEUE_DEADLINE_MS, withDeadline } from '../../../libs/imports/import-producer.js';
+import {
+  BACKLOG_RETRY_AFTER_SECONDS,
+  ImportProducer,
+  QUEUE_DEADLINE_MS,
+  withDeadline,
+} from '../../../libs/imports/import-producer.js';
 import { REDIS } from '../../../libs/queue/redis.module.js';
 import type { Redis } from 'ioredis';
 import {
@@ -48,6 +53,13 @@ const tooLarge = () =>
     'payload_too_large',
     'payload_too_large',
     `An import body is limited to ${IMPORT_BODY_LIMIT_BYTES} bytes`,
+  );
+
+const stagingFull = (staged: number, cap: number) =>
+  new BacklogFullError(
+    `The account's unmerged imports already hold ${staged} staged rows (at most ${cap} with this one); retry later`,
+    BACKLOG_RETRY_AFTER_SECONDS,
+    'staging_full',
   );
 
 function formatOf(contentType: string | undefined): ImportFormat | undefined {
@@ -124,14 +136,21 @@ export class ImportRoute implements OnModuleInit {
       'rows.copy',
     );
     try {
-      // Redis is asked first, so that an outage answers 503 at once instead of after the upload.
+      // Redis is asked first, so that an outage answers 503 at once instead of after the upload; an account whose
+      // queue or staging is already full hears 429 before it sends the body (docs/imports.md "Fair shares").
       await withDeadline(this.redis.ping(), QUEUE_DEADLINE_MS);
+      await this.producer.assertRoom(principal.account);
+      const cap = this.config.IMPORT_STAGED_ROWS_PER_ACCOUNT;
+      const stagedBefore = await this.imports.stagedRows(principal.account);
+      if (stagedBefore >= cap) throw stagingFull(stagedBefore, cap);
       const tally = await this.spool(request.body, format, spool);
       // Checked again now that the body is in, from the database: a secret revoked, a user removed or a role
       // changed during a long upload refuses the import (401/403 as at the start), and nothing is stored.
       await this.auth.reauthorize(request.headers.authorization, 'create_import');
       const uuid = randomUUID();
       await this.importDb.transaction(async (tx) => {
+        const staged = await this.imports.lockStagedRows(tx, principal.account);
+        if (staged + tally.staged > cap) throw stagingFull(staged, cap);
         await this.imports.create(tx, {
           uuid,
           account: principal.account,
@@ -145,7 +164,7 @@ export class ImportRoute implements OnModuleInit {
         await this.imports.setStaged(tx, uuid, tally);
       });
       try {
-        await this.producer.enqueueMerge(uuid);
+        await this.producer.enqueueMerge(uuid, principal.account, { capped: true });
       } catch (e) {
         // The caller hears 503 and will retry: nothing of this attempt stays behind.
         await this.imports.remove(uuid).catch(() => undefined);

@@ -3,7 +3,8 @@ import { registerBuildInfo } from '../../../libs/observability/build-info.js';
 import { RouteLatencyHistogram } from './route-latency.histogram.js';
 
 /** The job states a queue depth is reported for. */
-export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+// `prioritized`: every job is added with a fair-share priority (docs/sync.md "Fair shares"), so it waits there.
+export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed'] as const;
 export type QueueState = (typeof QUEUE_STATES)[number];
 
 /** A queue's job counts, or undefined when they could not be read in time (Redis down or slow). */

@@ -46,6 +46,10 @@ export function addLeanRoutesToDocument(document: OpenAPIObject): void {
         '401': { description: 'missing, unknown, revoked or expired secret' },
         '403': { description: 'create_import not allowed' },
         '413': { description: 'body over 1 GiB' },
+        '429': {
+          description:
+            "too many uploads at once (rate_limited), or the account's fair share is used up: imports waiting (backlog_full) or rows staged (staging_full)",
+        },
       },
     },
   };

@@ -107,7 +107,7 @@ export class SyncSourcesController {
   @ApiOperation({
     operationId: 'sync_webhook',
     summary:
-      'Upstream events naming twins (X-Webhook-Token); each named twin is synced, debounced. Wrong tokens count as failed logins of the address (429 with Retry-After)',
+      'Upstream events naming twins (X-Webhook-Token); each named twin is synced, debounced. Wrong tokens count as failed logins of the address (429 with Retry-After); an event beyond the pending syncs a source or account may have is refused whole (429 backlog_full with Retry-After)',
   })
   @ApiZodBody(webhookBodySchema, 'an event object, or an array of them, each naming a twin UUID')
   async webhook(

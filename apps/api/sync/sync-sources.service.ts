@@ -180,8 +180,14 @@ export class SyncSourcesService {
       );
     }
     if (!stored.enabled) return { queued: 0 };
+    // Beyond the source's or the account's pending cap the whole event is refused (429 backlog_full, nothing
+    // queued) rather than folded into a later run: the sender keeps the event and retries, nothing is lost silently.
     await this.queue(
-      this.producer.enqueueTwins(uuid, twins, { account: stored.account, delayMs: WEBHOOK_DEBOUNCE_MS }),
+      this.producer.enqueueTwins(uuid, twins, {
+        account: stored.account,
+        delayMs: WEBHOOK_DEBOUNCE_MS,
+        capped: true,
+      }),
     );
     return { queued: twins.length };
   }
@@ -230,6 +236,8 @@ export class SyncSourcesService {
     try {
       return await Promise.race([work, timeout]);
     } catch (e) {
+      // An answer of the queue's own (a full backlog) is the client's; anything else means Redis is not there.
+      if (e instanceof TwindexError) throw e;
       this.logger.warn(`queue unavailable: ${(e as Error).message}`);
       throw new TwindexError('unavailable', 'queue_unavailable', 'The job queue (Redis) is unreachable');
     } finally {

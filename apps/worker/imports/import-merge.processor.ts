@@ -3,6 +3,7 @@ import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { ImportMergeService, type MergeOutcome } from '../../../libs/imports/import-merge.service.js';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
+import { settleIfEnded } from '../../../libs/queue/fair-ledger-reconciler.js';
 import { readPayload } from '../../../libs/queue/job-catalogue.js';
 import { JobProcessor } from '../../../libs/queue/job-processor.decorator.js';
 
@@ -48,5 +49,16 @@ export class ImportMergeProcessor extends WorkerHost implements BeforeApplicatio
   @OnWorkerEvent('error')
   onError(error: Error): void {
     this.logError(error);
+  }
+
+  /** A job that ended for good gives its places in the fair-share ledger back (docs/sync.md "Fair shares"). */
+  @OnWorkerEvent('completed')
+  onCompleted(job: Job): void {
+    settleIfEnded(this.worker, job, this.logError);
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job | undefined): void {
+    settleIfEnded(this.worker, job, this.logError);
   }
 }

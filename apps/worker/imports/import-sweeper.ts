@@ -46,8 +46,11 @@ export class ImportSweeper implements OnApplicationBootstrap, OnApplicationShutd
   /** One pass; answers how many imports were queued again. */
   async sweep(nowTs = nowSeconds()): Promise<number> {
     let requeued = 0;
-    for (const { uuid } of await this.imports.unfinished(nowTs - IMPORT_REQUEUE_AFTER_SECONDS, SWEEP_BATCH)) {
-      if (await this.producer.requeue(uuid)) {
+    for (const { uuid, account } of await this.imports.unfinished(
+      nowTs - IMPORT_REQUEUE_AFTER_SECONDS,
+      SWEEP_BATCH,
+    )) {
+      if (await this.producer.requeue(uuid, account)) {
         requeued++;
         this.logger.warn(`import ${uuid} had no merge job: queued again`);
       }

@@ -1,7 +1,9 @@
-import { type BeforeApplicationShutdown, Logger } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Logger } from '@nestjs/common';
 import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
+import { settleIfEnded } from '../../../libs/queue/fair-ledger-reconciler.js';
 import { readPayload } from '../../../libs/queue/job-catalogue.js';
 import { JobProcessor } from '../../../libs/queue/job-processor.decorator.js';
 import { ForeignJobError } from '../../../libs/sync/foreign-job.error.js';
@@ -16,7 +18,10 @@ export class SourceScanProcessor extends WorkerHost implements BeforeApplication
   private readonly logger = new Logger('sync-source');
   private stopping = false;
 
-  constructor(private readonly scans: SourceScanService) {
+  constructor(
+    private readonly scans: SourceScanService,
+    @Inject(CONFIG) private readonly config: TwindexConfig,
+  ) {
     super();
   }
 
@@ -30,6 +35,11 @@ export class SourceScanProcessor extends WorkerHost implements BeforeApplication
       if (result === 'stopped') {
         // Back to the queue as it is, without using up an attempt.
         await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      if (result === 'backlogged') {
+        // Its twins' backlog is full: back to the queue until it has drained a little (no attempt used up).
+        await job.moveToDelayed(Date.now() + this.config.SYNC_BACKLOG_WAIT_MS, token);
         throw new DelayedError();
       }
       return { result };
@@ -57,5 +67,16 @@ export class SourceScanProcessor extends WorkerHost implements BeforeApplication
   @OnWorkerEvent('error')
   onError(error: Error): void {
     this.logError(error);
+  }
+
+  /** A job that ended for good gives its places in the fair-share ledger back (docs/sync.md "Fair shares"). */
+  @OnWorkerEvent('completed')
+  onCompleted(job: Job): void {
+    settleIfEnded(this.worker, job, this.logError);
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job | undefined): void {
+    settleIfEnded(this.worker, job, this.logError);
   }
 }

@@ -38,8 +38,9 @@ export class SyncSchedules implements OnApplicationBootstrap {
       const id = schedulerId(source.uuid);
       wanted.add(id);
       const current = existing.get(id);
-      // A scheduler from before jobs named their account is rewritten too.
-      if (current?.pattern !== source.schedule || current.account !== source.account)
+      // A scheduler from before jobs named their account, or before they carried a fair-share priority (a job
+      // without one would be served ahead of every prioritised job), is rewritten too.
+      if (current?.pattern !== source.schedule || current.account !== source.account || !current.prioritized)
         await this.producer.upsertSchedule(source.uuid, source.schedule, source.account);
     }
     for (const id of existing.keys()) {

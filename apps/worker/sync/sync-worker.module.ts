@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { SyncOptions } from '../../../libs/sync/sync-options.js';
 import { SyncModule } from '../../../libs/sync/sync.module.js';
 import { SourceScanProcessor } from './source-scan.processor.js';
+import { SyncLedgerReconciler } from './sync-ledger.reconciler.js';
 import { SyncRunReaper } from './sync-run-reaper.js';
 import { SyncSchedules } from './sync-schedules.js';
 import { TwinSyncProcessor } from './twin-sync.processor.js';
@@ -13,7 +14,7 @@ export class SyncWorkerModule {
     return {
       module: SyncWorkerModule,
       imports: [SyncModule.forRoot(options)],
-      providers: [SourceScanProcessor, TwinSyncProcessor, SyncSchedules, SyncRunReaper],
+      providers: [SourceScanProcessor, TwinSyncProcessor, SyncSchedules, SyncRunReaper, SyncLedgerReconciler],
     };
   }
 }

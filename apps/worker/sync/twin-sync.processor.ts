@@ -3,6 +3,7 @@ import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { throttledErrorLog } from '../../../libs/queue/error-log.js';
+import { settleIfEnded } from '../../../libs/queue/fair-ledger-reconciler.js';
 import { readPayload } from '../../../libs/queue/job-catalogue.js';
 import { JobProcessor } from '../../../libs/queue/job-processor.decorator.js';
 import { ForeignJobError } from '../../../libs/sync/foreign-job.error.js';
@@ -66,5 +67,16 @@ export class TwinSyncProcessor
   @OnWorkerEvent('error')
   onError(error: Error): void {
     this.logError(error);
+  }
+
+  /** A job that ended for good gives its places in the fair-share ledger back (docs/sync.md "Fair shares"). */
+  @OnWorkerEvent('completed')
+  onCompleted(job: Job): void {
+    settleIfEnded(this.worker, job, this.logError);
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job | undefined): void {
+    settleIfEnded(this.worker, job, this.logError);
   }
 }
