@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Explanation } from '../apps/api/openapi/response-schemas.js';
 import {
@@ -147,6 +148,29 @@ describe('POST /resolve/explain', () => {
       );
       expect(withSite.answer).toEqual({ twins: [twin.uuid] });
     });
+  });
+
+  it("answers the README's worked example as the README shows it, key for key", async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Why does the gate not see this tag?'));
+    const shown = JSON.parse(/```json\n([\s\S]*?)```/.exec(section)![1]) as unknown;
+    const gate = await fx.aUser(alice, {
+      effect: 'allow',
+      actions: ['resolve_twin_identity', 'explain_resolution'],
+      identityRule: "DICT.site == 'WAW'",
+    });
+    const name = 'RFID#be144bdc-0f6d-4a00-4091-1a6d793cbbbb';
+    await attach(api, alice, (await aTwin(api, alice)).uuid, { [name]: anIdentity() });
+    let body: unknown;
+    for (let attempt = 0; attempt < 40; attempt++) {
+      body = explained(await explain(alice, { identity: name, as_user: gate.user }));
+      if ((body as { cache: { entry: string } }).cache.entry === 'hit') break;
+      await sleep(25);
+    }
+    // The README abbreviates UUIDs ("ee8c…"); the API answers them whole.
+    const ids = (value: unknown, id: RegExp): unknown =>
+      JSON.parse(JSON.stringify(value), (_k, v: unknown) => (typeof v === 'string' && id.test(v) ? 'ID' : v));
+    expect(JSON.stringify(ids(body, /^[0-9a-f-]{36}$/))).toBe(JSON.stringify(ids(shown, /^[0-9a-f]{4}…$/)));
   });
 
   describe('the action decision', () => {

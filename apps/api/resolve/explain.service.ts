@@ -62,9 +62,7 @@ export class ExplainService {
     const subject = await this.subject(principal, request);
     const { caller } = subject;
     const action = this.action(subject);
-    const base = {
-      identity: request.name,
-      details: request.details,
+    const who = {
       caller: {
         account: caller.account,
         user: caller.user,
@@ -80,8 +78,10 @@ export class ExplainService {
       // GET /resolve answers 403 before it reads anything: so does its explanation, and it lists no rows.
       const refused = forbidden(`Action '${RESOLVE_IDENTITY.action}' is not allowed for this user`);
       return {
-        ...base,
+        identity: request.name,
+        details: request.details,
         answer: { error: { status: 403, subcode: refused.subcode, description: refused.message } },
+        ...who,
         rows: [],
         not_listed: NOT_LISTED,
         cache: { entry: 'not read' },
@@ -101,8 +101,10 @@ export class ExplainService {
     );
     const shown = await this.twinsShown(caller, explainer.listedTwins(), now);
     return {
-      ...base,
+      identity: request.name,
+      details: request.details,
       answer: renderResolveAnswer(answer),
+      ...who,
       rows: explainer.rows(shown),
       ...(request.details ? { twins: explainer.twins() } : {}),
       not_listed: NOT_LISTED,

@@ -1,7 +1,7 @@
 import type { Caller, IdentityRow } from '../model.js';
 import { parseRule, MAX_RULE_DEPTH } from '../rules/rule-parser.js';
 import { nullPaths, rulePaths, type RulePath } from '../rules/rule-paths.js';
-import type { CompiledRule, RuleVariableName } from '../rules/rule-types.js';
+import type { CompiledRule, RuleEvaluationNote, RuleVariableName } from '../rules/rule-types.js';
 import type { RuleNode } from '../rules/rule-ast.js';
 import type { RuleProgram } from '../rules/rule-compiler.js';
 import type {
@@ -36,7 +36,7 @@ export interface RuleReport {
   rule: string | null;
   /** The variables the rule read that were null (like a policy simulator's missing context values). */
   missing?: string[];
-  detail: string;
+  detail?: string;
   /** Set when the request's rule budget cut the evaluation short (`spent`) or could not afford compiling the rule. */
   budget?: 'spent' | 'deferred';
 }
@@ -139,14 +139,19 @@ export class ResolutionExplainer implements ResolutionTrace {
 
   private describeRow(l: Listed, twinShown: boolean): ExplainedRow {
     const { row, personal } = l;
-    const out: ExplainedRow = { twin: row.twin, owner: row.owner, personal, kept: l.kept, checks: [] };
-    if (personal) out.visibility = row.visibility === null ? null : row.visibility.source;
-    out.checks.push({ check: 'context', passed: l.inContext });
+    const checks: ExplainedCheck[] = [{ check: 'context', passed: l.inContext }];
     for (const step of l.steps) {
       const check = this.describeStep(step, row, personal || twinShown);
-      if (check !== undefined) out.checks.push(check);
+      if (check !== undefined) checks.push(check);
     }
-    return out;
+    return {
+      twin: row.twin,
+      owner: row.owner,
+      personal,
+      kept: l.kept,
+      ...(personal ? { visibility: row.visibility === null ? null : row.visibility.source } : {}),
+      checks,
+    };
   }
 
   private describeStep(step: DecisionStep, row: IdentityRow, twinShown: boolean): ExplainedCheck | undefined {
@@ -187,22 +192,11 @@ export class ResolutionExplainer implements ResolutionTrace {
     const missing = nullPaths(this.pathsOf(rule), vars)
       .filter((p) => twinShown || !TWIN_FACTS.has(p.variable as RuleVariableName))
       .map((p) => p.text);
-    const report: RuleReport = { passed, rule: rule.source, detail: '' };
+    // Keys in reading order: the rule, what it missed, then what came of it.
+    const report: RuleReport = { passed, rule: rule.source };
     if (missing.length > 0) report.missing = missing;
-    if (passed) report.detail = 'evaluated to true';
-    else if (note.budget === 'spent') {
-      report.detail = "not evaluated to the end: the request's rule step budget ran out (fails closed)";
-      report.budget = 'spent';
-    } else if (note.budget === 'deferred') {
-      report.detail =
-        'not evaluated: compiling it did not fit in this request (fails closed; it is compiled for the next one)';
-      report.budget = 'deferred';
-    } else if (note.error !== undefined) {
-      report.detail =
-        readsTwin && !twinShown
-          ? 'evaluation failed (fails closed); the message is withheld: it may describe a twin this caller may not see'
-          : `evaluation failed (fails closed): ${note.error}`;
-    } else report.detail = 'evaluated to false';
+    report.detail = outcome(passed, note, readsTwin && !twinShown);
+    if (!passed && note.budget !== undefined) report.budget = note.budget;
     return report;
   }
 
@@ -214,6 +208,20 @@ export class ResolutionExplainer implements ResolutionTrace {
     }
     return paths;
   }
+}
+
+/** What came of an evaluation, in words; `withheld`: the evaluator's message may describe a twin not to be shown. */
+function outcome(passed: boolean, note: RuleEvaluationNote, withheld: boolean): string {
+  if (passed) return 'evaluated to true';
+  if (note.budget === 'spent')
+    return "not evaluated to the end: the request's rule step budget ran out (fails closed)";
+  if (note.budget === 'deferred') {
+    return 'not evaluated: compiling it did not fit in this request (fails closed; it is compiled for the next one)';
+  }
+  if (note.error === undefined) return 'evaluated to false';
+  return withheld
+    ? 'evaluation failed (fails closed); the message is withheld: it may describe a twin this caller may not see'
+    : `evaluation failed (fails closed): ${note.error}`;
 }
 
 /** A grant is never personal, even to an account that also owns the name upstream (identity-filters.ts). */
