@@ -173,6 +173,93 @@ describe('POST /resolve/explain', () => {
     expect(JSON.stringify(ids(body, /^[0-9a-f-]{36}$/))).toBe(JSON.stringify(ids(shown, /^[0-9a-f]{4}…$/)));
   });
 
+  describe("another account's kept row", () => {
+    const name = aName();
+    let bobTwin: TwinBody;
+    const MARKER = 'marker-7f3c';
+
+    beforeAll(async () => {
+      bobTwin = await aTwin(api, bob, { kind: 'crate' });
+      await attach(api, bob, bobTwin.uuid, {
+        [name]: anIdentity({
+          visibility: `account == '${alice.account}' and '${MARKER}' != 'x'`,
+          validity_ts: Date.now() / 1000 + 86_400,
+        }),
+      });
+    });
+
+    it("shows that its owner's rule holds, never the rule, nor its validity while the twin is not visible", async () => {
+      const res = await explain(alice, { identity: name, context: 'system' });
+      const body = explained(res);
+      expect(body.answer).toEqual({ twins: [bobTwin.uuid] });
+      expect(body.rows).toEqual([
+        {
+          twin: bobTwin.uuid,
+          owner: bob.account,
+          personal: false,
+          kept: true,
+          checks: [
+            { check: 'context', passed: true },
+            { check: 'validity', passed: true },
+            { check: 'visibility', passed: true, detail: 'visibility rule of its owner holds' },
+            {
+              check: 'role.identity_rule',
+              passed: true,
+              rule: null,
+              detail: 'the role has none: no restriction',
+            },
+          ],
+        },
+      ]);
+      expect(res.text).not.toContain(MARKER);
+    });
+
+    it('shows what its own role read of the twin only to a caller who may see that twin', async () => {
+      const identityRule = "TWIN.color == 'red' or DICT.gate == null";
+      const blind = await fx.aUser(alice, { identityRule });
+      const seeing = await fx.aUser(alice, { identityRule, twinRule: 'true' });
+      const check = async (who: Party) => {
+        const res = explained(await explain(who, { identity: name, context: 'system', details: true }));
+        expect(res.answer).toMatchObject({ twins: who === seeing ? [{ uuid: bobTwin.uuid }] : [] });
+        return res;
+      };
+      const hidden = await check(blind);
+      expect(hidden.rows[0].checks).toEqual([
+        { check: 'context', passed: true },
+        { check: 'validity', passed: true },
+        { check: 'visibility', passed: true, detail: 'visibility rule of its owner holds' },
+        {
+          check: 'role.identity_rule',
+          passed: true,
+          rule: identityRule,
+          missing: ['DICT.gate'],
+          detail: 'evaluated to true',
+        },
+      ]);
+      expect(hidden.twins).toEqual([
+        {
+          twin: bobTwin.uuid,
+          visible: false,
+          by: 'role.twin_rule',
+          rule: null,
+          detail: 'the role has no twin_rule: no twin of another account is visible',
+        },
+      ]);
+      const shown = await check(seeing);
+      expect(shown.rows[0].checks[1]).toMatchObject({ check: 'validity', validity_ts: expect.any(Number) });
+      expect(shown.rows[0].checks[3]).toMatchObject({ missing: ['TWIN.color', 'DICT.gate'] });
+      expect(shown.twins).toEqual([
+        {
+          twin: bobTwin.uuid,
+          visible: true,
+          by: 'role.twin_rule',
+          rule: 'true',
+          detail: 'evaluated to true',
+        },
+      ]);
+    });
+  });
+
   describe('the action decision', () => {
     const name = aName();
 
