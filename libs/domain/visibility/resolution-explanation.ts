@@ -99,9 +99,14 @@ export class ResolutionExplainer implements ResolutionTrace {
     this.twinDecisions.push({ twin, decision });
   };
 
-  /** The twins of the listed rows: whose facts `rows` may need to decide what it shows. */
+  /**
+   * The twins `rows` must know whether the caller may see: those of listed foreign rows (their validity) and of rows
+   * whose rule read twin facts (what it read). Others need no twin facts at all.
+   */
   listedTwins(): string[] {
-    return Array.from(new Set(this.listed.map((l) => l.row.twin)));
+    const twins = new Set<string>();
+    for (const l of this.listed) if (!l.personal || l.steps.some(readTwin)) twins.add(l.row.twin);
+    return Array.from(twins);
   }
 
   /**
@@ -141,7 +146,7 @@ export class ResolutionExplainer implements ResolutionTrace {
     const { row, personal } = l;
     const checks: ExplainedCheck[] = [{ check: 'context', passed: l.inContext }];
     for (const step of l.steps) {
-      const check = this.describeStep(step, row, personal || twinShown);
+      const check = this.describeStep(step, row, personal || twinShown, twinShown);
       if (check !== undefined) checks.push(check);
     }
     return {
@@ -154,10 +159,16 @@ export class ResolutionExplainer implements ResolutionTrace {
     };
   }
 
-  private describeStep(step: DecisionStep, row: IdentityRow, twinShown: boolean): ExplainedCheck | undefined {
+  /** `validityShown`: the caller's own row, or a twin it may see; `twinShown`: it may see the twin's facts. */
+  private describeStep(
+    step: DecisionStep,
+    row: IdentityRow,
+    validityShown: boolean,
+    twinShown: boolean,
+  ): ExplainedCheck | undefined {
     switch (step.step) {
       case 'validity':
-        return twinShown
+        return validityShown
           ? { check: 'validity', passed: step.passed, validity_ts: row.validityTs }
           : { check: 'validity', passed: step.passed };
       case 'own':
@@ -232,6 +243,15 @@ export function isPersonal(row: IdentityRow, account: string): boolean {
 function readsTwinFacts(rule: CompiledRule): boolean {
   for (const name of TWIN_FACTS) if (rule.variables.has(name)) return true;
   return false;
+}
+
+/** A step whose rule read facts of the twin. */
+function readTwin(step: DecisionStep): boolean {
+  return (
+    (step.step === 'visibility' || step.step === 'identity_rule') &&
+    step.evaluation !== null &&
+    readsTwinFacts(step.evaluation.rule)
+  );
 }
 
 /** The syntax tree: a compiled program has it; a rule read before it was compiled is parsed (it was valid when written). */
