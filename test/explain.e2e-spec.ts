@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
+import { Pool } from 'pg';
+import type { QueryRunner } from 'typeorm';
+import { ExplainAction1764500000000 } from '../migrations/1764500000000-explain-action.js';
 import { Explanation } from '../apps/api/openapi/response-schemas.js';
 import {
   aName,
@@ -138,6 +141,25 @@ describe('POST /resolve/explain', () => {
       expect(assumed.caller.dict).toEqual({ site: 'WAW' });
     });
 
+    it("keeps a token's signed secret_dict over an assumed dict, as GET /resolve keeps it over the header", async () => {
+      const minter = await fx.aUser(alice, {
+        effect: 'allow',
+        actions: ['resolve_twin_identity', 'explain_resolution', 'create_user_token'],
+        identityRule: "DICT.site == 'WAW'",
+      });
+      const minted = await api.post('/token', {
+        secret: minter.secret,
+        body: { secret_dict: { site: 'WAW' } },
+      });
+      expectStatus(minted, 201);
+      const token: Party = { ...minter, secret: minted.body.token };
+      const res = explained(await explain(token, { identity: name, dict: { site: 'KRK', lane: 3 } }));
+      expect(res.caller).toMatchObject({ credential: 'token', dict: { site: 'WAW', lane: 3 } });
+      expect(res.answer).toEqual({ twins: [twin.uuid] });
+      const header = trustedTwinHeader({ site: 'KRK', lane: 3 });
+      expect((await getResolve(token, name, {}, header)).body).toEqual(res.answer);
+    });
+
     it("lets the account's Admin explain it for the gate's user, without the gate's secret", async () => {
       const res = explained(await explain(alice, { identity: name, as_user: gate.user }));
       expect(res.caller).toMatchObject({ user: gate.user, role: gate.role, as_user: true, dict: {} });
@@ -258,6 +280,39 @@ describe('POST /resolve/explain', () => {
         },
       ]);
     });
+  });
+
+  it("gives accounts made before it their built-in roles' new action (migration), once", async () => {
+    const pool = new Pool({ connectionString: api.config.DATABASE_URL, max: 1 });
+    try {
+      const lists = async () =>
+        (
+          await pool.query<{ name: string; actions: string[] | null }>(
+            `SELECT name, actions FROM roles WHERE is_immutable AND account = $1 ORDER BY name`,
+            [carol.account],
+          )
+        ).rows;
+      const now = await lists();
+      expect(now.map((r) => [r.name, r.actions?.includes('explain_resolution') ?? 'every action'])).toEqual([
+        ['Admin', false],
+        ['Operator', true],
+        ['ReadOnly', true],
+      ]);
+      // As an account made before the action existed, then migrated (twice: it must not add it again).
+      await pool.query(
+        `UPDATE roles SET actions = array_remove(actions, 'explain_resolution') WHERE is_immutable AND account = $1`,
+        [carol.account],
+      );
+      const runner = { query: (sql: string) => pool.query(sql) } as unknown as QueryRunner;
+      await new ExplainAction1764500000000().up(runner);
+      await new ExplainAction1764500000000().up(runner);
+      const migrated = await lists();
+      for (const role of migrated.filter((r) => r.name !== 'Admin')) {
+        expect(role.actions!.filter((a) => a === 'explain_resolution')).toHaveLength(1);
+      }
+    } finally {
+      await pool.end();
+    }
   });
 
   describe('the action decision', () => {
