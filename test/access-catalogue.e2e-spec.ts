@@ -93,6 +93,7 @@ const CALLS: Record<Action, Call> = {
   get_imports: { method: 'GET', path: '/imports' },
   get_log: { method: 'GET', path: '/log' },
   who_am_i: { method: 'GET', path: '/whoami' },
+  explain_resolution: { method: 'POST', path: '/resolve/explain', body: NOTHING },
 };
 
 /**

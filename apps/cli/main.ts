@@ -5,6 +5,7 @@ import { loadConfigOrExit } from '../../libs/config/index.js';
 import { TwindexError } from '../../libs/domain/errors.js';
 import { ensureDatabase, runMigrations } from '../../libs/store/database-setup.js';
 import { createAccount } from './account-create.js';
+import { ExplainFailed, renderExplanation, requestExplanation, resolves } from './explain.js';
 import { describeReport, ImportFailed, importFile } from './import-file.js';
 
 /**
@@ -13,7 +14,7 @@ import { describeReport, ImportFailed, importFile } from './import-file.js';
  * through the HTTP API like any client. Secrets come from flags or the environment and are never echoed.
  */
 const program = new Command('twindex')
-  .description('Twindex command line: accounts, migrations and bulk imports')
+  .description('Twindex command line: accounts, migrations, bulk imports and explaining resolutions')
   .showHelpAfterError();
 
 /** Exit codes of `twindex import`. */
@@ -117,6 +118,72 @@ program
       process.exitCode = EXIT.failed;
     }
   });
+
+const parseDict = (v: string): Record<string, unknown> => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch {
+    throw new InvalidArgumentError('a JSON object, e.g. \'{"site":"WAW"}\'');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new InvalidArgumentError('a JSON object, e.g. \'{"site":"WAW"}\'');
+  }
+  return parsed as Record<string, unknown>;
+};
+
+const collect = (v: string, previous: string[] | undefined): string[] => [...(previous ?? []), v];
+
+program
+  .command('explain')
+  .description(
+    'why a caller does (not) see an identity: POST /resolve/explain printed as a tree, ✓/✗ per check.\n' +
+      'Exit code: 0 the identity resolves to at least one twin, 1 it does not (or the call failed).',
+  )
+  .argument(
+    '<identity>',
+    'identity name, e.g. RFID#be144bdc (quote the #: the shell would take it for a comment)',
+  )
+  .option('--as-user <user>', 'explain for this user of your account (needs get_user)')
+  .option('--context <context>', 'personal (default), system or an account UUID; repeat for several', collect)
+  .addOption(
+    new Option('--dict <json>', 'the X-TrustedTwin dictionary to assume, as JSON').argParser(parseDict),
+  )
+  .option('--details', 'explain the details=true answer (which twins are visible, and by what)')
+  .option('--json', 'print the explanation as the API answers it')
+  .addOption(new Option('--url <url>', 'the Twindex API').env('TWINDEX_URL').default('http://127.0.0.1:8080'))
+  .addOption(new Option('--secret <secret>', 'an API secret (better: the environment)').env('TWINDEX_SECRET'))
+  .action(
+    async (
+      identity: string,
+      opts: {
+        asUser?: string;
+        context?: string[];
+        dict?: Record<string, unknown>;
+        details?: boolean;
+        json?: boolean;
+        url: string;
+        secret?: string;
+      },
+    ) => {
+      if (!opts.secret) {
+        process.stderr.write('twindex explain: a secret is needed: --secret or TWINDEX_SECRET\n');
+        process.exitCode = 1;
+        return;
+      }
+      try {
+        const explanation = await requestExplanation({ ...opts, secret: opts.secret, identity });
+        process.stdout.write(
+          opts.json ? `${JSON.stringify(explanation, null, 2)}\n` : renderExplanation(explanation),
+        );
+        process.exitCode = resolves(explanation) ? 0 : 1;
+      } catch (e) {
+        if (!(e instanceof ExplainFailed)) throw e;
+        process.stderr.write(`twindex explain: ${e.message}\n`);
+        process.exitCode = 1;
+      }
+    },
+  );
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   // One line, never a stack trace or a secret: what failed and why.

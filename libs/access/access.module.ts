@@ -12,6 +12,7 @@ import { RolesService } from './roles/roles.service.js';
 import { SecretsRepository } from './secrets/secrets.repository.js';
 import { SecretsService } from './secrets/secrets.service.js';
 import { TokensService } from './tokens/tokens.service.js';
+import { UserAccessRepository } from './user-access.repository.js';
 import { UsersRepository } from './users/users.repository.js';
 import { UsersService } from './users/users.service.js';
 
@@ -42,8 +43,9 @@ const services = [
     SecretsRepository,
     PermissionsRepository,
     HeldActionsRepository,
+    UserAccessRepository,
     ...services,
   ],
-  exports: [AuthService, AbuseLimiter, ...services],
+  exports: [AuthService, AbuseLimiter, UserAccessRepository, ...services],
 })
 export class AccessModule {}

@@ -75,6 +75,110 @@ const BatchResolution = named(
   }),
 );
 
+const RuleReportFields = {
+  rule: z.string().nullable().describe("the rule text of the caller's own role; null: the role has none"),
+  missing: z
+    .array(z.string())
+    .optional()
+    .describe('variables the rule read that were null, e.g. DICT.site (like missing context values)'),
+  detail: z
+    .string()
+    .describe('evaluated to true / false, evaluation failed (with the message), budget ran out'),
+  budget: z
+    .enum(['spent', 'deferred'])
+    .optional()
+    .describe("spent: the request's rule step budget ran out; deferred: compiling the rule did not fit"),
+};
+const ExplainedCheck = named(
+  'ExplainedCheck',
+  z.discriminatedUnion('check', [
+    z.object({ check: z.literal('context'), passed: z.boolean() }),
+    z.object({
+      check: z.literal('validity'),
+      passed: z.boolean(),
+      validity_ts: tsOrNull.optional().describe("shown for the caller's own rows and twins it may see"),
+    }),
+    z.object({
+      check: z.literal('visibility'),
+      passed: z.boolean(),
+      detail: z
+        .string()
+        .describe(
+          'own identity / visibility rule of its owner holds / granted to this account by a sync source (never the rule text of another account)',
+        ),
+    }),
+    z.object({ check: z.literal('role.identity_rule'), passed: z.boolean(), ...RuleReportFields }),
+  ]),
+);
+/** docs/resolution.md "Explaining an answer"; exported for the suites that hold answers to it. */
+export const Explanation = named(
+  'Explanation',
+  z.object({
+    identity: z.string(),
+    details: z.boolean(),
+    answer: z
+      .union([
+        Resolution,
+        z.object({
+          error: z.object({ status: z.literal(403), subcode: z.string(), description: z.string() }),
+        }),
+      ])
+      .describe("exactly GET /resolve's body for this caller, or the 403 it would answer"),
+    caller: z.object({
+      account: uuid,
+      user: uuid,
+      role: uuid,
+      credential: z.enum(['secret', 'token']),
+      as_user: z
+        .boolean()
+        .describe('explained for another user of the account (as if it called with a secret)'),
+      dict: description.describe('DICT as the rules saw it'),
+    }),
+    action: z.object({
+      name: z.literal('resolve_twin_identity'),
+      decision: z.enum(['allow', 'deny']),
+      by: z
+        .string()
+        .describe('role statement, permission pm-…, built-in role Admin|Operator|ReadOnly, user status'),
+      reason: z.string().optional().describe('why a deny'),
+    }),
+    context: z.object({
+      given: z.enum(['personal', 'system', 'accounts']),
+      accounts: z.array(uuid).nullable().describe('the owners the context keeps; null: every owner (system)'),
+    }),
+    rows: z
+      .array(
+        z.object({
+          twin: uuid,
+          owner: uuid,
+          personal: z.boolean(),
+          kept: z.boolean(),
+          visibility: z.string().nullable().optional().describe("the caller's own identity's rule only"),
+          checks: z
+            .array(ExplainedCheck)
+            .describe('in the order the decision took them; it stops at the first failure'),
+        }),
+      )
+      .describe("the caller's own rows, and other accounts' rows only when kept"),
+    twins: z
+      .array(
+        z.object({
+          twin: uuid,
+          visible: z.boolean(),
+          by: z.enum(['owner', 'role.twin_rule', 'unknown twin']),
+          rule: z.string().nullable().optional(),
+          missing: z.array(z.string()).optional(),
+          detail: z.string().optional(),
+          budget: z.enum(['spent', 'deferred']).optional(),
+        }),
+      )
+      .optional()
+      .describe('details=true: how each resolved twin was judged visible or not'),
+    not_listed: z.string(),
+    cache: z.object({ entry: z.enum(['hit', 'miss', 'not read']) }),
+  }),
+);
+
 const Account = named(
   'Account',
   z.looseObject({
@@ -198,6 +302,7 @@ const dict = <T extends z.ZodType>(key: string, value: T) => z.object({ [key]: z
 export const SUCCESS: Record<string, { status: number; schema: z.ZodType }> = {
   resolve_twin_identity: { status: 200, schema: Resolution },
   resolve_twin_identities: { status: 200, schema: BatchResolution },
+  explain_resolution: { status: 200, schema: Explanation },
   create_twin: { status: 201, schema: Twin },
   scan_twins: {
     status: 200,

@@ -1,17 +1,20 @@
 import { Module } from '@nestjs/common';
 import { IndexCacheModule } from '../../../libs/cache/index-cache.module.js';
+import { ExplainController } from './explain.controller.js';
+import { ExplainService } from './explain.service.js';
 import { ResolveController } from './resolve.controller.js';
 import { ResolveRoute } from './resolve.route.js';
 import { ResolveService } from './resolve.service.js';
 
 /**
  * Resolution: GET /resolve/{identity} (ResolveRoute: the lean handler api-app.ts serves before Fastify, and the
- * Fastify route behind it) and the batch POST /resolve (the Nest controller), all described by resolve-operation.ts.
+ * Fastify route behind it) and the batch POST /resolve (the Nest controller), all described by resolve-operation.ts;
+ * and POST /resolve/explain (ExplainController), the same answer with the path to it.
  * All read through IdentityIndex and TwinFactsIndex; the cache replaces them without touching ResolveService.
  */
 @Module({
   imports: [IndexCacheModule],
-  controllers: [ResolveController],
-  providers: [ResolveService, ResolveRoute],
+  controllers: [ResolveController, ExplainController],
+  providers: [ResolveService, ResolveRoute, ExplainService],
 })
 export class ResolveApiModule {}

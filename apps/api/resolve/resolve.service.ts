@@ -6,6 +6,7 @@ import {
   resolveRows,
   visibleTwins,
 } from '../../../libs/domain/visibility/resolution.js';
+import type { ResolutionExplainer } from '../../../libs/domain/visibility/resolution-explanation.js';
 import { ruleNeedsTwinFacts, withRequestRuleBudget } from '../../../libs/domain/visibility/rule-variables.js';
 import { IdentityIndex, type IndexedTwin, TwinFactsIndex } from '../../../libs/store/identity-index.js';
 
@@ -85,12 +86,29 @@ export class ResolveService {
     return new Map(keys.map((name, i) => [name, answers[i]]));
   }
 
+  /**
+   * POST /resolve/explain: the answer `resolve` gives for these rows (read by the caller, so that it can say whether
+   * the cache held them), decided by the same path, with every step the decision takes recorded in `explainer`.
+   */
+  async explain(
+    caller: Caller,
+    rows: readonly IdentityRow[],
+    context: ResolveContext,
+    details: boolean,
+    nowTs: number,
+    explainer: ResolutionExplainer,
+  ): Promise<ResolveAnswer> {
+    const [answer] = await this.answer(caller, [rows], context, details, nowTs, explainer);
+    return answer;
+  }
+
   private async answer(
     principal: Caller,
     rowsets: readonly (readonly IdentityRow[])[],
     context: ResolveContext,
     details: boolean,
     nowTs: number,
+    explainer?: ResolutionExplainer,
   ): Promise<ResolveAnswer[]> {
     // Issue #10: one rule budget for every rule this request evaluates, batch included (fail closed when spent).
     const caller = withRequestRuleBudget(principal);
@@ -98,10 +116,12 @@ export class ResolveService {
     const facts = needed.size > 0 ? await this.twins.twinFacts(Array.from(needed)) : NO_TWINS;
     const twinOf = (uuid: string) => facts.get(uuid);
     return rowsets.map((rows) => {
-      const kept = resolveRows(rows, context, caller, nowTs, twinOf);
+      const kept = resolveRows(rows, context, caller, nowTs, twinOf, explainer);
       if (!details) return { details: false, twins: resolvedTwinIds(kept) };
       // visibleTwins hands back the very objects twinOf supplied.
-      const twins = visibleTwins(kept, caller, nowTs, twinOf).map((t) => facts.get(t.uuid) as IndexedTwin);
+      const twins = visibleTwins(kept, caller, nowTs, twinOf, explainer?.twinTrace).map(
+        (t) => facts.get(t.uuid) as IndexedTwin,
+      );
       return { details: true, twins };
     });
   }

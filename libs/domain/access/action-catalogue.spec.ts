@@ -1,8 +1,8 @@
 import { ACTION_GROUPS, ACTIONS, isAction } from './action-catalogue.js';
 
 describe('action catalogue', () => {
-  it('holds the 49 actions of docs/access.md, each once', () => {
-    expect(ACTIONS).toHaveLength(49);
+  it('holds the 50 actions of docs/access.md, each once', () => {
+    expect(ACTIONS).toHaveLength(50);
     expect(new Set(ACTIONS).size).toBe(ACTIONS.length);
   });
 
@@ -23,6 +23,7 @@ describe('action catalogue', () => {
       imports: 3,
       log: 1,
       who_am_i: 1,
+      explain: 1,
     });
   });
 
@@ -30,10 +31,14 @@ describe('action catalogue', () => {
     for (const action of ACTIONS) expect(action).toMatch(/^[a-z]+(_[a-z]+)*$/);
   });
 
-  it.each(['resolve_twin_identity', 'who_am_i', 'get_log', 'get_permission_assignments', 'start_sync'])(
-    'knows %s',
-    (action) => expect(isAction(action)).toBe(true),
-  );
+  it.each([
+    'resolve_twin_identity',
+    'who_am_i',
+    'get_log',
+    'get_permission_assignments',
+    'start_sync',
+    'explain_resolution',
+  ])('knows %s', (action) => expect(isAction(action)).toBe(true));
 
   it.each([
     'create_user_secret',

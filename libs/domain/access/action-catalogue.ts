@@ -40,6 +40,7 @@ export const ACTION_GROUPS = {
   imports: ['create_import', 'get_import', 'get_imports'],
   log: ['get_log'],
   who_am_i: ['who_am_i'],
+  explain: ['explain_resolution'],
 } as const;
 
 export type ActionGroup = keyof typeof ACTION_GROUPS;

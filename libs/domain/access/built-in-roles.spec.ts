@@ -97,6 +97,13 @@ const MATRIX: {
     operator: false,
     readOnly: false,
   },
+  {
+    row: 'explain a resolution as themselves',
+    actions: ['explain_resolution'],
+    admin: true,
+    operator: true,
+    readOnly: true,
+  },
 ];
 
 describe('built-in roles', () => {
@@ -123,6 +130,7 @@ describe('built-in roles', () => {
       effect: 'allow',
       actions: [
         'create_user_token',
+        'explain_resolution',
         'get_account',
         'get_import',
         'get_imports',
@@ -149,6 +157,7 @@ describe('built-in roles', () => {
         'get_account',
         'get_log',
         'who_am_i',
+        'explain_resolution',
       ].sort(),
     });
   });

@@ -39,12 +39,18 @@ const READ_SYNC: readonly Action[] = [
 
 /**
  * ReadOnly: the index reads, tokens, and the sync and import reads, plus `get_account` (docs/access.md "Built-in
- * roles"). Our own decisions there:
+ * roles"), explaining a resolution as themselves included. Our own decisions there:
  * - `get_account` allowed: it shows only uuid, name and timestamps, which `who_am_i` (already allowed) reveals anyway.
  * - `get_log` denied: the audit trail names users, actions and targets of every write in the account — oversight data
  *   beyond what a read-only index token needs.
  */
-const READ_ONLY_ACTIONS: readonly Action[] = [...READ_INDEX, ...TOKENS, ...READ_SYNC, 'get_account'];
+const READ_ONLY_ACTIONS: readonly Action[] = [
+  ...READ_INDEX,
+  ...TOKENS,
+  ...READ_SYNC,
+  'get_account',
+  ...ACTION_GROUPS.explain,
+];
 
 /**
  * Operator: every catalogue action except the account/users/roles/secrets/permissions/assignments writes and the reads
@@ -64,6 +70,7 @@ const OPERATOR_ACTIONS: readonly Action[] = [
   'get_account',
   'get_log',
   'who_am_i',
+  ...ACTION_GROUPS.explain,
 ];
 
 export const BUILT_IN_ROLES: readonly BuiltInRole[] = Object.freeze([

@@ -9,14 +9,47 @@ export interface Statement {
   actions: readonly string[] | null;
 }
 
+/** An active (not archived) permission assigned to the user: its id and operations. */
+export interface HeldPermission {
+  id: string;
+  operations: readonly string[];
+}
+
+const STATEMENT = Object.freeze({ kind: 'statement' as const });
+
 /**
- * Whether the statement alone allows `action`. Names outside the catalogue are never allowed, even under `deny`:
- * a typo'd or future action must fail closed rather than be allowed by "everything except".
+ * Which statement or permission decided an action, and why a deny (POST /resolve/explain shows it). The one
+ * evaluation of docs/access.md: `isAllowedByStatement` and `isActionAllowed` are this decision's `allowed`.
  */
-export function isAllowedByStatement(statement: Statement, action: string): boolean {
-  if (!isAction(action)) return false;
+export type ActionDecision =
+  | { allowed: true; by: { kind: 'statement' } | { kind: 'permission'; id: string } }
+  | { allowed: false; by: { kind: 'statement' }; reason: string };
+
+/**
+ * The role's statement first, then the user's active permissions in the order given. Names outside the catalogue
+ * are never allowed, even under `deny`: a typo'd or future action must fail closed rather than be allowed by
+ * "everything except".
+ */
+export function decideAction(
+  statement: Statement,
+  permissions: readonly HeldPermission[],
+  action: string,
+): ActionDecision {
+  if (!isAction(action)) return { allowed: false, by: STATEMENT, reason: 'not an action of the catalogue' };
   const listed = statement.actions !== null && statement.actions.includes(action);
-  return statement.effect === 'allow' ? listed : !listed;
+  if (statement.effect === 'allow' ? listed : !listed) return { allowed: true, by: STATEMENT };
+  for (const permission of permissions) {
+    if (permission.operations.includes(action)) {
+      return { allowed: true, by: { kind: 'permission', id: permission.id } };
+    }
+  }
+  const why = statement.effect === 'allow' ? "not in the role's allow list" : 'denied by the role statement';
+  return { allowed: false, by: STATEMENT, reason: `${why}, and no active permission of the user grants it` };
+}
+
+/** Whether the statement alone allows `action`. */
+export function isAllowedByStatement(statement: Statement, action: string): boolean {
+  return decideAction(statement, NO_PERMISSIONS, action).allowed;
 }
 
 /**
@@ -29,12 +62,11 @@ export function isActionAllowed(
   activePermissionOperations: readonly (readonly string[])[],
   action: string,
 ): boolean {
-  if (isAllowedByStatement(statement, action)) return true;
-  for (const operations of activePermissionOperations) {
-    if (operations.includes(action) && isAction(action)) return true;
-  }
-  return false;
+  const permissions = activePermissionOperations.map((operations) => ({ id: '', operations }));
+  return decideAction(statement, permissions, action).allowed;
 }
+
+const NO_PERMISSIONS: readonly HeldPermission[] = Object.freeze([]);
 
 /** Every allowed catalogue action, sorted by name (the `actions` of GET /whoami). */
 export function allowedActions(

@@ -25,6 +25,7 @@ import {
   InvalidRuleError,
   type CompiledRule,
   type RuleBudget,
+  type RuleEvaluationNote,
   type RuleVariableName,
   type RuleVariables,
 } from './rule-types.js';
@@ -41,7 +42,10 @@ export interface DeferredRuleHost {
 const DENY_ALL: CompiledRule = Object.freeze({
   source: 'false',
   variables: new Set<RuleVariableName>(),
-  evaluate: () => false,
+  evaluate: (_vars: RuleVariables, _budget?: RuleBudget, note?: RuleEvaluationNote) => {
+    if (note !== undefined) note.error = 'the stored rule no longer compiles: true for nobody';
+    return false;
+  },
 });
 
 const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_]*/g;
@@ -85,15 +89,21 @@ export class DeferredRule implements CompiledRule {
     return this.program !== undefined;
   }
 
-  evaluate(vars: RuleVariables, budget?: RuleBudget): boolean {
+  evaluate(vars: RuleVariables, budget?: RuleBudget, note?: RuleEvaluationNote): boolean {
     let program = this.program;
     if (program === undefined) {
       // A request whose steps are spent gets false from any rule: no point compiling for it.
-      if (budget !== undefined && budget.remaining <= 0) return false;
+      if (budget !== undefined && budget.remaining <= 0) {
+        if (note !== undefined) note.budget = 'spent';
+        return false;
+      }
       program = budget === undefined ? this.programNow() : this.programWithin(budget);
-      if (program === undefined) return false;
+      if (program === undefined) {
+        if (note !== undefined) note.budget = 'deferred';
+        return false;
+      }
     }
-    return program.evaluate(vars, budget);
+    return program.evaluate(vars, budget, note);
   }
 
   /**

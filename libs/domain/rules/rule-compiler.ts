@@ -16,6 +16,7 @@ import { checkPattern, RegexSyntaxError, REGEX_STEP_BUDGET, type RulePattern } f
 import {
   InvalidRuleError,
   type RuleBudget,
+  type RuleEvaluationNote,
   type CompiledRule,
   type RuleVariableName,
   type RuleVariables,
@@ -78,21 +79,30 @@ class Rule implements RuleProgram {
     this.state = newEvalState(stepBudget);
   }
 
-  evaluate(vars: RuleVariables, budget?: RuleBudget): boolean {
+  evaluate(vars: RuleVariables, budget?: RuleBudget, note?: RuleEvaluationNote): boolean {
     if (budget === undefined) {
       try {
         return truthy(this.run(vars, this.stepBudget));
-      } catch {
+      } catch (error) {
         // Any failure — type error, budget, even a stack overflow — means "not visible" (docs/visibility.md).
+        if (note !== undefined) note.error = messageOf(error);
         return false;
       }
     }
     // The request's budget is spent: fail closed without running anything.
-    if (budget.remaining <= 0) return false;
+    if (budget.remaining <= 0) {
+      if (note !== undefined) note.budget = 'spent';
+      return false;
+    }
     const spent = { steps: 0 };
     try {
       return truthy(this.run(vars, Math.min(this.stepBudget, budget.remaining), spent));
-    } catch {
+    } catch (error) {
+      if (note !== undefined) {
+        note.error = messageOf(error);
+        // Cut short by what the request had left rather than by the rule's own ceiling.
+        if (spent.steps >= budget.remaining && budget.remaining < this.stepBudget) note.budget = 'spent';
+      }
       return false;
     } finally {
       budget.remaining -= spent.steps;
@@ -106,9 +116,7 @@ class Rule implements RuleProgram {
       const value = this.root(state);
       return { ok: true, result: truthy(value), value, steps: state.steps };
     } catch (error) {
-      const message =
-        error instanceof RuleEvaluationError || error instanceof Error ? error.message : String(error);
-      return { ok: false, result: false, error: message, steps: state.steps };
+      return { ok: false, result: false, error: messageOf(error), steps: state.steps };
     }
   }
 
@@ -132,6 +140,10 @@ class Rule implements RuleProgram {
 }
 
 const EMPTY_VARIABLES: RuleVariables = Object.freeze({});
+
+function messageOf(error: unknown): string {
+  return error instanceof RuleEvaluationError || error instanceof Error ? error.message : String(error);
+}
 
 /**
  * Compile units (deferred-rule.ts) per character of rule text for checking it: parsing the text and its regex

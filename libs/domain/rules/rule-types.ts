@@ -30,7 +30,19 @@ export interface CompiledRule {
    * With a `budget`, the steps spent are also taken from it, and an evaluation gets no more than it has left:
    * once it is spent every further evaluation is false.
    */
-  evaluate(vars: RuleVariables, budget?: RuleBudget): boolean;
+  evaluate(vars: RuleVariables, budget?: RuleBudget, note?: RuleEvaluationNote): boolean;
+}
+
+/**
+ * Why an evaluation came out false when it did not simply evaluate to a false value: filled in by `evaluate` only
+ * when the caller hands one in (POST /resolve/explain does; the resolve path never does, so it costs nothing there).
+ * The same evaluation that decides also explains: there is no second run to drift from the first.
+ */
+export interface RuleEvaluationNote {
+  /** Set when the rule failed (⇒ false): a type error, its own step budget, a rule that no longer compiles… */
+  error?: string;
+  /** Set when the request's rule budget was spent (before or during this rule) or could not afford compiling it. */
+  budget?: 'spent' | 'deferred';
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Caller, IdentityRow, ResolveContext, TwinFacts } from '../model.js';
+import type { ResolutionTrace, TwinTrace } from './decision-trace.js';
 import { canSeeTwin, decideIdentity, decideIdentityWithoutRules, TwinVariablesCache } from './visibility.js';
 
 /** Resolution step 2 (docs/resolution.md): keep the rows whose owner the context names. */
@@ -26,7 +27,8 @@ export function narrowByContext(
 /**
  * Resolution steps 2–3: the rows (all of one name, step 1 is the caller's) that are in the context and that the
  * caller may see, valid ones only. One pass, no intermediate arrays; rule variables are built per twin, lazily.
- * `twinOf` is consulted only when a rule has to be evaluated.
+ * `twinOf` is consulted only when a rule has to be evaluated. `trace` (explain only) hears every row, its steps and
+ * its outcome.
  */
 export function resolveRows(
   rows: readonly IdentityRow[],
@@ -34,13 +36,20 @@ export function resolveRows(
   caller: Caller,
   now: number,
   twinOf: (uuid: string) => TwinFacts | undefined,
+  trace?: ResolutionTrace,
 ): IdentityRow[] {
   const kept: IdentityRow[] = [];
   let variables: TwinVariablesCache | undefined;
   for (const row of rows) {
-    if (!inContext(row, context, caller)) continue;
+    trace?.begin(row);
+    if (!inContext(row, context, caller)) {
+      trace?.end(row, false, false);
+      continue;
+    }
     variables ??= new TwinVariablesCache(caller, now, twinOf);
-    if (decideIdentity(caller, row, now, false, variables)) kept.push(row);
+    const keep = decideIdentity(caller, row, now, false, variables, trace);
+    if (keep) kept.push(row);
+    trace?.end(row, true, keep);
   }
   return kept;
 }
@@ -71,17 +80,20 @@ export function resolvedTwinIds(keptRows: readonly IdentityRow[]): string[] {
 /**
  * Step 4, details=true: the facts of those resolved twins the caller may see, in the same order. A twin whose
  * facts `twinOf` cannot supply is left out: there is nothing to show, and its visibility cannot be decided.
+ * `trace` (explain only) hears how each twin was decided.
  */
 export function visibleTwins(
   keptRows: readonly IdentityRow[],
   caller: Caller,
   now: number,
   twinOf: (uuid: string) => TwinFacts | undefined,
+  trace?: TwinTrace,
 ): TwinFacts[] {
   const twins: TwinFacts[] = [];
   for (const uuid of resolvedTwinIds(keptRows)) {
     const twin = twinOf(uuid);
-    if (twin !== undefined && canSeeTwin(caller, twin, now)) twins.push(twin);
+    if (twin === undefined) trace?.(uuid, { visible: false, by: 'unknown twin' });
+    else if (canSeeTwin(caller, twin, now, trace)) twins.push(twin);
   }
   return twins;
 }

@@ -2,6 +2,7 @@ import type { Caller, TwinFacts } from '../model.js';
 import {
   type CompiledRule,
   RuleBudget,
+  type RuleEvaluationNote,
   REQUEST_STEP_BUDGET,
   type RuleVariableName,
   type RuleVariables,
@@ -51,10 +52,16 @@ export function variablesFor(
  * True only for a rule that returns exactly `true`. The compiled-rule contract already fails closed; the catch
  * and the strict comparison are a second fence so that a bug in a rule implementation can never widen visibility.
  */
-export function evaluateRule(rule: CompiledRule, vars: RuleVariables, budget?: RuleBudget): boolean {
+export function evaluateRule(
+  rule: CompiledRule,
+  vars: RuleVariables,
+  budget?: RuleBudget,
+  note?: RuleEvaluationNote,
+): boolean {
   try {
-    return rule.evaluate(vars, budget) === true;
-  } catch {
+    return rule.evaluate(vars, budget, note) === true;
+  } catch (error) {
+    if (note !== undefined) note.error = error instanceof Error ? error.message : String(error);
     return false;
   }
 }

@@ -9,7 +9,8 @@ import type { CompiledRule, RuleVariableName, RuleVariables } from '../rules/rul
 import { type IdentityListFilters, listIdentities } from './identity-filters.js';
 import { keepRowWithoutRules, resolvedTwinIds, resolveRows, visibleTwins } from './resolution.js';
 import { twinRuleUnderSharing } from './twin-sharing.js';
-import { isValid } from './visibility.js';
+import { canSeeTwin, isValid } from './visibility.js';
+import { isPersonal, ResolutionExplainer } from './resolution-explanation.js';
 import { mayRewriteTwin, mirrorRefusal, ownerToCheck } from '../sync/mirror-ownership.js';
 import { referenceListIdentities, referenceMirrorAllowed, referenceResolve } from './visibility.reference.js';
 
@@ -628,6 +629,95 @@ describe('the leak property with a hostile upstream', () => {
             }
           }
         }
+      }),
+      RUNS,
+    );
+  });
+});
+
+// ---- explaining (POST /resolve/explain) --------------------------------------------------------------------------
+
+describe('explaining a resolution', () => {
+  /** resolveRows and visibleTwins with an explainer listening, as ResolveService.explain runs them. */
+  function explainedResolve(
+    world: World,
+    rows: readonly IdentityRow[],
+    name: string,
+    context: ResolveContext,
+    details: boolean,
+    caller: Caller,
+  ) {
+    const twinOf = (uuid: string) => world.twins.get(uuid);
+    const explainer = new ResolutionExplainer(caller);
+    const ofName = rows.filter((r) => r.name === name);
+    const kept = resolveRows(ofName, context, caller, world.now, twinOf, explainer);
+    const answer = details
+      ? visibleTwins(kept, caller, world.now, twinOf, explainer.twinTrace).map((t) => t.uuid)
+      : resolvedTwinIds(kept);
+    const shown = (uuid: string) => {
+      const twin = world.twins.get(uuid);
+      return twin !== undefined && canSeeTwin(caller, twin, world.now);
+    };
+    return { ofName, kept, answer, rows: explainer.rows(shown), twins: explainer.twins() };
+  }
+
+  it('answers what resolution answers (and the reference model) while it listens', () => {
+    fc.assert(
+      fc.property(worldArb, (world) => {
+        forEveryQuestion(world, (caller, name, context, details) => {
+          const explained = explainedResolve(world, world.rows, name, context, details, caller);
+          expect(explained.answer).toEqual(realResolve(world, world.rows, name, context, details, caller));
+          expect(explained.answer).toEqual(
+            referenceResolve(world.rows, world.twins, name, context, details, caller, world.now),
+          );
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  it("lists the caller's own rows and kept rows only; each row's checks end where its decision did", () => {
+    fc.assert(
+      fc.property(worldArb, (world) => {
+        forEveryQuestion(world, (caller, name, context, details) => {
+          const explained = explainedResolve(world, world.rows, name, context, details, caller);
+          const keptTwins = new Set(explained.kept.map((r) => `${r.twin}/${r.owner}`));
+          const expectedListed = explained.ofName.filter(
+            (r) => isPersonal(r, caller.account) || explained.kept.includes(r),
+          );
+          expect(explained.rows).toHaveLength(expectedListed.length);
+          for (const row of explained.rows) {
+            expect(row.kept).toBe(keptTwins.has(`${row.twin}/${row.owner}`));
+            expect(row.checks[0].check).toBe('context');
+            const passed = row.checks.map((c) => c.passed);
+            // Kept: every check passed. Dropped: the decision stopped at its first failing check.
+            if (row.kept) expect(passed.every(Boolean)).toBe(true);
+            else expect(passed.indexOf(false)).toBe(passed.length - 1);
+            if (!row.personal) {
+              expect(row.kept).toBe(true);
+              expect(row).not.toHaveProperty('visibility');
+            }
+          }
+          if (details)
+            expect(explained.twins.filter((t) => t.visible).map((t) => t.twin)).toEqual(explained.answer);
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  it('is the same whether or not the index holds foreign rows the caller may not see (owner-safe)', () => {
+    fc.assert(
+      fc.property(worldArb, (world) => {
+        forEveryQuestion(world, (caller, name, context, details) => {
+          const all = explainedResolve(world, world.rows, name, context, details, caller);
+          const unseen = all.ofName.filter((r) => !isPersonal(r, caller.account) && !all.kept.includes(r));
+          const without = world.rows.filter((r) => !unseen.includes(r));
+          const fewer = explainedResolve(world, without, name, context, details, caller);
+          expect(JSON.stringify({ answer: fewer.answer, rows: fewer.rows, twins: fewer.twins })).toBe(
+            JSON.stringify({ answer: all.answer, rows: all.rows, twins: all.twins }),
+          );
+        });
       }),
       RUNS,
     );

@@ -1,14 +1,33 @@
 import type { Caller, IdentityRow, TwinFacts } from '../model.js';
 import type { CompiledRule, RuleVariables } from '../rules/rule-types.js';
+import type { DecisionTrace, RuleEvaluation, TwinTrace } from './decision-trace.js';
 import { evaluateRule, ruleVariables, variablesFor } from './rule-variables.js';
 
-/** docs/visibility.md "Who sees a twin": own twins, or the role's twin_rule is true (null = no foreign twins). */
-export function canSeeTwin(caller: Caller, twin: TwinFacts, now: number): boolean {
-  if (twin.owner === caller.account) return true;
-  return (
-    caller.twinRule !== null &&
-    evaluateRule(caller.twinRule, ruleVariables(caller, now, twin), caller.ruleBudget)
-  );
+/**
+ * docs/visibility.md "Who sees a twin": own twins, or the role's twin_rule is true (null = no foreign twins).
+ * `trace` (explain only) is told how it was decided.
+ */
+export function canSeeTwin(caller: Caller, twin: TwinFacts, now: number, trace?: TwinTrace): boolean {
+  if (twin.owner === caller.account) {
+    trace?.(twin.uuid, { visible: true, by: 'owner' });
+    return true;
+  }
+  const rule = caller.twinRule;
+  if (rule === null) {
+    trace?.(twin.uuid, { visible: false, by: 'role.twin_rule', evaluation: null });
+    return false;
+  }
+  const vars = ruleVariables(caller, now, twin);
+  if (trace === undefined) return evaluateRule(rule, vars, caller.ruleBudget);
+  const evaluation = evaluated(rule, vars, caller);
+  trace(twin.uuid, { visible: evaluation.passed, by: 'role.twin_rule', evaluation });
+  return evaluation.passed;
+}
+
+/** The decision's own evaluation of `rule`, with the note that says why when it fails. */
+function evaluated(rule: CompiledRule, vars: RuleVariables, caller: Caller): RuleEvaluation {
+  const note = {};
+  return { rule, passed: evaluateRule(rule, vars, caller.ruleBudget, note), vars, note };
 }
 
 /** Valid while validity_ts is null or strictly in the future; expired at the instant validity_ts == now. */
@@ -57,8 +76,9 @@ export function decideIdentity(
   now: number,
   allowExpiredPersonal: boolean,
   variables: RowVariables,
+  trace?: DecisionTrace,
 ): boolean {
-  return decide(caller, row, now, allowExpiredPersonal, variables) === true;
+  return decide(caller, row, now, allowExpiredPersonal, variables, trace) === true;
 }
 
 /**
@@ -74,28 +94,58 @@ export function decideIdentityWithoutRules(
   return decide(caller, row, now, false, undefined);
 }
 
-/** Written once for both: without `variables`, a rule that must be evaluated makes the answer undefined. */
+/**
+ * Written once for both: without `variables`, a rule that must be evaluated makes the answer undefined. `trace`
+ * (explain only) records each step as it is taken; the steps and their order are the decision's own.
+ */
 function decide(
   caller: Caller,
   row: IdentityRow,
   now: number,
   allowExpiredPersonal: boolean,
   variables: RowVariables | undefined,
+  trace?: DecisionTrace,
 ): boolean | undefined {
   if (row.grantee != null) {
     // A grant: its grantee alone may see it, only while valid; its visibility and ownership play no part.
-    if (row.grantee !== caller.account || !isValid(row, now)) return false;
-    return caller.identityRule === null || holds(caller.identityRule, caller, row, variables);
+    if (row.grantee !== caller.account) {
+      trace?.record({ step: 'grant', passed: false });
+      return false;
+    }
+    const valid = isValid(row, now);
+    trace?.record({ step: 'validity', passed: valid });
+    if (!valid) return false;
+    trace?.record({ step: 'grant', passed: true });
+    return roleAdmits(caller, row, variables, trace);
   }
   const personal = row.owner === caller.account;
   // Foreign and private: never seen, whatever its validity (decided first: the cheapest test on a packed row).
-  if (!personal && row.visibility === null) return false;
-  if (!isValid(row, now) && !(personal && allowExpiredPersonal)) return false;
-  if (!personal && row.visibility !== null) {
-    const visible = holds(row.visibility, caller, row, variables);
-    if (visible !== true) return visible;
+  if (!personal && row.visibility === null) {
+    trace?.record({ step: 'private' });
+    return false;
   }
-  return caller.identityRule === null || holds(caller.identityRule, caller, row, variables);
+  const valid = isValid(row, now) || (personal && allowExpiredPersonal);
+  trace?.record({ step: 'validity', passed: valid });
+  if (!valid) return false;
+  if (!personal && row.visibility !== null) {
+    const visible = holds(row.visibility, caller, row, variables, trace, 'visibility');
+    if (visible !== true) return visible;
+  } else trace?.record({ step: 'own' });
+  return roleAdmits(caller, row, variables, trace);
+}
+
+/** Step 2 of "Who sees an identity": the role's identity_rule is null or true. */
+function roleAdmits(
+  caller: Caller,
+  row: IdentityRow,
+  variables: RowVariables | undefined,
+  trace: DecisionTrace | undefined,
+): boolean | undefined {
+  if (caller.identityRule === null) {
+    trace?.record({ step: 'identity_rule', evaluation: null });
+    return true;
+  }
+  return holds(caller.identityRule, caller, row, variables, trace, 'identity_rule');
 }
 
 function holds(
@@ -103,8 +153,14 @@ function holds(
   caller: Caller,
   row: IdentityRow,
   variables: RowVariables | undefined,
+  trace: DecisionTrace | undefined,
+  step: 'visibility' | 'identity_rule',
 ): boolean | undefined {
-  return variables === undefined ? undefined : evaluateRule(rule, variables.forRow(row), caller.ruleBudget);
+  if (variables === undefined) return undefined;
+  if (trace === undefined) return evaluateRule(rule, variables.forRow(row), caller.ruleBudget);
+  const evaluation = evaluated(rule, variables.forRow(row), caller);
+  trace.record({ step, evaluation });
+  return evaluation.passed;
 }
 
 /** Variables for rows of one known twin (canSeeIdentity): built on first use, then reused. */
