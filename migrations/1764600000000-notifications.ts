@@ -85,6 +85,8 @@ export class Notifications1764600000000 implements MigrationInterface {
         trigger text NOT NULL,
         twin uuid NOT NULL,
         event jsonb NOT NULL,
+        -- The change's own time (latency metric); created_ts is when it was queued (retention).
+        changed_ts double precision NOT NULL,
         created_ts double precision NOT NULL,
         PRIMARY KEY (subscription, sequence)
       );
