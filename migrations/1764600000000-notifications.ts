@@ -60,6 +60,8 @@ export class Notifications1764600000000 implements MigrationInterface {
         last_error text,
         next_attempt_ts double precision NOT NULL DEFAULT 0,
         lease_until double precision NOT NULL DEFAULT 0,
+        -- The worker process holding the lease: after a lost database it takes its own leases back at once.
+        lease_owner uuid,
         last_delivery_ts double precision,
         created_ts double precision NOT NULL,
         updated_ts double precision NOT NULL

@@ -52,6 +52,8 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** This process, as the owner of its leases. */
+  private readonly owner = randomUUID();
 
   constructor(
     @Inject(CONFIG) config: TwindexConfig,
@@ -118,10 +120,12 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
 
   private async startDue(now: number): Promise<void> {
     const room = Math.max(0, 200 - this.inFlight.size);
-    const due = room > 0 ? await this.delivery.claimDue(this.db, now, LEASE_SECONDS, room) : [];
+    const due = room > 0 ? await this.delivery.claimDue(this.db, this.owner, now, LEASE_SECONDS, room) : [];
     const unstarted: string[] = [];
     for (const sub of this.slots.order(due)) {
-      if (this.inFlight.has(sub.uuid) || !this.slots.tryAcquire(sub.subscriber)) {
+      // Already being delivered here (its lease was ours): it goes on; the claim only extended the lease.
+      if (this.inFlight.has(sub.uuid)) continue;
+      if (!this.slots.tryAcquire(sub.subscriber)) {
         unstarted.push(sub.uuid);
         continue;
       }

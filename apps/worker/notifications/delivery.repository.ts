@@ -145,19 +145,26 @@ export class DeliveryRepository {
    * Subscriptions with something to send now and no other worker on them: a confirmation (pending), or queued
    * messages (active) whose next attempt is due. Leased for `leaseSeconds` in the same statement (SKIP LOCKED).
    */
-  async claimDue(q: Queryable, now: number, leaseSeconds: number, limit: number): Promise<DueSubscription[]> {
-    // Index: the planner walks the messages' primary key (subscription, sequence) for the EXISTS probe.
+  async claimDue(
+    q: Queryable,
+    owner: string,
+    now: number,
+    leaseSeconds: number,
+    limit: number,
+  ): Promise<DueSubscription[]> {
+    // Index: the planner walks the messages' primary key (subscription, sequence) for the EXISTS probe. A lease of
+    // this same worker counts as free: the caller skips the subscriptions it has in flight.
     return q.query<DueSubscription>(
-      `UPDATE notification_subscriptions s SET lease_until = $1 + $2
+      `UPDATE notification_subscriptions s SET lease_until = $1 + $2, lease_owner = $4
         WHERE s.uuid IN (
           SELECT uuid FROM notification_subscriptions c
-           WHERE c.lease_until < $1 AND c.next_attempt_ts <= $1 AND c.validity_ts > $1
+           WHERE (c.lease_until < $1 OR c.lease_owner = $4) AND c.next_attempt_ts <= $1 AND c.validity_ts > $1
              AND ((c.status = 'pending' AND c.confirmation_due)
                   OR (c.status = 'active'
                       AND EXISTS (SELECT 1 FROM notification_messages m WHERE m.subscription = c.uuid)))
            ORDER BY c.next_attempt_ts LIMIT $3 FOR UPDATE SKIP LOCKED)
         RETURNING ${DUE_COLUMNS}`,
-      [now, leaseSeconds, limit],
+      [now, leaseSeconds, limit, owner],
     );
   }
 
