@@ -6,6 +6,7 @@ import { median, percentile, printTable, withSpread } from './support/stats.js';
 import { importBench } from './import-bench.js';
 import { syncBench } from './sync-bench.js';
 import { regexBench } from './regex-bench.js';
+import { notifyBench } from './notify-bench.js';
 
 /**
  * `npm run bench [name…]`: every bench measures its baseline in the same run, interleaved round by round, and prints
@@ -28,6 +29,7 @@ const ALL = [
   'import',
   'sync',
   'regex',
+  'notify',
 ] as const;
 type BenchName = (typeof ALL)[number];
 
@@ -355,7 +357,7 @@ async function main(): Promise<void> {
     `# Twindex benchmarks — ${ROUNDS} interleaved rounds of ${SECONDS}s, ${IDENTITIES} identities\n`,
   );
   // regex needs no database; sync brings its own (bench/sync-bench.ts).
-  if (which.some((w) => w !== 'sync' && w !== 'regex')) {
+  if (which.some((w) => w !== 'sync' && w !== 'regex' && w !== 'notify')) {
     await dropDatabase(DATABASE_URL);
     await ensureDatabase(DATABASE_URL);
     const seeded = await withServers([startServer(API, 8100, apiEnv())], ([api]) =>
@@ -374,6 +376,8 @@ async function main(): Promise<void> {
   // Its own database and worker process; see bench/sync-bench.ts.
   if (which.includes('sync')) await syncBench();
   if (which.includes('regex')) regexBench();
+  // Its own database and worker process; see bench/notify-bench.ts.
+  if (which.includes('notify')) await notifyBench();
 }
 
 main().catch((e: unknown) => {

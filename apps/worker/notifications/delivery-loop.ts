@@ -163,9 +163,9 @@ export class DeliveryLoop implements OnApplicationBootstrap, OnApplicationShutdo
       let failures = sub.failures;
       while (sent < MESSAGES_PER_CLAIM && !this.stopped) {
         // Unsubscribed, ended or expired meanwhile: nothing more is sent.
-        const current = await this.delivery.current(this.db, sub.uuid);
+        const current = await this.delivery.nextBatch(this.db, sub.uuid, sub.max_batch ?? 1);
         if (!current || current.status !== 'active') return;
-        const batch = await this.delivery.queued(this.db, sub.uuid, sub.max_batch ?? 1);
+        const batch = current.messages;
         if (batch.length === 0) return;
         const sentTs = nowSeconds();
         const envelopes = batch.map((m) =>

@@ -185,35 +185,37 @@ export class DeliveryRepository {
     return row.at ?? undefined;
   }
 
-  async current(
+  /**
+   * The subscription's status and validity now, with its next queued messages in `sequence` order: one round trip
+   * per POST (an unsubscribed, ended or expired subscription is seen here before anything more is sent).
+   */
+  async nextBatch(
     q: Queryable,
     uuid: string,
-  ): Promise<{ status: SubscriptionStatus; validity_ts: number } | undefined> {
-    const [row] = await q.query<{ status: SubscriptionStatus; validity_ts: number }>(
-      'SELECT status, validity_ts FROM notification_subscriptions WHERE uuid = $1',
-      [uuid],
-    );
-    return row;
-  }
-
-  async queued(q: Queryable, uuid: string, limit: number): Promise<QueuedMessage[]> {
-    return q.query<QueuedMessage>(
-      // Ordered by the bigint column, not the text it is returned as ('10' sorts before '2').
-      `SELECT m.sequence::text AS sequence, m.message, m.trigger, m.twin, m.event, m.changed_ts
-         FROM notification_messages m WHERE m.subscription = $1 ORDER BY m.sequence LIMIT $2`,
+    limit: number,
+  ): Promise<{ status: SubscriptionStatus; validity_ts: number; messages: QueuedMessage[] } | undefined> {
+    // Ordered by the bigint column, not the text it is returned as ('10' sorts before '2'); primary-key walk.
+    const rows = await q.query<{ status: SubscriptionStatus; validity_ts: number } & Partial<QueuedMessage>>(
+      `SELECT s.status, s.validity_ts, m.sequence::text AS sequence, m.message, m.trigger, m.twin, m.event,
+              m.changed_ts
+         FROM notification_subscriptions s
+         LEFT JOIN LATERAL (SELECT * FROM notification_messages x WHERE x.subscription = s.uuid
+                             ORDER BY x.sequence LIMIT $2) m ON true
+        WHERE s.uuid = $1`,
       [uuid, limit],
     );
+    if (rows.length === 0) return undefined;
+    const messages = rows.filter((r) => r.sequence !== null && r.sequence !== undefined) as QueuedMessage[];
+    return { status: rows[0].status, validity_ts: rows[0].validity_ts, messages };
   }
 
+  /** A 2xx: the messages up to this sequence are gone and the failure count resets, in one statement. */
   async delivered(q: Queryable, uuid: string, upToSequence: string, now: number): Promise<void> {
-    await q.query('DELETE FROM notification_messages WHERE subscription = $1 AND sequence <= $2', [
-      uuid,
-      upToSequence,
-    ]);
     await q.query(
-      `UPDATE notification_subscriptions SET failures = 0, failing_since = NULL, last_error = NULL,
-         last_delivery_ts = $2, next_attempt_ts = 0 WHERE uuid = $1`,
-      [uuid, now],
+      `WITH gone AS (DELETE FROM notification_messages WHERE subscription = $1 AND sequence <= $2::bigint)
+       UPDATE notification_subscriptions SET failures = 0, failing_since = NULL, last_error = NULL,
+         last_delivery_ts = $3, next_attempt_ts = 0 WHERE uuid = $1`,
+      [uuid, upToSequence, now],
     );
   }
 
