@@ -185,6 +185,52 @@ describe('Notification delivery', () => {
     expect(receiver.at('/leaving')).toHaveLength(1);
   });
 
+  it('answers an unsubscribe once the POST in flight has ended: nothing arrives after the answer', async () => {
+    const { confirmation } = await subscribed('/slow');
+    await confirm(confirmation.confirmation_url);
+    receiver.behave = (path) => (path === '/slow' ? { status: 200, delayMs: 1_500 } : { status: 200 });
+    const twin = (await aTwin(api, alice)).uuid;
+    for (let i = 0; i < 3; i++) await attach(api, alice, twin, { [aName()]: {} });
+    await receiver.waitFor('/slow', 2);
+    const url = new URL(confirmation.confirmation_url);
+    const asked = Date.now();
+    expectStatus(await api.delete(`${url.pathname}${url.search}`), 200);
+    const answered = Date.now();
+    receiver.behave = () => ({ status: 200 });
+    await new Promise((r) => setTimeout(r, 2_000));
+    console.log(`unsubscribe waited ${answered - asked} ms for the POST in flight`);
+    expect(receiver.at('/slow').filter((r) => r.at > answered)).toEqual([]);
+    expect(receiver.at('/slow')).toHaveLength(2);
+    expect(answered - asked).toBeGreaterThan(500);
+  });
+
+  it("publishes only what the topic's rule holds for, the twin's description included", async () => {
+    expectStatus(
+      await api.put('/notifications/topics/north', {
+        secret: alice.secret,
+        body: { triggers: ['identity.created'], rule: "TWIN.site == 'north' and identity =~ 'RFID#.*'" },
+      }),
+      200,
+    );
+    const res = await api.post('/notifications/webhooks', {
+      secret: alice.secret,
+      body: { callback_url: `${receiver.base}/north`, topic: 'north' },
+    });
+    expectStatus(res, 201);
+    const [first] = await receiver.waitFor('/north', 1);
+    await confirm(first.body.confirmation_url);
+    const north = (await aTwin(api, alice, { site: 'north' })).uuid;
+    const south = (await aTwin(api, alice, { site: 'south' })).uuid;
+    const [tag, barcode] = [aName('RFID'), aName('GTIN')];
+    await attach(api, alice, south, { [aName('RFID')]: {} });
+    await attach(api, alice, north, { [tag]: {}, [barcode]: {} });
+    const [, message] = await receiver.waitFor('/north', 2);
+    expect(message.body).toMatchObject({ twin: north, sequence: 1 });
+    expect(Object.keys(message.body.event)).toEqual([tag]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.at('/north')).toHaveLength(2);
+  });
+
   it('publishes identity.expired once validity_ts passes', async () => {
     const { confirmation } = await subscribed('/expiry');
     await confirm(confirmation.confirmation_url);

@@ -155,6 +155,23 @@ export class SubscriptionsRepository {
       ]);
   }
 
+  /**
+   * Waits (polling, at most `timeoutMs`) until no worker holds the subscription's delivery lease. The lease is the
+   * worker's (delivery columns); this only reads it.
+   */
+  async awaitNoDelivery(q: Queryable, uuid: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [row] = await q.query<{ busy: boolean }>(
+        `SELECT lease_until > extract(epoch FROM clock_timestamp()) AS busy FROM notification_subscriptions
+          WHERE uuid = $1`,
+        [uuid],
+      );
+      if (!row?.busy || Date.now() >= deadline) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** Wakes the worker's delivery loop at commit (a confirmation to send, a resumed subscription). */
   async wakeDelivery(q: Queryable): Promise<void> {
     await q.query(`SELECT pg_notify('twindex_outbox', 'deliver')`);

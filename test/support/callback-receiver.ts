@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /** What a receiver does with one POST: answer at once with a status, or never answer (a hanging callback). */
-export type Behaviour = { status: number; retryAfter?: number } | 'hang';
+export type Behaviour = { status: number; retryAfter?: number; delayMs?: number } | 'hang';
 
 export interface Received {
   path: string;
@@ -74,7 +74,9 @@ export class CallbackReceiver {
       }
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (behaviour.retryAfter !== undefined) headers['retry-after'] = String(behaviour.retryAfter);
-      res.writeHead(behaviour.status, headers).end('{}');
+      const answer = () => res.writeHead(behaviour.status, headers).end('{}');
+      if (behaviour.delayMs) setTimeout(answer, behaviour.delayMs);
+      else answer();
     });
   }
 }

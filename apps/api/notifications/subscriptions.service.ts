@@ -27,7 +27,12 @@ export interface SubscriptionRef {
   validity_ts: number;
 }
 
+/** A POST in flight ends within its 5 s timeout; a worker that died leaves a lease that is not waited out. */
+const UNSUBSCRIBE_WAIT_MS = 6_000;
+
 export interface TokenAnswer {
+  /** The subscription's id, for the service's own use (not part of the answer). */
+  uuid: string;
   subscription: SubscriptionRef;
   callback_url: string;
   unsubscribe_url: string;
@@ -137,47 +142,59 @@ export class SubscriptionsService {
   }
 
   /** Deliveries start. Confirming twice is harmless. */
-  async confirm(account: string, token: string | undefined): Promise<TokenAnswer> {
-    return this.withToken(account, token, async (tx, row) => {
-      const out =
-        row.status === 'pending' ? await this.subscriptions.confirm(tx, row.uuid, nowSeconds()) : row;
-      await this.subscriptions.wakeDelivery(tx);
-      return out;
-    });
+  async confirm(account: string, token: string | undefined): Promise<Omit<TokenAnswer, 'uuid'>> {
+    return withoutUuid(
+      await this.withToken(account, token, async (tx, row) => {
+        const out =
+          row.status === 'pending' ? await this.subscriptions.confirm(tx, row.uuid, nowSeconds()) : row;
+        await this.subscriptions.wakeDelivery(tx);
+        return out;
+      }),
+    );
   }
 
-  async refresh(account: string, token: string | undefined, input: RefreshInput): Promise<TokenAnswer> {
+  async refresh(
+    account: string,
+    token: string | undefined,
+    input: RefreshInput,
+  ): Promise<Omit<TokenAnswer, 'uuid'>> {
     const secrets = this.requireSecrets();
-    return this.withToken(account, token, async (tx, row) => {
-      const now = nowSeconds();
-      let sealed: Buffer | null | undefined;
-      if (input.client_secret !== undefined) {
-        // The server secret stays; only the subscriber's half of the key changes.
-        const serverSecret = row.hash_key_sealed
-          ? secrets.openHashKey(row.uuid, row.hash_key_sealed).serverSecret
-          : undefined;
-        if (serverSecret === undefined)
-          throw badRequest('invalid_body', 'client_secret: this subscription was made without one');
-        sealed = secrets.sealHashKey(row.uuid, input.client_secret, serverSecret);
-      }
-      const out = await this.subscriptions.refresh(
-        tx,
-        row.uuid,
-        now + (input.expires ?? MAX_EXPIRES_SECONDS),
-        sealed,
-        now,
-      );
-      await this.subscriptions.wakeDelivery(tx);
-      return out;
-    });
+    return withoutUuid(
+      await this.withToken(account, token, async (tx, row) => {
+        const now = nowSeconds();
+        let sealed: Buffer | null | undefined;
+        if (input.client_secret !== undefined) {
+          // The server secret stays; only the subscriber's half of the key changes.
+          const serverSecret = row.hash_key_sealed
+            ? secrets.openHashKey(row.uuid, row.hash_key_sealed).serverSecret
+            : undefined;
+          if (serverSecret === undefined)
+            throw badRequest('invalid_body', 'client_secret: this subscription was made without one');
+          sealed = secrets.sealHashKey(row.uuid, input.client_secret, serverSecret);
+        }
+        const out = await this.subscriptions.refresh(
+          tx,
+          row.uuid,
+          now + (input.expires ?? MAX_EXPIRES_SECONDS),
+          sealed,
+          now,
+        );
+        await this.subscriptions.wakeDelivery(tx);
+        return out;
+      }),
+    );
   }
 
-  /** Ends the subscription and drops what it had queued. */
+  /**
+   * Ends the subscription and drops what it had queued. Answers once no worker is sending for it any more: a worker
+   * checks the status before every POST, so after its lease is given back nothing more arrives at the callback.
+   */
   async unsubscribe(account: string, token: string | undefined): Promise<{ subscription: SubscriptionRef }> {
     const answer = await this.withToken(account, token, async (tx, row) => {
       await this.subscriptions.end(tx, { uuid: row.uuid }, nowSeconds());
       return row;
     });
+    await this.subscriptions.awaitNoDelivery(this.db, answer.uuid, UNSUBSCRIBE_WAIT_MS);
     return { subscription: answer.subscription };
   }
 
@@ -240,7 +257,13 @@ export class SubscriptionsService {
       return work(tx, found);
     });
     const url = subscriptionUrl(this.base, row.account, presented);
-    return { subscription: ref(row), callback_url: row.callback_url, unsubscribe_url: url, refresh_url: url };
+    return {
+      uuid: row.uuid,
+      subscription: ref(row),
+      callback_url: row.callback_url,
+      unsubscribe_url: url,
+      refresh_url: url,
+    };
   }
 
   private async checkCallback(url: string): Promise<void> {
@@ -261,6 +284,10 @@ export class SubscriptionsService {
       );
     return this.secrets;
   }
+}
+
+function withoutUuid({ uuid: _uuid, ...answer }: TokenAnswer): Omit<TokenAnswer, 'uuid'> {
+  return answer;
 }
 
 function noSuchTopic(): TwindexError {
