@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
@@ -18,6 +19,8 @@ import { percentile, printTable, withSpread } from './support/stats.js';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WRITES_PER_ROUND = Number(process.env.NOTIFY_BENCH_WRITES ?? 40);
 const MESSAGES = Number(process.env.NOTIFY_BENCH_MESSAGES ?? 5_000);
+/** `false` skips the one-POST-per-message rate (for a large NOTIFY_BENCH_MESSAGES it takes minutes). */
+const ONE_BY_ONE = process.env.NOTIFY_BENCH_ONE_BY_ONE !== 'false';
 const BASE_DB = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/twindex_bench';
 const SECRET_KEY = 'bench-secret-key-0123456789abcdef0123456789';
 const WORKER = new URL('../apps/worker/main.js', import.meta.url).pathname;
@@ -84,6 +87,16 @@ async function startWorker(databaseUrl: string): Promise<ChildProcess> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return child;
+}
+
+/** VmHWM: the most resident memory the process ever had. */
+function peakRssMiB(pid: number | undefined): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 1024;
+  } catch {
+    return NaN;
+  }
 }
 
 export async function notifyBench(): Promise<void> {
@@ -203,8 +216,9 @@ export async function notifyBench(): Promise<void> {
       await end(sub);
       return MESSAGES / seconds;
     };
-    const perMessage = await throughput('/one-by-one', null);
+    const perMessage = ONE_BY_ONE ? await throughput('/one-by-one', null) : NaN;
     const batched = await throughput('/batched', 500);
+    const peakRss = peakRssMiB(worker.pid);
 
     printTable('notify: commit → callback (ms), one subscriber, fast local receiver', [
       { load: 'idle', p50: withSpread(idle.p50, 1), p99: withSpread(idle.p99, 1) },
@@ -218,6 +232,7 @@ export async function notifyBench(): Promise<void> {
       { delivery: 'one POST per message', 'messages/s': Math.round(perMessage) },
       { delivery: 'max_batch 500', 'messages/s': Math.round(batched) },
     ]);
+    process.stdout.write(`worker peak RSS over the whole bench: ${peakRss.toFixed(0)} MiB\n`);
     process.stdout.write(
       `(${ROUNDS} rounds of ${WRITES_PER_ROUND} single-identity commits per load; median (min–max) over rounds)\n`,
     );
