@@ -136,13 +136,22 @@ export class SyncSourcesRepository {
 
   async webhookTokenHash(
     uuid: string,
-  ): Promise<{ account: string; enabled: boolean; hash: Buffer } | undefined> {
-    const rows = await this.db.query<{ account: string; enabled: boolean; webhook_token_hash: Buffer }>(
-      `SELECT account, enabled, webhook_token_hash FROM sync_sources WHERE uuid = $1`,
-      [uuid],
-    );
+  ): Promise<{ account: string; enabled: boolean; hash: Buffer; baseUrl: string } | undefined> {
+    const rows = await this.db.query<{
+      account: string;
+      enabled: boolean;
+      webhook_token_hash: Buffer;
+      base_url: string;
+    }>(`SELECT account, enabled, webhook_token_hash, base_url FROM sync_sources WHERE uuid = $1`, [uuid]);
     const row = rows[0];
-    return row && { account: row.account, enabled: row.enabled, hash: row.webhook_token_hash };
+    return (
+      row && {
+        account: row.account,
+        enabled: row.enabled,
+        hash: row.webhook_token_hash,
+        baseUrl: row.base_url,
+      }
+    );
   }
 
   /** Every source, for aligning job schedulers with the table at worker start. */
