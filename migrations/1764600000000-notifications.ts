@@ -96,6 +96,17 @@ export class Notifications1764600000000 implements MigrationInterface {
       -- The expiry sweep walks validity_ts; partial, so identities without a validity (most) cost no index entry.
       CREATE INDEX identities_validity_idx ON identities (validity_ts) WHERE validity_ts IS NOT NULL;
 
+      -- Edge mirrors by push: a sync source may subscribe to a topic of its upstream; the worker renews the
+      -- subscription before it expires and keeps here when it did (docs/notifications.md "Edge mirrors").
+      ALTER TABLE sync_sources ADD COLUMN subscribe_topic text;
+      CREATE TABLE sync_source_push (
+        source uuid NOT NULL REFERENCES sync_sources(uuid) ON DELETE CASCADE,
+        topic text NOT NULL,
+        subscribed_ts double precision NOT NULL,
+        validity_ts double precision NOT NULL,
+        PRIMARY KEY (source, subscribed_ts)
+      );
+
       -- Watermarks of the worker's sweeps (identity.expired: the validity_ts already published up to).
       CREATE TABLE notification_state (
         name text PRIMARY KEY,
@@ -252,6 +263,8 @@ export class Notifications1764600000000 implements MigrationInterface {
       DROP FUNCTION IF EXISTS twindex_identity_value(text, double precision);
       DROP FUNCTION IF EXISTS twindex_outbox_append(jsonb);
       DROP INDEX IF EXISTS identities_validity_idx;
+      DROP TABLE IF EXISTS sync_source_push;
+      ALTER TABLE sync_sources DROP COLUMN IF EXISTS subscribe_topic;
       DROP TABLE IF EXISTS notification_state, notification_messages, notification_events,
         notification_subscriptions, notification_grants, notification_topics;
     `);

@@ -10,6 +10,7 @@ import { SecretBox } from '../../../libs/sync/secret-box.js';
 import { credentialContext } from '../../../libs/sync/credential-context.js';
 import { AddressRefused, UpstreamAddressPolicy } from '../../../libs/sync/upstream-address.js';
 import { confirmationUrlIn, UpstreamConfirmation } from '../../../libs/sync/upstream-confirmation.js';
+import { PushIntakeToken } from '../../../libs/sync/push-intake-token.js';
 import { SyncRunsRepository } from '../../../libs/sync/sync-runs.repository.js';
 import { type SyncSource, SyncSourcesRepository } from '../../../libs/sync/sync-sources.repository.js';
 import type { CreateSourceInput, UpdateSourceInput } from './source-body.js';
@@ -29,6 +30,7 @@ export class SyncSourcesService implements OnApplicationShutdown {
   private readonly box: SecretBox | undefined;
   private readonly addresses: UpstreamAddressPolicy;
   private readonly confirmation: UpstreamConfirmation;
+  private readonly pushToken: PushIntakeToken | undefined;
 
   constructor(
     @Inject(CONFIG) config: TwindexConfig,
@@ -40,6 +42,7 @@ export class SyncSourcesService implements OnApplicationShutdown {
     this.box = config.TWINDEX_SECRET_KEY ? new SecretBox(config.TWINDEX_SECRET_KEY) : undefined;
     this.addresses = UpstreamAddressPolicy.fromList(config.SYNC_ALLOWED_HOSTS);
     this.confirmation = new UpstreamConfirmation(this.addresses);
+    this.pushToken = config.TWINDEX_SECRET_KEY ? new PushIntakeToken(config.TWINDEX_SECRET_KEY) : undefined;
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -62,6 +65,7 @@ export class SyncSourcesService implements OnApplicationShutdown {
         enabled: input.enabled ?? true,
         maxConcurrency: input.max_concurrency ?? DEFAULT_MAX_CONCURRENCY,
         maxRate: input.max_rate ?? DEFAULT_MAX_RATE,
+        subscribeTopic: input.subscribe?.topic ?? null,
         createdTs: nowSeconds(),
         updatedTs: nowSeconds(),
         secretEncrypted: box.seal(input.secret, credentialContext(uuid, input.base_url)),
@@ -113,6 +117,7 @@ export class SyncSourcesService implements OnApplicationShutdown {
           enabled: input.enabled,
           maxConcurrency: input.max_concurrency,
           maxRate: input.max_rate,
+          subscribeTopic: input.subscribe === undefined ? undefined : (input.subscribe?.topic ?? null),
         },
         nowSeconds(),
       );
@@ -176,7 +181,10 @@ export class SyncSourcesService implements OnApplicationShutdown {
     const stored = uuid === null ? undefined : await this.sources.webhookTokenHash(uuid);
     const given = sha256(typeof token === 'string' ? token : '');
     const expected = stored?.hash ?? sha256(randomUUID());
-    if (!timingSafeEqual(given, expected) || !stored || uuid === null || !token) {
+    const tokenOk =
+      timingSafeEqual(given, expected) ||
+      (uuid !== null && typeof token === 'string' && this.pushToken?.matches(uuid, token) === true);
+    if (!tokenOk || !stored || uuid === null || !token) {
       throw unauthorized('Missing or wrong X-Webhook-Token');
     }
     const confirmationUrl = confirmationUrlIn(body);

@@ -5,6 +5,7 @@ import { SourceScanProcessor } from './source-scan.processor.js';
 import { SyncRunReaper } from './sync-run-reaper.js';
 import { SyncSchedules } from './sync-schedules.js';
 import { TwinSyncProcessor } from './twin-sync.processor.js';
+import { UpstreamPush } from './upstream-push.js';
 
 /** The sync processors of the worker process (docs/sync.md). */
 @Module({})
@@ -13,7 +14,8 @@ export class SyncWorkerModule {
     return {
       module: SyncWorkerModule,
       imports: [SyncModule.forRoot(options)],
-      providers: [SourceScanProcessor, TwinSyncProcessor, SyncSchedules, SyncRunReaper],
+      providers: [SourceScanProcessor, TwinSyncProcessor, SyncSchedules, SyncRunReaper, UpstreamPush],
+      exports: [UpstreamPush],
     };
   }
 }
