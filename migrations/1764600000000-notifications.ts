@@ -68,6 +68,9 @@ export class Notifications1764600000000 implements MigrationInterface {
       );
       CREATE INDEX notification_subscriptions_topic_idx ON notification_subscriptions (account, topic);
       CREATE INDEX notification_subscriptions_subscriber_idx ON notification_subscriptions (subscriber, created_ts);
+      -- The delivery loop's "what is due" and "when is the next retry" walk only live subscriptions by time.
+      CREATE INDEX notification_subscriptions_due_idx ON notification_subscriptions (next_attempt_ts)
+        WHERE status IN ('pending', 'active');
 
       CREATE TABLE notification_events (
         id bigserial PRIMARY KEY,

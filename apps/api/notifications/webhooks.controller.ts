@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { AbuseLimiter } from '../../../libs/admission/abuse-limiter.js';
 import { TwindexError } from '../../../libs/domain/errors.js';
+import { normalizeUuid } from '../../../libs/domain/identity/uuid.js';
 import { Public, RequiresAction } from '../http/action.decorator.js';
 import { accountOf } from '../http/caller.js';
 import { ApiZodBody } from '../http/openapi-body.js';
@@ -72,7 +73,7 @@ export class WebhooksController {
     summary: 'Confirm a subscription (the token is the credential); deliveries start',
   })
   confirm(@Req() req: FastifyRequest, @Param('account') account: string, @Query('token') token?: string) {
-    return this.throttled(req, () => this.subscriptions.confirm(account, token));
+    return this.throttled(req, account, () => this.subscriptions.confirm(account, token));
   }
 
   @Patch(':account')
@@ -88,7 +89,7 @@ export class WebhooksController {
     @Body() body: unknown,
     @Query('token') token?: string,
   ) {
-    return this.throttled(req, () =>
+    return this.throttled(req, account, () =>
       this.subscriptions.refresh(account, token, parseInput(refreshBodySchema, body ?? {})),
     );
   }
@@ -100,19 +101,22 @@ export class WebhooksController {
     summary: 'End a subscription (the token is the credential)',
   })
   unsubscribe(@Req() req: FastifyRequest, @Param('account') account: string, @Query('token') token?: string) {
-    return this.throttled(req, () => this.subscriptions.unsubscribe(account, token));
+    return this.throttled(req, account, () => this.subscriptions.unsubscribe(account, token));
   }
 
   /**
-   * The token routes are public, so a wrong token is a failed authentication: counted against the address (429
-   * with Retry-After once spent), and an address over budget is refused before the token is looked at.
+   * The token routes are public, so a wrong token is a failed authentication, throttled like a PIN exchange: counted
+   * against the address and the account the path names (429 with Retry-After once spent), and a caller over budget
+   * is refused before the token is looked at.
    */
-  private async throttled<T>(req: FastifyRequest, work: () => Promise<T>): Promise<T> {
-    await this.limiter.assertNotBlocked(req.ip);
+  private async throttled<T>(req: FastifyRequest, rawAccount: string, work: () => Promise<T>): Promise<T> {
+    const account = normalizeUuid(rawAccount) ?? undefined;
+    await this.limiter.assertNotBlocked(req.ip, account);
     try {
       return await work();
     } catch (err) {
-      if (err instanceof TwindexError && err.kind === 'not_found') await this.limiter.recordFailure(req.ip);
+      if (err instanceof TwindexError && err.kind === 'not_found')
+        await this.limiter.recordFailure(req.ip, account);
       throw err;
     }
   }
