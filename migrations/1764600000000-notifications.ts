@@ -107,6 +107,8 @@ export class Notifications1764600000000 implements MigrationInterface {
         topic text NOT NULL,
         subscribed_ts double precision NOT NULL,
         validity_ts double precision NOT NULL,
+        -- client_secret || server_secret of that subscription, sealed: the intake verifies each message's hash.
+        hash_key_sealed bytea,
         PRIMARY KEY (source, subscribed_ts)
       );
 

@@ -4,6 +4,7 @@ import { aName, expectStatus } from './support/factories.js';
 import { isolatedConfig } from './support/test-env.js';
 import { expectErrorShape, type TestAccount, TestApi } from './support/test-app.js';
 import { UpstreamPush } from '../apps/worker/sync/upstream-push.js';
+import { PushIntakeToken } from '../libs/sync/push-intake-token.js';
 import { clearQueues, startWorker, waitFor } from './upstream-simulator/sync-harness.js';
 
 /**
@@ -151,5 +152,13 @@ describe('Edge mirror fed by notifications', () => {
     const latencies = await pushLatencies(10);
     console.log(`edge push via the source's own subscription: p50 ${quantile(latencies, 0.5)} ms`);
     expect(quantile(latencies, 0.5)).toBeLessThan(5_000);
+
+    // Its messages carry a hash the intake verifies: one forged with the intake's own token is refused.
+    const pushToken = new PushIntakeToken(edge.config.TWINDEX_SECRET_KEY!).for(source);
+    const forged = await edge.post(`/sync/sources/${source}/webhook`, {
+      query: { token: pushToken },
+      body: { type: 'Notification', twin: randomUUID(), sequence: 1, hash: 'ab'.repeat(32) },
+    });
+    expectErrorShape(forged, 400, 'invalid_hash');
   }, 120_000);
 });

@@ -11,6 +11,7 @@ import { credentialContext } from '../../../libs/sync/credential-context.js';
 import { AddressRefused, UpstreamAddressPolicy } from '../../../libs/sync/upstream-address.js';
 import { confirmationUrlIn, UpstreamConfirmation } from '../../../libs/sync/upstream-confirmation.js';
 import { PushIntakeToken } from '../../../libs/sync/push-intake-token.js';
+import { hashesVerify, livePushKeys } from '../../../libs/sync/push-keys.js';
 import { SyncRunsRepository } from '../../../libs/sync/sync-runs.repository.js';
 import { type SyncSource, SyncSourcesRepository } from '../../../libs/sync/sync-sources.repository.js';
 import type { CreateSourceInput, UpdateSourceInput } from './source-body.js';
@@ -187,6 +188,12 @@ export class SyncSourcesService implements OnApplicationShutdown {
     if (!tokenOk || !stored || uuid === null || !token) {
       throw unauthorized('Missing or wrong X-Webhook-Token');
     }
+    // Messages of the source's own push subscriptions carry a hash: each must verify (a forged one is refused).
+    if (this.box && !hashesVerify(body, await livePushKeys(this.db, this.box, uuid, nowSeconds())))
+      throw badRequest(
+        'invalid_hash',
+        "A message's hash does not verify with this source's push subscriptions",
+      );
     const confirmationUrl = confirmationUrlIn(body);
     if (confirmationUrl !== undefined) {
       await this.confirmUpstream(stored.baseUrl, confirmationUrl);

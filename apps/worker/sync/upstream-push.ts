@@ -5,12 +5,14 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { nowSeconds } from '../../../libs/clock/clock.js';
 import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { Db } from '../../../libs/store/db.js';
 import { credentialContext } from '../../../libs/sync/credential-context.js';
 import { PushIntakeToken } from '../../../libs/sync/push-intake-token.js';
+import { pushKeyContext } from '../../../libs/sync/push-keys.js';
 import { SecretBox } from '../../../libs/sync/secret-box.js';
 import { type SyncSource, SyncSourcesRepository } from '../../../libs/sync/sync-sources.repository.js';
 import { UpstreamAddressPolicy } from '../../../libs/sync/upstream-address.js';
@@ -96,6 +98,7 @@ export class UpstreamPush implements OnApplicationBootstrap, OnApplicationShutdo
     if (!withSecret) return;
     const secret = this.box!.open(withSecret.secretEncrypted, credentialContext(source.uuid, source.baseUrl));
     const base = this.config.PUBLIC_URL!.replace(/\/+$/, '');
+    const clientSecret = randomBytes(12).toString('base64url');
     const callback = `${base}/sync/sources/${source.uuid}/webhook?token=${encodeURIComponent(this.token!.for(source.uuid))}`;
     const url = new URL(
       'notifications/webhooks',
@@ -105,18 +108,35 @@ export class UpstreamPush implements OnApplicationBootstrap, OnApplicationShutdo
     const res = await undiciFetch(url, {
       method: 'POST',
       headers: { authorization: secret, 'content-type': 'application/json' },
-      body: JSON.stringify({ callback_url: callback, topic: source.subscribeTopic }),
+      // With a client_secret every message carries a hash the intake verifies (libs/sync/push-keys.ts).
+      body: JSON.stringify({
+        callback_url: callback,
+        topic: source.subscribeTopic,
+        client_secret: clientSecret,
+      }),
       redirect: 'manual',
       dispatcher: this.agent,
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     const answer = (await res.json().catch(() => undefined)) as
-      { subscription?: { validity_ts?: unknown } } | undefined;
+      { subscription?: { validity_ts?: unknown }; server_secret?: unknown } | undefined;
     if (res.status !== 201) throw new Error(`upstream answered ${res.status}`);
     const validity = Number(answer?.subscription?.validity_ts);
+    const serverSecret = answer?.server_secret;
+    const sealed =
+      typeof serverSecret === 'string'
+        ? this.box!.seal(clientSecret + serverSecret, pushKeyContext(source.uuid))
+        : null;
     await this.db.query(
-      `INSERT INTO sync_source_push (source, topic, subscribed_ts, validity_ts) VALUES ($1, $2, $3, $4)`,
-      [source.uuid, source.subscribeTopic, now, Number.isFinite(validity) ? validity : now + 7 * 24 * 3600],
+      `INSERT INTO sync_source_push (source, topic, subscribed_ts, validity_ts, hash_key_sealed)
+       VALUES ($1, $2, $3, $4, $5)`,
+      [
+        source.uuid,
+        source.subscribeTopic,
+        now,
+        Number.isFinite(validity) ? validity : now + 7 * 24 * 3600,
+        sealed,
+      ],
     );
     this.logger.log(`source ${source.uuid}: subscribed to upstream topic '${source.subscribeTopic}'`);
   }
