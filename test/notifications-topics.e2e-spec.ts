@@ -77,7 +77,12 @@ describe('Notification topics and the outbox', () => {
     it.each([
       ['an unknown trigger', 'ok', { triggers: ['identity.renamed'] }, 'invalid_trigger'],
       ['no trigger', 'ok', { triggers: [] }, 'invalid_body'],
-      ['a rule that does not compile', 'ok', { triggers: ['twin.updated'], rule: 'identity ==' }, undefined],
+      [
+        'a rule that does not compile',
+        'ok',
+        { triggers: ['twin.updated'], rule: 'identity ==' },
+        'invalid_rule',
+      ],
       ['a bad name', 'bad%20name', { triggers: ['twin.updated'] }, 'invalid_topic'],
       ['an unknown attribute', 'ok', { triggers: ['twin.updated'], publish: true }, 'unknown_attribute'],
     ])('refuses %s with 400', async (_what, name, body, subcode) => {
