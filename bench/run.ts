@@ -7,6 +7,7 @@ import { importBench } from './import-bench.js';
 import { syncBench } from './sync-bench.js';
 import { fairnessBench } from './fairness-bench.js';
 import { regexBench } from './regex-bench.js';
+import { notifyBench } from './notify-bench.js';
 
 /**
  * `npm run bench [name…]`: every bench measures its baseline in the same run, interleaved round by round, and prints
@@ -30,6 +31,7 @@ const ALL = [
   'sync',
   'regex',
   'fairness',
+  'notify',
 ] as const;
 type BenchName = (typeof ALL)[number];
 
@@ -357,7 +359,7 @@ async function main(): Promise<void> {
     `# Twindex benchmarks — ${ROUNDS} interleaved rounds of ${SECONDS}s, ${IDENTITIES} identities\n`,
   );
   // regex needs no database; sync brings its own (bench/sync-bench.ts).
-  if (which.some((w) => !['sync', 'regex', 'fairness'].includes(w))) {
+  if (which.some((w) => !['sync', 'regex', 'fairness', 'notify'].includes(w))) {
     await dropDatabase(DATABASE_URL);
     await ensureDatabase(DATABASE_URL);
     const seeded = await withServers([startServer(API, 8100, apiEnv())], ([api]) =>
@@ -377,6 +379,8 @@ async function main(): Promise<void> {
   if (which.includes('sync')) await syncBench();
   if (which.includes('regex')) regexBench();
   if (which.includes('fairness')) await fairnessBench();
+  // Its own database and worker process; see bench/notify-bench.ts.
+  if (which.includes('notify')) await notifyBench();
 }
 
 main().catch((e: unknown) => {

@@ -8,6 +8,7 @@ import { ReaperRequeues1764300000000 } from './1764300000000-reaper-requeues.js'
 import { BulkChangeNotify1764310000000 } from './1764310000000-bulk-change-notify.js';
 import { ImportChanged1764400000000 } from './1764400000000-import-changed.js';
 import { ExplainAction1764500000003 } from './1764500000003-explain-action.js';
+import { Notifications1764600000000 } from './1764600000000-notifications.js';
 
 /** Every migration, oldest first. Listed explicitly so ts (tests) and compiled js (dist) load the same set. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   BulkChangeNotify1764310000000,
   ImportChanged1764400000000,
   ExplainAction1764500000003,
+  Notifications1764600000000,
 ];

@@ -94,6 +94,17 @@ const CALLS: Record<Action, Call> = {
   get_log: { method: 'GET', path: '/log' },
   who_am_i: { method: 'GET', path: '/whoami' },
   explain_resolution: { method: 'POST', path: '/resolve/explain', body: NOTHING },
+  webhook_subscribe: { method: 'POST', path: '/notifications/webhooks', body: NOTHING },
+  get_notifications_access: { method: 'GET', path: '/notifications/webhooks/access' },
+  update_notifications_account_access: {
+    method: 'PATCH',
+    path: `/notifications/webhooks/access/accounts/${X}`,
+    body: NOTHING,
+  },
+  update_notification_topic: { method: 'PUT', path: '/notifications/topics/catalogue-probe', body: NOTHING },
+  get_notification_topics: { method: 'GET', path: '/notifications/topics' },
+  delete_notification_topic: { method: 'DELETE', path: '/notifications/topics/catalogue-probe' },
+  get_webhook_subscriptions: { method: 'GET', path: '/notifications/webhooks' },
 };
 
 /**
@@ -253,7 +264,7 @@ describe('route declarations', () => {
     expect(open).toEqual(expect.arrayContaining(['POST /secrets public', 'POST /accounts own-credential']));
     for (const route of open)
       expect(route).toMatch(
-        /^(GET \/health\/|GET \/metrics|POST \/secrets |POST \/secrets\/:account\/:pin |POST \/accounts |POST \/sync\/sources\/:\w+\/webhook )/,
+        /^(GET \/health\/|GET \/metrics|POST \/secrets |POST \/secrets\/:account\/:pin |POST \/accounts |POST \/sync\/sources\/:\w+\/webhook |(GET|PATCH|DELETE) \/notifications\/webhooks\/:account public)/,
       );
   });
 

@@ -206,6 +206,9 @@ describe('worker metrics, dashboard and alert rules', () => {
       'twindex_worker_job_duration_seconds_bucket',
       'twindex_sync_identities_total',
       'twindex_import_rows_total',
+      'twindex_notify_deliveries_total',
+      'twindex_notify_latency_seconds_bucket',
+      'twindex_notify_outbox_rows',
       'twindex_build_info',
     ])
       expect(named).toContain(family);

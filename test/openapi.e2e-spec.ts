@@ -66,6 +66,10 @@ describe('OpenAPI document', () => {
       'health_ready',
       'create_user_secret',
       'create_user_secret_with_body',
+      // The token in the URL is the credential (docs/notifications.md).
+      'webhook_confirm_subscription',
+      'webhook_refresh_subscription',
+      'webhook_unsubscribe',
     ]);
     const schemes = Object.keys(doc.components.securitySchemes);
     for (const { op } of operations()) {

@@ -53,6 +53,7 @@ describe('sync sources API', () => {
         'max_rate',
         'name',
         'schedule',
+        'subscribe',
         'updated_ts',
         'uuid',
         'webhook_token',

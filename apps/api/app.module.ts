@@ -19,6 +19,7 @@ import { ResolveApiModule } from './resolve/resolve-api.module.js';
 import { AuditApiModule } from './audit/audit-api.module.js';
 import { IndexCacheModule } from '../../libs/cache/index-cache.module.js';
 import { CacheMetricsBinder } from './metrics/index.js';
+import { NotificationsApiModule } from './notifications/notifications-api.module.js';
 
 @Module({})
 export class AppModule {
@@ -40,6 +41,7 @@ export class AppModule {
         AuditApiModule,
         SyncApiModule,
         ImportsApiModule,
+        NotificationsApiModule,
         QueuesModule,
       ],
       controllers: [HealthController],

@@ -10,6 +10,7 @@ import type { SyncOptions } from '../../libs/sync/sync-options.js';
 import { JobCatalogueCheck } from './job-catalogue.check.js';
 import { ImportsWorkerModule } from './imports/imports-worker.module.js';
 import { WorkerMetricsModule } from './metrics/worker-metrics.module.js';
+import { NotificationsWorkerModule } from './notifications/notifications-worker.module.js';
 import { RedisPolicyCheck } from './redis-policy.check.js';
 import { SyncWorkerModule } from './sync/sync-worker.module.js';
 
@@ -38,6 +39,7 @@ export class WorkerModule {
         SyncWorkerModule.forRoot(options.sync),
         ImportsWorkerModule,
         WorkerMetricsModule,
+        NotificationsWorkerModule,
         DiscoveryModule,
       ],
       providers: [JobCatalogueCheck, RedisPolicyCheck, QueueErrorLogBinder],

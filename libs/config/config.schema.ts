@@ -119,6 +119,20 @@ export const configSchema = z.object({
     .refine((list) => allowListProblem(list) === null, {
       message: 'must list host names, IP addresses or CIDR ranges',
     }),
+  /**
+   * This deployment's address as others reach it: the base of the confirm/refresh/unsubscribe URLs in notification
+   * messages, and of an edge mirror's webhook intake. Unset: http://localhost:PORT (fine for one machine only).
+   */
+  PUBLIC_URL: z
+    .string()
+    .optional()
+    .refine((u) => u === undefined || u === '' || /^https?:\/\/[^\s]+$/.test(u), {
+      message: 'must be an http(s) URL',
+    }),
+  /** Callback POSTs one worker process has in flight at once, over all subscriptions (docs/notifications.md). */
+  NOTIFY_CONCURRENCY: positiveInt(32),
+  /** Of those, at most this many for the subscriptions of one subscribing account: its hanging callbacks wait alone. */
+  NOTIFY_CONCURRENCY_PER_ACCOUNT: positiveInt(4),
   MIGRATIONS_RUN: z
     .enum(['true', 'false'])
     .default('true')

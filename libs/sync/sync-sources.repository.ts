@@ -15,6 +15,8 @@ export interface SyncSource {
   enabled: boolean;
   maxConcurrency: number;
   maxRate: number;
+  /** A topic of the upstream this source subscribes its webhook intake to (edge mirror by push), or null. */
+  subscribeTopic: string | null;
   createdTs: number;
   updatedTs: number;
 }
@@ -38,6 +40,7 @@ export interface SyncSourceChanges {
   enabled?: boolean;
   maxConcurrency?: number;
   maxRate?: number;
+  subscribeTopic?: string | null;
 }
 
 interface SourceRow {
@@ -50,13 +53,14 @@ interface SourceRow {
   enabled: boolean;
   max_concurrency: number;
   max_rate: number;
+  subscribe_topic: string | null;
   created_ts: number;
   updated_ts: number;
   secret_encrypted?: Buffer;
 }
 
 const COLUMNS = `uuid, account, name, base_url, schedule, include_foreign, enabled, max_concurrency, max_rate,
-  created_ts, updated_ts`;
+  subscribe_topic, created_ts, updated_ts`;
 
 @Injectable()
 export class SyncSourcesRepository {
@@ -65,8 +69,8 @@ export class SyncSourcesRepository {
   async insert(tx: Queryable, s: NewSyncSource): Promise<SyncSource> {
     const rows = await tx.query<SourceRow>(
       `INSERT INTO sync_sources (uuid, account, name, base_url, secret_encrypted, schedule, include_foreign, enabled,
-         max_concurrency, max_rate, webhook_token_hash, created_ts, updated_ts)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+         max_concurrency, max_rate, webhook_token_hash, created_ts, updated_ts, subscribe_topic)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
        RETURNING ${COLUMNS}`,
       [
         s.uuid,
@@ -81,6 +85,7 @@ export class SyncSourcesRepository {
         s.maxRate,
         s.webhookTokenHash,
         s.createdTs,
+        s.subscribeTopic,
       ],
     );
     return toSource(rows[0]);
@@ -136,13 +141,22 @@ export class SyncSourcesRepository {
 
   async webhookTokenHash(
     uuid: string,
-  ): Promise<{ account: string; enabled: boolean; hash: Buffer } | undefined> {
-    const rows = await this.db.query<{ account: string; enabled: boolean; webhook_token_hash: Buffer }>(
-      `SELECT account, enabled, webhook_token_hash FROM sync_sources WHERE uuid = $1`,
-      [uuid],
-    );
+  ): Promise<{ account: string; enabled: boolean; hash: Buffer; baseUrl: string } | undefined> {
+    const rows = await this.db.query<{
+      account: string;
+      enabled: boolean;
+      webhook_token_hash: Buffer;
+      base_url: string;
+    }>(`SELECT account, enabled, webhook_token_hash, base_url FROM sync_sources WHERE uuid = $1`, [uuid]);
     const row = rows[0];
-    return row && { account: row.account, enabled: row.enabled, hash: row.webhook_token_hash };
+    return (
+      row && {
+        account: row.account,
+        enabled: row.enabled,
+        hash: row.webhook_token_hash,
+        baseUrl: row.base_url,
+      }
+    );
   }
 
   /** Every source, for aligning job schedulers with the table at worker start. */
@@ -173,7 +187,8 @@ export class SyncSourcesRepository {
          enabled = COALESCE($9, enabled),
          max_concurrency = COALESCE($10, max_concurrency),
          max_rate = COALESCE($11, max_rate),
-         updated_ts = $12
+         updated_ts = $12,
+         subscribe_topic = CASE WHEN $13 THEN $14 ELSE subscribe_topic END
        WHERE uuid = $1 AND account = $2
        RETURNING ${COLUMNS}`,
       [
@@ -189,6 +204,8 @@ export class SyncSourcesRepository {
         c.maxConcurrency ?? null,
         c.maxRate ?? null,
         nowTs,
+        c.subscribeTopic !== undefined,
+        c.subscribeTopic ?? null,
       ],
     );
     if (rows[0] && c.includeForeign === false) {
@@ -241,6 +258,7 @@ function toSource(row: SourceRow): SyncSource {
     enabled: row.enabled,
     maxConcurrency: row.max_concurrency,
     maxRate: row.max_rate,
+    subscribeTopic: row.subscribe_topic,
     createdTs: row.created_ts,
     updatedTs: row.updated_ts,
   };

@@ -246,6 +246,52 @@ const SyncSource = named(
     enabled: z.boolean(),
     max_concurrency: z.number(),
     max_rate: z.number(),
+    subscribe: z
+      .looseObject({ topic: z.string() })
+      .nullable()
+      .describe("the upstream topic this source's intake is subscribed to (edge mirror by push)"),
+    created_ts: ts,
+    updated_ts: ts,
+  }),
+);
+const Topic = named(
+  'NotificationTopic',
+  z.looseObject({
+    topic: z.string(),
+    account: uuid,
+    triggers: z.array(z.string()),
+    rule: z.string().nullable(),
+    created_ts: ts,
+    updated_ts: ts,
+  }),
+);
+const SubscriptionRef = named(
+  'SubscriptionRef',
+  z.looseObject({ topic: z.string(), account: uuid.describe('the publishing account'), validity_ts: ts }),
+);
+const SubscriptionUrls = named(
+  'SubscriptionUrls',
+  z.looseObject({
+    subscription: SubscriptionRef,
+    callback_url: z.string(),
+    unsubscribe_url: z.string(),
+    refresh_url: z.string(),
+  }),
+);
+const WebhookSubscription = named(
+  'WebhookSubscription',
+  z.looseObject({
+    uuid,
+    topic: z.string(),
+    account: uuid,
+    callback_url: z.string(),
+    status: z.enum(['pending', 'active', 'suspended', 'expired', 'ended']),
+    validity_ts: ts,
+    max_batch: z.number().nullable(),
+    hashed: z.boolean(),
+    failures: z.number(),
+    last_error: z.string().nullable(),
+    last_delivery_ts: tsOrNull,
     created_ts: ts,
     updated_ts: ts,
   }),
@@ -443,6 +489,32 @@ export const SUCCESS: Record<string, { status: number; schema: z.ZodType }> = {
   create_import: { status: 202, schema: z.looseObject({ uuid, status: z.string() }) },
   get_imports: { status: 200, schema: z.object({ imports: z.array(Import) }) },
   get_import: { status: 200, schema: Import },
+  get_notification_topics: { status: 200, schema: z.object({ topics: z.record(z.string(), Topic) }) },
+  update_notification_topic: { status: 200, schema: Topic },
+  delete_notification_topic: { status: 200, schema: Topic },
+  webhook_subscribe: {
+    status: 201,
+    schema: z.looseObject({
+      subscription: SubscriptionRef,
+      callback_url: z.string(),
+      server_secret: z.string().optional().describe('shown once, when a client_secret was given'),
+    }),
+  },
+  get_webhook_subscriptions: {
+    status: 200,
+    schema: z.object({ subscriptions: z.array(WebhookSubscription) }),
+  },
+  get_notifications_access: {
+    status: 200,
+    schema: z.object({ accounts: z.record(z.string(), z.looseObject({ topics: z.array(z.string()) })) }),
+  },
+  update_notifications_account_access: {
+    status: 200,
+    schema: z.looseObject({ topics: z.array(z.string()) }),
+  },
+  webhook_confirm_subscription: { status: 200, schema: SubscriptionUrls },
+  webhook_refresh_subscription: { status: 200, schema: SubscriptionUrls },
+  webhook_unsubscribe: { status: 200, schema: z.looseObject({ subscription: SubscriptionRef }) },
   health_live: { status: 200, schema: z.object({ status: z.literal('ok') }) },
   health_ready: { status: 200, schema: Health },
 };

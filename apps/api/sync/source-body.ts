@@ -44,6 +44,11 @@ const schedule = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
+/** Edge mirror by push: the upstream topic the worker subscribes this source's webhook intake to. */
+const subscribe = z
+  .strictObject({ topic: z.string().regex(/^[0-9A-Za-z_.-]{1,127}$/, 'must match ^[0-9A-Za-z_.-]{1,127}$') })
+  .nullable();
+
 const maxConcurrency = z.int().min(1).max(64);
 const maxRate = z.int().min(1).max(10_000);
 
@@ -58,6 +63,7 @@ export const createSourceSchema = z.strictObject({
   max_concurrency: maxConcurrency.optional(),
   /** Upstream calls per second, per worker process (default 100). */
   max_rate: maxRate.optional(),
+  subscribe: subscribe.optional(),
 });
 
 /** Attributes given replace; absent ones stay. A new `secret` replaces the stored one. */
@@ -70,6 +76,7 @@ export const updateSourceSchema = z.strictObject({
   enabled: z.boolean().optional(),
   max_concurrency: maxConcurrency.optional(),
   max_rate: maxRate.optional(),
+  subscribe: subscribe.optional(),
 });
 
 export const startRunSchema = z.strictObject({ mode: z.enum(['full', 'incremental']).optional() });

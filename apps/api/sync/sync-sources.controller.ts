@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Req,
+} from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { AbuseLimiter } from '../../../libs/admission/abuse-limiter.js';
@@ -115,9 +127,12 @@ export class SyncSourcesController {
     @Headers('x-webhook-token') token: string | undefined,
     @Body() body: unknown,
     @Req() request: FastifyRequest,
+    // Notification callbacks cannot set headers: the token may come in the URL instead (never logged: the request
+    // line names the route, not the URL).
+    @Query('token') queryToken?: string,
   ): Promise<{ queued: number }> {
     try {
-      return await this.sync.webhook(id, token, body);
+      return await this.sync.webhook(id, token ?? queryToken, body);
     } catch (err) {
       // A wrong token is a failed authentication: counted against the address like a wrong secret (429 once
       // spent), so the public intake cannot be used to guess tokens or to load the database for free.

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { CONFIG, type TwindexConfig } from '../../../libs/config/index.js';
 import { badRequest, notFound, TwindexError, unauthorized } from '../../../libs/domain/errors.js';
 import { normalizeUuid } from '../../../libs/domain/identity/uuid.js';
@@ -9,6 +9,9 @@ import { Db } from '../../../libs/store/db.js';
 import { SecretBox } from '../../../libs/sync/secret-box.js';
 import { credentialContext } from '../../../libs/sync/credential-context.js';
 import { AddressRefused, UpstreamAddressPolicy } from '../../../libs/sync/upstream-address.js';
+import { confirmationUrlIn, UpstreamConfirmation } from '../../../libs/sync/upstream-confirmation.js';
+import { PushIntakeToken } from '../../../libs/sync/push-intake-token.js';
+import { hashesVerify, livePushKeys } from '../../../libs/sync/push-keys.js';
 import { SyncRunsRepository } from '../../../libs/sync/sync-runs.repository.js';
 import { type SyncSource, SyncSourcesRepository } from '../../../libs/sync/sync-sources.repository.js';
 import type { CreateSourceInput, UpdateSourceInput } from './source-body.js';
@@ -23,10 +26,12 @@ const DEFAULT_MAX_RATE = 100;
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 @Injectable()
-export class SyncSourcesService {
+export class SyncSourcesService implements OnApplicationShutdown {
   private readonly logger = new Logger('sync');
   private readonly box: SecretBox | undefined;
   private readonly addresses: UpstreamAddressPolicy;
+  private readonly confirmation: UpstreamConfirmation;
+  private readonly pushToken: PushIntakeToken | undefined;
 
   constructor(
     @Inject(CONFIG) config: TwindexConfig,
@@ -37,6 +42,12 @@ export class SyncSourcesService {
   ) {
     this.box = config.TWINDEX_SECRET_KEY ? new SecretBox(config.TWINDEX_SECRET_KEY) : undefined;
     this.addresses = UpstreamAddressPolicy.fromList(config.SYNC_ALLOWED_HOSTS);
+    this.confirmation = new UpstreamConfirmation(this.addresses);
+    this.pushToken = config.TWINDEX_SECRET_KEY ? new PushIntakeToken(config.TWINDEX_SECRET_KEY) : undefined;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.confirmation.close();
   }
 
   async create(account: string, input: CreateSourceInput): Promise<SourceView & { webhook_token: string }> {
@@ -55,6 +66,7 @@ export class SyncSourcesService {
         enabled: input.enabled ?? true,
         maxConcurrency: input.max_concurrency ?? DEFAULT_MAX_CONCURRENCY,
         maxRate: input.max_rate ?? DEFAULT_MAX_RATE,
+        subscribeTopic: input.subscribe?.topic ?? null,
         createdTs: nowSeconds(),
         updatedTs: nowSeconds(),
         secretEncrypted: box.seal(input.secret, credentialContext(uuid, input.base_url)),
@@ -106,6 +118,7 @@ export class SyncSourcesService {
           enabled: input.enabled,
           maxConcurrency: input.max_concurrency,
           maxRate: input.max_rate,
+          subscribeTopic: input.subscribe === undefined ? undefined : (input.subscribe?.topic ?? null),
         },
         nowSeconds(),
       );
@@ -169,8 +182,22 @@ export class SyncSourcesService {
     const stored = uuid === null ? undefined : await this.sources.webhookTokenHash(uuid);
     const given = sha256(typeof token === 'string' ? token : '');
     const expected = stored?.hash ?? sha256(randomUUID());
-    if (!timingSafeEqual(given, expected) || !stored || uuid === null || !token) {
+    const tokenOk =
+      timingSafeEqual(given, expected) ||
+      (uuid !== null && typeof token === 'string' && this.pushToken?.matches(uuid, token) === true);
+    if (!tokenOk || !stored || uuid === null || !token) {
       throw unauthorized('Missing or wrong X-Webhook-Token');
+    }
+    // Messages of the source's own push subscriptions carry a hash: each must verify (a forged one is refused).
+    if (this.box && !hashesVerify(body, await livePushKeys(this.db, this.box, uuid, nowSeconds())))
+      throw badRequest(
+        'invalid_hash',
+        "A message's hash does not verify with this source's push subscriptions",
+      );
+    const confirmationUrl = confirmationUrlIn(body);
+    if (confirmationUrl !== undefined) {
+      await this.confirmUpstream(stored.baseUrl, confirmationUrl);
+      return { queued: 0 };
     }
     const twins = twinsNamedBy(body);
     if (twins.length === 0) {
@@ -190,6 +217,28 @@ export class SyncSourcesService {
       }),
     );
     return { queued: twins.length };
+  }
+
+  /**
+   * An upstream's subscription confirmation reached the intake (an edge mirror subscribed to it with this intake as
+   * callback): confirmed at once, on the upstream's own origin only. A failure answers 503, so the upstream retries.
+   */
+  private async confirmUpstream(baseUrl: string, url: string): Promise<void> {
+    if (!UpstreamConfirmation.sameOrigin(url, baseUrl))
+      throw badRequest('invalid_body', "confirmation_url is not on this source's base_url origin");
+    let status: number;
+    try {
+      status = await this.confirmation.confirm(url);
+    } catch (e) {
+      this.logger.warn(`upstream subscription not confirmed: ${(e as Error).message}`);
+      status = 0;
+    }
+    if (status < 200 || status >= 300)
+      throw new TwindexError(
+        'unavailable',
+        'upstream_unavailable',
+        'The upstream did not take the confirmation',
+      );
   }
 
   private async found(account: string, uuid: string): Promise<SyncSource> {
@@ -248,7 +297,9 @@ export class SyncSourcesService {
 
 /** The distinct twin UUIDs named by one event object or an array of them; events naming none are ignored. */
 export function twinsNamedBy(body: unknown): string[] {
-  const events = Array.isArray(body) ? body : [body];
+  // A Twindex batch (`max_batch`): {"type": "Notifications", "notifications": [message, …]}.
+  const batch = (body as { notifications?: unknown } | null)?.notifications;
+  const events = Array.isArray(body) ? body : Array.isArray(batch) ? batch : [body];
   const twins = new Set<string>();
   for (const event of events) {
     if (typeof event !== 'object' || event === null || Array.isArray(event)) continue;

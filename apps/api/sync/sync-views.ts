@@ -12,6 +12,7 @@ export interface SourceView {
   enabled: boolean;
   max_concurrency: number;
   max_rate: number;
+  subscribe: { topic: string } | null;
   created_ts: number;
   updated_ts: number;
 }
@@ -26,6 +27,7 @@ export function sourceView(s: SyncSource): SourceView {
     enabled: s.enabled,
     max_concurrency: s.maxConcurrency,
     max_rate: s.maxRate,
+    subscribe: s.subscribeTopic === null ? null : { topic: s.subscribeTopic },
     created_ts: s.createdTs,
     updated_ts: s.updatedTs,
   };

@@ -57,6 +57,33 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
+  readonly notifyDeliveries = new Counter({
+    name: 'twindex_notify_deliveries_total',
+    help: 'Callback POSTs of notification messages and confirmations, by outcome (sent, failed, retried, suspended)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly notifyLatency = new Histogram({
+    name: 'twindex_notify_latency_seconds',
+    help: "From the change's commit (its event's changed_ts) to the receiver's 2xx, per message",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 600, 3600],
+    registers: [this.registry],
+  });
+
+  readonly notifyOutbox = new Gauge({
+    name: 'twindex_notify_outbox_rows',
+    help: 'Rows waiting in the notification outbox, by stage (events: not yet fanned out; messages: not yet delivered)',
+    labelNames: ['stage'] as const,
+    registers: [this.registry],
+  });
+
+  readonly notifySuspended = new Gauge({
+    name: 'twindex_notify_suspended_subscriptions',
+    help: 'Subscriptions suspended after 24 h of failed deliveries',
+    registers: [this.registry],
+  });
+
   private readonly backlogs = new Map<string, BacklogReader>();
 
   readonly queueJobs: Gauge<'queue' | 'state'> = new Gauge({
@@ -105,6 +132,9 @@ export class WorkerMetrics {
     // Every series exists from the start, so rate() and alerts see a 0 rather than nothing.
     for (const change of ['upserted', 'deleted']) this.syncIdentities.inc({ change }, 0);
     for (const outcome of ['merged', 'skipped']) this.importRows.inc({ outcome }, 0);
+    for (const outcome of ['sent', 'failed', 'retried', 'suspended'])
+      this.notifyDeliveries.inc({ outcome }, 0);
+    for (const stage of ['events', 'messages']) this.notifyOutbox.set({ stage }, 0);
     registerBuildInfo(this.registry);
     collectDefaultMetrics({ register: this.registry, prefix: 'twindex_' });
   }

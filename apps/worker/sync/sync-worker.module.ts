@@ -6,6 +6,7 @@ import { SyncLedgerReconciler } from './sync-ledger.reconciler.js';
 import { SyncRunReaper } from './sync-run-reaper.js';
 import { SyncSchedules } from './sync-schedules.js';
 import { TwinSyncProcessor } from './twin-sync.processor.js';
+import { UpstreamPush } from './upstream-push.js';
 
 /** The sync processors of the worker process (docs/sync.md). */
 @Module({})
@@ -14,7 +15,15 @@ export class SyncWorkerModule {
     return {
       module: SyncWorkerModule,
       imports: [SyncModule.forRoot(options)],
-      providers: [SourceScanProcessor, TwinSyncProcessor, SyncSchedules, SyncRunReaper, SyncLedgerReconciler],
+      providers: [
+        SourceScanProcessor,
+        TwinSyncProcessor,
+        SyncSchedules,
+        SyncRunReaper,
+        SyncLedgerReconciler,
+        UpstreamPush,
+      ],
+      exports: [UpstreamPush],
     };
   }
 }

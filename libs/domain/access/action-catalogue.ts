@@ -1,7 +1,8 @@
 /**
  * The action catalogue of docs/access.md, grouped as that page groups it. An action is the operation name of an
  * endpoint; role statements and permissions may only name these. `create_user_secret` (the public PIN exchange) is
- * not an action: it runs without a secret, so no statement can allow or deny it.
+ * not an action: it runs without a secret, so no statement can allow or deny it; nor are the public
+ * `webhook_confirm_subscription`, `webhook_refresh_subscription` and `webhook_unsubscribe`, whose token is the credential.
  */
 export const ACTION_GROUPS = {
   twins: ['create_twin', 'get_twin', 'scan_twins', 'update_twin', 'terminate_twin'],
@@ -41,6 +42,15 @@ export const ACTION_GROUPS = {
   log: ['get_log'],
   who_am_i: ['who_am_i'],
   explain: ['explain_resolution'],
+  notifications: [
+    'webhook_subscribe',
+    'get_notifications_access',
+    'update_notifications_account_access',
+    'update_notification_topic',
+    'get_notification_topics',
+    'delete_notification_topic',
+    'get_webhook_subscriptions',
+  ],
 } as const;
 
 export type ActionGroup = keyof typeof ACTION_GROUPS;

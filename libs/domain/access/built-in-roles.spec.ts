@@ -83,6 +83,25 @@ const MATRIX: {
     readOnly: false,
   },
   {
+    row: 'notification topics, subscriptions, access grants (any write)',
+    actions: [
+      'update_notification_topic',
+      'delete_notification_topic',
+      'webhook_subscribe',
+      'update_notifications_account_access',
+    ],
+    admin: true,
+    operator: true,
+    readOnly: false,
+  },
+  {
+    row: 'read topics and subscriptions',
+    actions: ['get_notification_topics', 'get_webhook_subscriptions'],
+    admin: true,
+    operator: true,
+    readOnly: true,
+  },
+  {
     row: 'read users, roles, permissions',
     actions: [
       'get_user',
@@ -125,7 +144,7 @@ describe('built-in roles', () => {
     });
   });
 
-  it('publishes exactly these lists (decisions: get_account for both; get_log for Operator only; get_user_secret for neither)', () => {
+  it('publishes exactly these lists (decisions: get_account for both; get_log and get_notifications_access for Operator only; get_user_secret for neither)', () => {
     expect(builtInRole('ReadOnly').statement).toEqual({
       effect: 'allow',
       actions: [
@@ -134,12 +153,14 @@ describe('built-in roles', () => {
         'get_account',
         'get_import',
         'get_imports',
+        'get_notification_topics',
         'get_sync_runs',
         'get_sync_source',
         'get_sync_sources',
         'get_twin',
         'get_twin_identities',
         'get_twin_identity',
+        'get_webhook_subscriptions',
         'refresh_user_token',
         'resolve_twin_identity',
         'scan_twins',
@@ -153,6 +174,7 @@ describe('built-in roles', () => {
         ...ACTION_GROUPS.identities,
         ...ACTION_GROUPS.sync,
         ...ACTION_GROUPS.imports,
+        ...ACTION_GROUPS.notifications,
         ...ACTION_GROUPS.tokens,
         'get_account',
         'get_log',
@@ -164,13 +186,19 @@ describe('built-in roles', () => {
 
   it('every matrix action is covered by some row, except the silent ones decided above', () => {
     const inMatrix = new Set<string>(MATRIX.flatMap((row) => row.actions));
-    expect(ACTIONS.filter((a) => !inMatrix.has(a))).toEqual(['get_account', 'get_user_secret', 'get_log']);
+    expect(ACTIONS.filter((a) => !inMatrix.has(a))).toEqual([
+      'get_account',
+      'get_user_secret',
+      'get_log',
+      'get_notifications_access',
+    ]);
   });
 
   it.each([
     ['get_account', true, true],
     ['get_log', true, false],
     ['get_user_secret', false, false],
+    ['get_notifications_access', true, false],
   ] as const)('silent-matrix decision: %s → Operator %s, ReadOnly %s', (action, operator, readOnly) => {
     expect(isAllowedByStatement(builtInRole('Operator').statement, action)).toBe(operator);
     expect(isAllowedByStatement(builtInRole('ReadOnly').statement, action)).toBe(readOnly);

@@ -10,7 +10,7 @@ export interface BuiltInRole {
   readonly rules: { readonly twin_rule: null; readonly identity_rule: null };
 }
 
-const { twins, identities, sync, imports } = ACTION_GROUPS;
+const { twins, identities, sync, imports, notifications } = ACTION_GROUPS;
 
 /**
  * What every built-in role may do with the index (docs/access.md "Built-in roles"): resolve, get/list identities and
@@ -37,10 +37,14 @@ const READ_SYNC: readonly Action[] = [
   'get_imports',
 ];
 
+/** Reading notification topics and the account's subscriptions (not the grants: who else may subscribe). */
+const READ_NOTIFICATIONS: readonly Action[] = ['get_notification_topics', 'get_webhook_subscriptions'];
+
 /**
  * ReadOnly: the index reads, tokens, and the sync and import reads, plus `get_account` (docs/access.md "Built-in
  * roles"), explaining a resolution as themselves included. Our own decisions there:
  * - `get_account` allowed: it shows only uuid, name and timestamps, which `who_am_i` (already allowed) reveals anyway.
+ * - `get_notifications_access` denied: which other accounts may subscribe to this account's topics is access data.
  * - `get_log` denied: the audit trail names users, actions and targets of every write in the account — oversight data
  *   beyond what a read-only index token needs.
  */
@@ -50,11 +54,12 @@ const READ_ONLY_ACTIONS: readonly Action[] = [
   ...READ_SYNC,
   'get_account',
   ...ACTION_GROUPS.explain,
+  ...READ_NOTIFICATIONS,
 ];
 
 /**
- * Operator: every catalogue action except the account/users/roles/secrets/permissions/assignments writes and the reads
- * of users, roles and permissions (docs/access.md "Built-in roles"). Our own decisions there:
+ * Operator: every catalogue action (notification topics, subscriptions and grants included) except the
+ * account/users/roles/secrets/permissions/assignments writes and the reads of users, roles and permissions (docs/access.md "Built-in roles"). Our own decisions there:
  * - `get_user_secret` denied: it lists a user's secrets (fingerprints, expiry) under `/users/{user}` — a read of users.
  * - `get_account` allowed (as for ReadOnly) and `get_log` allowed: an operator runs the index's writes and syncs and
  *   needs to audit them.
@@ -66,6 +71,7 @@ const OPERATOR_ACTIONS: readonly Action[] = [
   ...identities,
   ...sync,
   ...imports,
+  ...notifications,
   ...TOKENS,
   'get_account',
   'get_log',
