@@ -6,6 +6,7 @@ import { median, percentile, printTable, withSpread } from './support/stats.js';
 import { importBench } from './import-bench.js';
 import { syncBench } from './sync-bench.js';
 import { regexBench } from './regex-bench.js';
+import { fairnessCacheBench } from './fairness-cache.js';
 
 /**
  * `npm run bench [name…]`: every bench measures its baseline in the same run, interleaved round by round, and prints
@@ -28,6 +29,7 @@ const ALL = [
   'import',
   'sync',
   'regex',
+  'fairness-cache',
 ] as const;
 type BenchName = (typeof ALL)[number];
 
@@ -369,6 +371,8 @@ async function main(): Promise<void> {
     if (which.includes('memory')) await memory(seeded);
     if (which.includes('import'))
       await importBench(seeded, DATABASE_URL, API, WORKER, apiEnv(), IDENTITIES, ROUNDS);
+    if (which.includes('fairness-cache'))
+      await fairnessCacheBench(seeded, DATABASE_URL, API, WORKER, apiEnv, ROUNDS, SECONDS);
     await dropDatabase(DATABASE_URL);
   }
   // Its own database and worker process; see bench/sync-bench.ts.
