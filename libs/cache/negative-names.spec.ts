@@ -85,6 +85,25 @@ describe('NegativeNames', () => {
     expect(n.size).toBe(0);
   });
 
+  it('adds in constant time once full: a flood costs per name what filling did', () => {
+    // Bounded relatively and loosely (a busy machine stretches both phases alike): a Map in insertion order, tried
+    // first, took 40–60× longer per name once full, as every eviction walked past the slots deleted before it.
+    const n = new NegativeNames({ maxEntries: 50_000, maxBytes: 1e9, ttlMs: 60_000 });
+    const names = Array.from({ length: 300_000 }, (_, i) => `XRAND#${i.toString(36)}-${i}`);
+    const timed = (from: number, to: number) => {
+      const started = performance.now();
+      for (let i = from; i < to; i++) n.add(names[i], 0);
+      return (performance.now() - started) / (to - from);
+    };
+    const filling = timed(0, 50_000);
+    const flooding = timed(50_000, 300_000);
+    console.log(
+      `µs per name: filling ${(filling * 1000).toFixed(2)}, flooding ${(flooding * 1000).toFixed(2)}`,
+    );
+    expect(n.size).toBe(50_000);
+    expect(flooding).toBeLessThan(8 * filling);
+  });
+
   it('behaves as the plain reference model for any sequence of operations', () => {
     fc.assert(
       fc.property(
