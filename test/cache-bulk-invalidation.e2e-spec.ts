@@ -13,27 +13,10 @@ import {
   eventually,
   type InstancePair,
   LagRecorder,
+  resolveNames as resolveAll,
   startTwoInstances,
 } from './support/two-instances.js';
 import { clearQueues, startWorker, waitFor } from './upstream-simulator/sync-harness.js';
-
-interface ResolveMany {
-  results: Record<string, { twins?: string[]; error?: unknown }>;
-}
-
-/** POST /resolve in calls of at most 1,000 names (the API's limit); name → twin UUIDs. */
-async function resolveAll(api: TestApi, party: Party, names: string[]): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  for (let i = 0; i < names.length; i += 1000) {
-    const res = await api.post<ResolveMany>('/resolve', {
-      secret: party.secret,
-      body: { identities: names.slice(i, i + 1000) },
-    });
-    expectStatus(res, 200);
-    for (const [name, r] of Object.entries(res.body.results)) out.set(name, r.twins ?? []);
-  }
-  return out;
-}
 
 async function importLines(
   api: TestApi,
@@ -111,29 +94,38 @@ describe('bulk writes invalidate only what they wrote', () => {
     return after.misses - before.misses;
   }
 
-  it("keeps Y's warm names cached on another instance while X imports 6,000 lines", async () => {
-    expect(await yMissesOnB()).toBe(0);
-    const xNames = Array.from({ length: 6000 }, () => aName('XIMP'));
-    // X's names are cached as "nothing there" on both instances before the import.
-    const probe = xNames.slice(0, 500);
+  /** X's names, not written yet, are cached on both instances as "nothing there". */
+  async function cachedAsNothingOnBoth(names: string[]): Promise<void> {
     for (const api of [a, b]) {
-      const before = await resolveAll(api, x, probe);
-      expect(probe.every((n) => before.get(n)?.length === 0)).toBe(true);
+      const before = await resolveAll(api, x, names);
+      expect(names.every((n) => before.get(n)?.length === 0)).toBe(true);
     }
+  }
 
-    await importLines(a, x, xTwin, xNames);
-
+  /** X's written names resolve to X's twin on both instances within the bound. */
+  async function freshOnBoth(names: string[], what: string, withinMs?: number): Promise<void> {
     for (const [label, api] of [
       ['A', a],
       ['B', b],
     ] as const) {
       const fresh = await eventually(
-        () => resolveAll(api, x, probe),
-        (m) => probe.every((n) => m.get(n)?.[0] === xTwin),
-        { what: `X's imported names on ${label}` },
+        () => resolveAll(api, x, names),
+        (m) => names.every((n) => m.get(n)?.[0] === xTwin),
+        { withinMs, what: `X's names after the ${what} on ${label}` },
       );
-      lag.add(`import on ${label}`, fresh.lagMs);
+      lag.add(`${what} on ${label}`, fresh.lagMs);
     }
+  }
+
+  it("keeps Y's warm names cached on another instance while X imports 6,000 lines", async () => {
+    expect(await yMissesOnB()).toBe(0);
+    const xNames = Array.from({ length: 6000 }, () => aName('XIMP'));
+    // X's names are cached as "nothing there" on both instances before the import.
+    const probe = xNames.slice(0, 500);
+    await cachedAsNothingOnBoth(probe);
+
+    await importLines(a, x, xTwin, xNames);
+    await freshOnBoth(probe, 'import');
     expect(await yMissesOnB()).toBe(0);
 
     // Again, now rewriting every one of the 6,000 rows (an update of each): the same.
@@ -143,10 +135,7 @@ describe('bulk writes invalidate only what they wrote', () => {
 
   it("keeps Y's warm names cached when one statement writes more than 100,000 of X's rows", async () => {
     const probe = Array.from({ length: 200 }, (_, i) => `XBIG#p${i}-${Date.now()}`);
-    for (const api of [a, b]) {
-      const before = await resolveAll(api, x, probe);
-      expect(probe.every((n) => before.get(n)?.length === 0)).toBe(true);
-    }
+    await cachedAsNothingOnBoth(probe);
     const started = performance.now();
     // One statement, as a bulk tool or psql would write it: the probe names plus 110,000 others.
     await pool.query(
@@ -156,17 +145,7 @@ describe('bulk writes invalidate only what they wrote', () => {
       [xTwin, x.account, probe],
     );
     console.log(`110,200-row statement took ${Math.round(performance.now() - started)} ms`);
-    for (const [label, api] of [
-      ['A', a],
-      ['B', b],
-    ] as const) {
-      const fresh = await eventually(
-        () => resolveAll(api, x, probe),
-        (m) => probe.every((n) => m.get(n)?.[0] === xTwin),
-        { withinMs: 5000, what: `X's bulk-written names on ${label}` },
-      );
-      lag.add(`110k statement on ${label}`, fresh.lagMs);
-    }
+    await freshOnBoth(probe, '110k statement', 5000);
     expect(await yMissesOnB()).toBe(0);
   }, 120_000);
 });

@@ -2,30 +2,13 @@
  * A cache that keeps what is hot (issue #21): tenant X resolving many names that exist nowhere fills the cache with
  * "nothing there" entries; those must not evict tenant Y's warm names, and the cache stays within its bounds.
  */
-import { aName, aTwin, attach, expectStatus, Fixtures, type Party } from './support/factories.js';
+import { aName, aTwin, attach, Fixtures, type Party } from './support/factories.js';
 import { TestApi } from './support/test-app.js';
 import { isolatedConfig } from './support/test-env.js';
-import { cacheFigures } from './support/two-instances.js';
+import { cacheFigures, resolveNames as resolveAll } from './support/two-instances.js';
 
 const MAX_ENTRIES = 2000;
 const MAX_BYTES = 1_000_000;
-
-interface ResolveMany {
-  results: Record<string, { twins?: string[] }>;
-}
-
-async function resolveAll(api: TestApi, party: Party, names: string[]): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  for (let i = 0; i < names.length; i += 1000) {
-    const res = await api.post<ResolveMany>('/resolve', {
-      secret: party.secret,
-      body: { identities: names.slice(i, i + 1000) },
-    });
-    expectStatus(res, 200);
-    for (const [name, r] of Object.entries(res.body.results)) out.set(name, r.twins ?? []);
-  }
-  return out;
-}
 
 describe('negative entries cannot evict warm names', () => {
   let api: TestApi;
