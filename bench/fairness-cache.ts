@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import pg from 'pg';
+import { CachedIdentityIndex } from '../libs/cache/cached-identity-index.js';
+import type { ChangeFeed } from '../libs/cache/change-feed.js';
 import { CoherentCache } from '../libs/cache/coherent-cache.js';
+import type { IdentityRow } from '../libs/domain/model.js';
+import { IdentityIndex } from '../libs/store/identity-index.js';
 import { BulkChangeNames1764500000000 } from '../migrations/1764500000000-bulk-change-names.js';
 import type { GcProbeWindow } from './support/gc-probe.js';
 import { runLoad } from './support/load.js';
@@ -52,6 +57,7 @@ export async function fairnessCacheBench(
 ): Promise<void> {
   const o: FairnessCacheOptions = { seeded, databaseUrl, api, worker, env, rounds, seconds };
   await traceCase();
+  await floodInProcess(o.rounds);
   await notifyCost(o);
   await tenantsCase(o);
 }
@@ -105,6 +111,82 @@ async function traceCase(): Promise<void> {
   }
   printTable(
     `fairness-cache trace (hot set 5,000 names read uniformly, the rest a scan of names that resolve to nothing, cache 20,000 entries, 2M reads)`,
+    rows,
+  );
+}
+
+// ---- the flood's garbage, in-process --------------------------------------------------------------------------
+
+/** An index that knows no name and answers after a short wait, as a database round trip would. */
+class EmptyIndex extends IdentityIndex {
+  lookup(): Promise<IdentityRow[]> {
+    return Promise.resolve([]);
+  }
+  lookupMany(): Promise<Map<string, IdentityRow[]>> {
+    return new Promise((resolve) => setTimeout(() => resolve(new Map()), 2));
+  }
+}
+
+/**
+ * 1,000,000 random names through the real CachedIdentityIndex in this process, 1,000 per call, two calls at a time,
+ * each call's names parsed from a JSON body as a request's are: the full-heap GC pauses and RSS with the default
+ * bounds (125,000 names kept as "nothing there") against a cache that keeps 1,000 of them, to tell what the retained
+ * negative names cost the GC from what the requests themselves do.
+ */
+async function floodInProcess(rounds: number): Promise<void> {
+  // The API's V8 heap flags, which decide when full GCs run; from here on this bench process runs with them too.
+  await import('../apps/api/heap-flags.js');
+  const rows: Array<Record<string, string | number>> = [];
+  const feed = { subscribe: () => undefined } as unknown as ChangeFeed;
+  for (const maxEntries of [1_000_000, 8000]) {
+    const pauses: number[] = [];
+    const counts: number[] = [];
+    const peaks: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const index = new CachedIdentityIndex(new EmptyIndex(), feed, {
+        maxEntries,
+        maxBytes: 256 * 2 ** 20,
+        ttlMs: 300_000,
+      });
+      const majors: number[] = [];
+      const observer = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+          if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors.push(e.duration);
+        }
+      });
+      observer.observe({ entryTypes: ['gc'] });
+      let sent = 0;
+      let peak = 0;
+      const one = async () => {
+        while (sent < FLOOD_NAMES) {
+          const names = Array.from(
+            { length: 1000 },
+            (_, i) => `XRAND#${Math.random().toString(36).slice(2)}-${sent + i}`,
+          );
+          sent += 1000;
+          const asReceived = (JSON.parse(JSON.stringify({ identities: names })) as { identities: string[] })
+            .identities;
+          await index.lookupMany(asReceived);
+          peak = Math.max(peak, process.memoryUsage().rss);
+        }
+      };
+      await Promise.all([one(), one()]);
+      await new Promise((r) => setTimeout(r, 100));
+      observer.disconnect();
+      pauses.push(Math.max(0, ...majors));
+      counts.push(majors.length);
+      peaks.push(peak / 2 ** 20);
+    }
+    rows.push({
+      'names kept as "nothing there"': maxEntries / 8,
+      'full GCs per round': counts.join('/'),
+      'longest full GC ms': withSpread(pauses, 1),
+      'peak RSS MiB': withSpread(peaks, 0),
+    });
+  }
+  printTable(
+    `fairness-cache flood in-process (${FLOOD_NAMES} random names through CachedIdentityIndex with the API's heap flags, ${rounds} rounds)`,
     rows,
   );
 }
