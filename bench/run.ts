@@ -8,6 +8,7 @@ import { syncBench } from './sync-bench.js';
 import { fairnessBench } from './fairness-bench.js';
 import { regexBench } from './regex-bench.js';
 import { notifyBench } from './notify-bench.js';
+import { fairnessCacheBench } from './fairness-cache.js';
 
 /**
  * `npm run bench [name…]`: every bench measures its baseline in the same run, interleaved round by round, and prints
@@ -32,6 +33,7 @@ const ALL = [
   'regex',
   'fairness',
   'notify',
+  'fairness-cache',
 ] as const;
 type BenchName = (typeof ALL)[number];
 
@@ -352,9 +354,11 @@ function heapUsedMiB(metrics: string): number {
 
 async function main(): Promise<void> {
   const asked = process.argv.slice(2);
-  const which = (asked.length ? asked : ALL) as BenchName[];
-  for (const w of which)
+  const named = (asked.length ? asked : ALL) as BenchName[];
+  for (const w of named)
     if (!ALL.includes(w)) throw new Error(`unknown bench ${w}; known: ${ALL.join(', ')}`);
+  // `fairness` is issue #21's whole bench: the queue cases and the cache cases (which run on the seeded index).
+  const which = named.includes('fairness') ? [...new Set<BenchName>([...named, 'fairness-cache'])] : named;
   process.stdout.write(
     `# Twindex benchmarks — ${ROUNDS} interleaved rounds of ${SECONDS}s, ${IDENTITIES} identities\n`,
   );
@@ -373,6 +377,8 @@ async function main(): Promise<void> {
     if (which.includes('memory')) await memory(seeded);
     if (which.includes('import'))
       await importBench(seeded, DATABASE_URL, API, WORKER, apiEnv(), IDENTITIES, ROUNDS);
+    if (which.includes('fairness-cache'))
+      await fairnessCacheBench(seeded, DATABASE_URL, API, WORKER, apiEnv, ROUNDS, SECONDS);
     await dropDatabase(DATABASE_URL);
   }
   // Its own database and worker process; see bench/sync-bench.ts.

@@ -7,6 +7,7 @@ import { ImportRows1764200000000 } from './1764200000000-import-rows.js';
 import { ReaperRequeues1764300000000 } from './1764300000000-reaper-requeues.js';
 import { BulkChangeNotify1764310000000 } from './1764310000000-bulk-change-notify.js';
 import { ImportChanged1764400000000 } from './1764400000000-import-changed.js';
+import { BulkChangeNames1764500000000 } from './1764500000000-bulk-change-names.js';
 import { ExplainAction1764500000003 } from './1764500000003-explain-action.js';
 import { Notifications1764600000000 } from './1764600000000-notifications.js';
 
@@ -21,6 +22,7 @@ export const migrations = [
   ReaperRequeues1764300000000,
   BulkChangeNotify1764310000000,
   ImportChanged1764400000000,
+  BulkChangeNames1764500000000,
   ExplainAction1764500000003,
   Notifications1764600000000,
 ];

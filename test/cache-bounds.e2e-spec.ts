@@ -19,7 +19,7 @@ import { isolatedConfig } from './support/test-env.js';
 import { cacheFigures } from './support/two-instances.js';
 
 describe.each([
-  { MAX_ENTRIES: 50, MAX_BYTES: 20_000, binding: 'the entry bound' },
+  { MAX_ENTRIES: 50, MAX_BYTES: 40_000, binding: 'the entry bound' },
   { MAX_ENTRIES: 1000, MAX_BYTES: 20_000, binding: 'the byte bound' },
 ])(
   'cache bounds ($MAX_ENTRIES entries, $MAX_BYTES bytes: $binding binds)',

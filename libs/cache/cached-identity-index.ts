@@ -57,6 +57,8 @@ export class CachedIdentityIndex extends IdentityIndex {
       sizeOf: (e, key) =>
         key.length + LRU_BYTES + (typeof e === 'string' ? 16 + e.length : ARRAY_BYTES + e.length * ROW_BYTES),
       expiresAtMs: earliestExpiryMs,
+      // Names that resolve to nothing are kept apart, so a flood of them cannot evict names that resolve.
+      negative: NEGATIVE,
     });
     this.batcher = new MissBatcher<Entry>(
       async (names) => {

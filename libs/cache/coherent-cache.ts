@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { ChangeFeed } from './change-feed.js';
 import type { ChangeKind } from './change-message.js';
+import { NegativeNames } from './negative-names.js';
 
 export interface CoherentCacheOptions<V> {
   maxEntries: number;
@@ -9,7 +10,16 @@ export interface CoherentCacheOptions<V> {
   sizeOf: (value: V, key: string) => number;
   /** Absolute time (ms) after which the value must not be served, e.g. the earliest validity_ts of its rows. */
   expiresAtMs?: (value: V) => number | undefined;
+  /**
+   * The value that means "nothing there", when the cache should keep such keys apart: in a set of their own holding
+   * `NEGATIVE_SHARE` of the bounds (the rest goes to the values), so a flood of keys that exist nowhere can never evict
+   * a value (docs/resolution.md "What the cache means for you"). Without it every value shares one LRU.
+   */
+  negative?: V;
 }
+
+/** The share of the entry and byte bounds that keys known to hold nothing may take. */
+export const NEGATIVE_SHARE = 1 / 8;
 
 export interface CacheStats {
   hits: number;
@@ -49,18 +59,30 @@ interface BatchInFlight<V> {
  * the registered load stale and removes it, so its result is handed to the callers that were already waiting
  * (their requests began before the write) but never stored, and later callers start a fresh load.
  * `epoch` does the same for whole-cache flushes.
+ *
+ * Given a `negative` value, keys holding it live in a small set of their own (NegativeNames) with a fixed share of the
+ * bounds, so that however many keys turn out to hold nothing, they only ever evict each other.
  */
 export class CoherentCache<V extends NonNullable<unknown>> {
   private readonly lru: LRUCache<string, V>;
+  private readonly negatives: NegativeNames | undefined;
   private readonly inFlight = new Map<string, InFlight<V> | BatchInFlight<V>>();
   private epoch = 0;
   private trusted = true;
   readonly stats: CacheStats = { hits: 0, misses: 0, evictions: 0, bypassed: 0 };
 
   constructor(private readonly options: CoherentCacheOptions<V>) {
+    let { maxEntries, maxBytes } = options;
+    if (options.negative !== undefined && maxEntries > 1) {
+      const entries = Math.max(1, Math.floor(maxEntries * NEGATIVE_SHARE));
+      const bytes = Math.max(1, Math.floor(maxBytes * NEGATIVE_SHARE));
+      this.negatives = new NegativeNames({ maxEntries: entries, maxBytes: bytes, ttlMs: options.ttlMs });
+      maxEntries -= entries;
+      maxBytes = Math.max(1, maxBytes - bytes);
+    }
     this.lru = new LRUCache<string, V>({
-      max: options.maxEntries,
-      maxSize: options.maxBytes,
+      max: maxEntries,
+      maxSize: maxBytes,
       sizeCalculation: (v, k) => Math.max(1, options.sizeOf(v, k)),
       ttl: options.ttlMs,
       ttlAutopurge: false,
@@ -72,11 +94,17 @@ export class CoherentCache<V extends NonNullable<unknown>> {
   }
 
   get size(): number {
-    return this.lru.size;
+    return this.lru.size + (this.negatives?.size ?? 0);
   }
 
   get snapshot(): CacheSnapshot {
-    return { ...this.stats, size: this.lru.size, bytes: this.lru.calculatedSize, trusted: this.trusted };
+    return {
+      ...this.stats,
+      evictions: this.stats.evictions + (this.negatives?.evictions ?? 0),
+      size: this.size,
+      bytes: this.calculatedBytes,
+      trusted: this.trusted,
+    };
   }
 
   /**
@@ -91,7 +119,7 @@ export class CoherentCache<V extends NonNullable<unknown>> {
   }
 
   get calculatedBytes(): number {
-    return this.lru.calculatedSize;
+    return this.lru.calculatedSize + (this.negatives?.calculatedBytes ?? 0);
   }
 
   get isTrusted(): boolean {
@@ -102,7 +130,9 @@ export class CoherentCache<V extends NonNullable<unknown>> {
   peek(key: string, nowMs: number): V | undefined {
     if (!this.trusted) return undefined;
     const v = this.lru.get(key);
-    if (v === undefined) return undefined;
+    if (v === undefined) {
+      return this.negatives?.has(key, nowMs) ? this.options.negative : undefined;
+    }
     const exp = this.options.expiresAtMs?.(v);
     if (exp !== undefined && exp <= nowMs) {
       this.lru.delete(key);
@@ -130,7 +160,7 @@ export class CoherentCache<V extends NonNullable<unknown>> {
     entry.promise = load(key).then(
       (value) => {
         if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
-        if (!entry.stale && startedEpoch === this.epoch && this.trusted) this.lru.set(key, value);
+        if (!entry.stale && startedEpoch === this.epoch && this.trusted) this.store(key, value, nowMs);
         return value;
       },
       (err: unknown) => {
@@ -194,7 +224,7 @@ export class CoherentCache<V extends NonNullable<unknown>> {
           // Still registered under this key: neither invalidated nor flushed (nor bypassed) since the load began.
           if (this.inFlight.get(key) !== batch) continue;
           this.inFlight.delete(key);
-          if (!batch.stale && startedEpoch === this.epoch && this.trusted) this.lru.set(key, value);
+          if (!batch.stale && startedEpoch === this.epoch && this.trusted) this.store(key, value, nowMs);
         }
         return found;
       },
@@ -206,8 +236,23 @@ export class CoherentCache<V extends NonNullable<unknown>> {
     return joined ? Promise.all([batch.loaded, ...joined]).then(noop) : batch.loaded.then(noop);
   }
 
+  /** A "nothing there" value goes to the negative set when there is one, any other to the LRU; never both. */
+  private store(key: string, value: V, nowMs: number): void {
+    const negatives = this.negatives;
+    if (negatives === undefined) {
+      this.lru.set(key, value);
+    } else if (value === this.options.negative) {
+      this.lru.delete(key);
+      negatives.add(key, nowMs);
+    } else {
+      negatives.delete(key);
+      this.lru.set(key, value);
+    }
+  }
+
   invalidate(key: string): void {
     this.lru.delete(key);
+    this.negatives?.delete(key);
     const running = this.inFlight.get(key);
     if (running) {
       // A batch needs no mark: it stores only the keys still registered to it.
@@ -219,6 +264,7 @@ export class CoherentCache<V extends NonNullable<unknown>> {
   invalidateAll(): void {
     this.epoch++;
     this.lru.clear();
+    this.negatives?.clear();
     for (const entry of this.inFlight.values()) entry.stale = true;
     this.inFlight.clear();
   }
@@ -233,6 +279,7 @@ export class CoherentCache<V extends NonNullable<unknown>> {
   invalidateWhere(match: (value: V) => boolean): void {
     this.epoch++;
     for (const [k, v] of this.lru.entries()) if (match(v)) this.lru.delete(k);
+    if (this.options.negative !== undefined && match(this.options.negative)) this.negatives?.clear();
     for (const entry of this.inFlight.values()) entry.stale = true;
     this.inFlight.clear();
   }

@@ -4,7 +4,7 @@
  */
 import { ChangeFeed } from '../../libs/cache/change-feed.js';
 import { type TwindexConfig } from '../../libs/config/index.js';
-import { TestApi } from './test-app.js';
+import { type TestAccount, TestApi } from './test-app.js';
 import { isolatedConfig } from './test-env.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -159,4 +159,22 @@ export async function cacheFigures(api: TestApi, cache: string): Promise<CacheFi
     misses: event('misses'),
     bypassed: event('bypassed'),
   };
+}
+
+/** POST /resolve as `party`, in calls of at most 1,000 names (the API's limit): name → twin UUIDs (empty: none). */
+export async function resolveNames(
+  api: TestApi,
+  party: TestAccount,
+  names: string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (let i = 0; i < names.length; i += 1000) {
+    const res = await api.post<{ results: Record<string, { twins?: string[] }> }>('/resolve', {
+      secret: party.secret,
+      body: { identities: names.slice(i, i + 1000) },
+    });
+    if (res.status !== 200) throw new Error(`POST /resolve answered ${res.status}: ${res.text}`);
+    for (const [name, r] of Object.entries(res.body.results)) out.set(name, r.twins ?? []);
+  }
+  return out;
 }
