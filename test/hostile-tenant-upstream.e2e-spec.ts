@@ -217,17 +217,26 @@ describe('hostile upstream: a huge page does not grow the worker', () => {
           body: { name: 'huge', base_url: upstream.baseUrl, secret: 'any' },
         });
         expect(res.status).toBe(201);
-        // Let start-up allocations settle before taking the baseline.
-        await new Promise((r) => setTimeout(r, 1000));
-        const before = peakRss(pid);
+        // Let start-up allocations settle before taking the baseline: the worker's peak stops moving for a second
+        // (a fixed second was not enough on a busy machine, where start-up work — ledger recounts, the outbox
+        // listener — still ran and its growth was counted against the page).
+        let before = peakRss(pid);
+        for (let i = 0; i < 20; i++) {
+          await new Promise((r) => setTimeout(r, 1000));
+          const now = peakRss(pid);
+          if (now === before) break;
+          before = now;
+        }
         const run = await syncAndWait(api, tenant.secret, res.body.uuid, 'full', 120_000);
         const grown = peakRss(pid) - before;
         // Reported for the lead: what one oversized page costs the worker.
         console.info(`worker peak RSS grew ${(grown / MiB).toFixed(1)} MiB for a ${BODY / MiB} MiB page`);
         expect(run.status).toBe('failed');
         expect(run.errors.map((e) => e.description).join('\n')).toContain('SYNC_MAX_PAGE_BYTES');
-        // Reading even a tenth of the body would exceed this; the 1 MiB limit plus GC slack stays well under.
-        expect(grown).toBeLessThan(BODY / 8);
+        // Reading the body would grow the worker by more than the body (the text, then what it parses to); reading
+        // a quarter of it would exceed this. What a bounded read costs is mostly the first run's own warm-up (code
+        // compiled, connections, buffers): 28–37 MiB measured, with the 1 MiB limit.
+        expect(grown).toBeLessThan(BODY / 4);
         await waitFor(async () => (upstream.sent.cutShort ? true : undefined), 'the upstream to be cut off');
         expect(upstream.sent.bytes).toBeLessThan(BODY / 2);
       } finally {
