@@ -7,6 +7,7 @@ import { ImportRows1764200000000 } from './1764200000000-import-rows.js';
 import { ReaperRequeues1764300000000 } from './1764300000000-reaper-requeues.js';
 import { BulkChangeNotify1764310000000 } from './1764310000000-bulk-change-notify.js';
 import { ImportChanged1764400000000 } from './1764400000000-import-changed.js';
+import { IdentitiesTwinKey1764500000001 } from './1764500000001-identities-twin-key.js';
 
 /** Every migration, oldest first. Listed explicitly so ts (tests) and compiled js (dist) load the same set. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   ReaperRequeues1764300000000,
   BulkChangeNotify1764310000000,
   ImportChanged1764400000000,
+  IdentitiesTwinKey1764500000001,
 ];

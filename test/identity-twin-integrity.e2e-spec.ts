@@ -24,6 +24,8 @@ describe('Identities never outlive their twin (deletes racing imports, sync and 
   let alice: TestAccount;
   let source: string;
   let reconciler: TwinReconciler;
+  /** When every attacked twin was created and last updated, here and (as sync tells it) upstream. */
+  const TWIN_TS = 1_700_000_000;
 
   beforeAll(async () => {
     api = await TestApi.start();
@@ -49,11 +51,10 @@ describe('Identities never outlive their twin (deletes racing imports, sync and 
   /** Synced twins of alice that no source has any more and no identity points at: each one may be deleted. */
   async function orphanCandidates(count: number): Promise<string[]> {
     const twins = Array.from({ length: count }, () => randomUUID());
-    const nowTs = Date.now() / 1000;
     await pool.query(
       `INSERT INTO twins (uuid, owner, status, description, creator, created_ts, updated_ts, source)
        SELECT u, $2, 'alive', '{}', $2, $3, $3, $4 FROM unnest($1::uuid[]) AS u`,
-      [twins, alice.account, nowTs, source],
+      [twins, alice.account, TWIN_TS, source],
     );
     return twins;
   }
@@ -85,6 +86,16 @@ describe('Identities never outlive their twin (deletes racing imports, sync and 
     return deleted;
   }
 
+  /** Runs `work` over the items, `lanes` at a time. */
+  async function inLanes<T>(items: T[], lanes: number, work: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        while (next < items.length) await work(items[next++]);
+      }),
+    );
+  }
+
   async function syncIdentities(twin: string): Promise<'applied' | 'refused'> {
     const nowTs = Date.now() / 1000;
     try {
@@ -103,8 +114,9 @@ describe('Identities never outlive their twin (deletes racing imports, sync and 
             status: 'alive',
             description: {},
             creator: alice.account,
-            createdTs: nowTs,
-            updatedTs: nowTs,
+            // As stored: the reconcile writes no twin row (that write would lock the twin by itself), only identities.
+            createdTs: TWIN_TS,
+            updatedTs: TWIN_TS,
             terminatedTs: null,
             terminator: null,
           },
@@ -143,6 +155,7 @@ describe('Identities never outlive their twin (deletes racing imports, sync and 
     let deletedTotal = 0;
     let keptWithIdentities = 0;
     const statuses = new Map<number, number>();
+    const synced = new Map<string, number>();
     for (let round = 1; round <= ROUNDS; round++) {
       const twins = await orphanCandidates(TWINS);
       const staged = await stageImport(twins);
@@ -173,15 +186,19 @@ describe('Identities never outlive their twin (deletes racing imports, sync and 
             ),
           ),
         ),
-        attack(async () => {
-          for (const twin of twins.slice(0, TWINS / 3)) await syncIdentities(twin);
-        }),
-        attack(async () => {
-          for (const twin of twins.slice(TWINS / 3, (2 * TWINS) / 3)) {
+        // Many at once, so that they reach their twins while the deleter's first pass is still on them.
+        attack(() =>
+          inLanes(twins.slice(0, TWINS / 3), 6, async (twin) => {
+            const outcome = await syncIdentities(twin);
+            synced.set(outcome, (synced.get(outcome) ?? 0) + 1);
+          }),
+        ),
+        attack(() =>
+          inLanes(twins.slice(TWINS / 3, (2 * TWINS) / 3), 3, async (twin) => {
             const status = await attachThroughApi(twin);
             statuses.set(status, (statuses.get(status) ?? 0) + 1);
-          }
-        }),
+          }),
+        ),
       ];
       const deleting = deleteInLoop(twins, () => attackers === 0);
       // Every writer ends (and the deleter with them) before a failure is reported.
@@ -203,7 +220,8 @@ describe('Identities never outlive their twin (deletes racing imports, sync and 
     }
     console.log(
       `integrity attack: ${ROUNDS} rounds of ${TWINS} twins; ${deletedTotal} deleted, ${keptWithIdentities} kept ` +
-        `with identities; API answers ${JSON.stringify(Object.fromEntries(statuses))}`,
+        `with identities; API answers ${JSON.stringify(Object.fromEntries(statuses))}; ` +
+        `sync reconciles ${JSON.stringify(Object.fromEntries(synced))}`,
     );
     // Both outcomes happened: the attack raced the delete rather than running before or after it.
     expect(deletedTotal).toBeGreaterThan(0);

@@ -213,11 +213,36 @@ export async function upsertSyncedTwin(
 }
 
 /**
+ * Locks the twin's key (KEY SHARE) for the rest of the transaction, so that it cannot be deleted before identities
+ * written onto it commit: identities keep no foreign key to twins (docs/imports.md, "Integrity without a per-row
+ * key"), and removeOrphanSyncedTwins waits for this lock. False when the twin does not exist (any more).
+ * Every writer that adds identities to a twin it did not lock otherwise calls this first.
+ */
+export async function lockTwinKey(tx: TransactionQueryable, twin: string): Promise<boolean> {
+  // twins_pkey. KEY SHARE conflicts only with a delete (or a key change), not with updates of the twin's row.
+  const rows = await tx.prepared('twin_lock_key', `SELECT 1 FROM twins WHERE uuid = $1 FOR KEY SHARE`, [
+    twin,
+  ]);
+  return rows.length > 0;
+}
+
+/**
  * Removes synced twins (never ones created through the API) that no source still has and no identity or grant
  * points at. Returns how many went.
+ *
+ * The one statement that deletes twins. Candidates are locked first (FOR UPDATE, in uuid order like every writer's
+ * KEY SHARE): a writer that locked one and is attaching identities to it is waited for, and the delete that follows
+ * runs on a fresh snapshot (READ COMMITTED) that sees what it committed — so a twin that just got an identity stays.
+ * A writer that comes later finds the twin gone when it takes its own lock. So a twin goes only with no identity on
+ * it: there is nothing left for the foreign key's cascade to do, and no identity outlives its twin.
  */
 export async function removeOrphanSyncedTwins(tx: Queryable, twins: readonly string[]): Promise<number> {
   if (twins.length === 0) return 0;
+  // twins_pkey.
+  await tx.query(
+    `SELECT 1 FROM twins WHERE uuid = ANY($1::uuid[]) AND source IS NOT NULL ORDER BY uuid FOR UPDATE`,
+    [twins],
+  );
   // twins_pkey; sync_twins_twin_idx; identities_twin_idx; identity_grants_twin_idx.
   const rows = await tx.query<{ uuid: string }>(
     `DELETE FROM twins t
