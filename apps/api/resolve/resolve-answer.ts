@@ -20,3 +20,33 @@ export function resolveAnswerJson(answer: ResolveAnswer): string {
   const ids = answer.twins;
   return ids.length === 0 ? '{"twins":[]}' : `{"twins":["${ids.join('","')}"]}`;
 }
+
+/** What a batch answers for a name it could not resolve (an invalid name). */
+export interface ResolveError {
+  error: { subcode: string; description: string };
+}
+
+/**
+ * The body of `POST /resolve` as JSON text: `{"results":{name: answer, …}}` with the names in request order (a
+ * repeated name once, where it first came), each answer as resolveAnswerJson writes it. Written directly rather
+ * than built as an object of 1,000 keys and serialised: the generic path was about a fifth of a cached batch's time.
+ * `errorOf` answers a name that has no answer.
+ */
+export function batchAnswerJson(
+  names: readonly string[],
+  answers: ReadonlyMap<string, ResolveAnswer>,
+  errorOf: (name: string) => ResolveError,
+): string {
+  const parts: string[] = [];
+  const written = new Set<string>();
+  for (const name of names) {
+    if (written.has(name)) continue;
+    written.add(name);
+    const answer = answers.get(name);
+    // JSON.stringify escapes the name: it is caller input.
+    parts.push(
+      `${JSON.stringify(name)}:${answer !== undefined ? resolveAnswerJson(answer) : JSON.stringify(errorOf(name))}`,
+    );
+  }
+  return `{"results":{${parts.join(',')}}}`;
+}
