@@ -46,13 +46,6 @@ export async function importBench(
 
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
-  // IMPORT_BENCH_SYNCED=1: every seeded twin as if a sync source had brought it. Only synced twins can be deleted,
-  // so only they are locked by the merge (docs/imports.md, "Integrity without a per-row key"): the worst case.
-  const synced = process.env.IMPORT_BENCH_SYNCED === '1';
-  if (synced) {
-    await db.query(`UPDATE twins SET source = gen_random_uuid() WHERE owner = $1`, [s.account]);
-    await db.query('VACUUM ANALYZE twins');
-  }
   // Baseline: COPY into a table shaped and indexed like identities (no triggers, no foreign key), fresh each round.
   const copyOnce = async (): Promise<number> => {
     await db.query(
@@ -149,7 +142,7 @@ export async function importBench(
     const mib = statSync(ndjson).size / 2 ** 20;
     rows.push({ what: `median ratio of ${rounds} rounds`, seconds: '', 'rows/s': '', ratio: median(ratios) });
     printTable(
-      `import (${count} identities, ${mib.toFixed(0)} MiB NDJSON${synced ? ', every twin synced' : ''}) vs COPY into a same-indexed table — target ≥ 0.65×`,
+      `import (${count} identities, ${mib.toFixed(0)} MiB NDJSON) vs COPY into a same-indexed table — target ≥ 0.65×`,
       rows,
     );
   } finally {

@@ -169,23 +169,26 @@ describe('Identities never outlive their twin (deletes racing imports, sync and 
         }
       };
       const writers = [
-        attack(() =>
-          db.transaction((tx) =>
-            mergeImportBatch(
-              tx,
-              {
-                importId: staged.importId,
-                afterLine: 0,
-                lastLine: staged.lines,
-                account: alice.account,
-                creator: alice.user,
-                nowTs: Date.now() / 1000,
-                maxUnknown: 10,
-              },
-              'insert',
-            ),
-          ),
-        ),
+        // In batches of 20 lines, each its own transaction as the worker merges: deletes go in between.
+        attack(async () => {
+          for (let after = 0; after < staged.lines; after += 20) {
+            await db.transaction((tx) =>
+              mergeImportBatch(
+                tx,
+                {
+                  importId: staged.importId,
+                  afterLine: after,
+                  lastLine: after + 20,
+                  account: alice.account,
+                  creator: alice.user,
+                  nowTs: Date.now() / 1000,
+                  maxUnknown: 10,
+                },
+                'insert',
+              ),
+            );
+          }
+        }),
         // Many at once, so that they reach their twins while the deleter's first pass is still on them.
         attack(() =>
           inLanes(twins.slice(0, TWINS / 3), 6, async (twin) => {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CommittedChanges } from './committed-changes.js';
 import { Db, type Queryable, type TransactionQueryable } from './db.js';
+import { lockAccountTwins } from './twin-delete-lock.js';
 
 /** An identity as stored, with what its API object shows. */
 export interface StoredIdentity {
@@ -337,31 +338,23 @@ export interface ImportBatchOutcome {
 // `b` reads the batch once and joins each row to its twin (one join over twins); rows whose twin is not the
 // account's and alive are skipped and counted, the first $7 answered by line, and the rest are written. A later
 // line for the same key wins, as it would line by line (DISTINCT ON … line DESC).
-// Identities keep no foreign key to twins (its per-row lookup and lock were ~40 % of a merge): the join above
-// proves each twin exists, and `locked` keeps it so until commit — KEY SHARE, in uuid order like the one delete
-// (removeOrphanSyncedTwins) — for the only twins that can be deleted: synced ones (source is set at insert and never
-// changes; a twin created through the API is never deleted). A twin deleted since the statement's snapshot drops
-// out of `locked`, and its lines are skipped like any unknown twin's. See docs/imports.md.
+// Identities keep no foreign key to twins (its per-row lookup and lock were ~40 % of a merge): the join above proves
+// each twin exists, and the account's twin-delete lock, held shared by the batch's transaction (mergeImportBatch)
+// since before this statement's snapshot, keeps it so until commit — one lock per batch, none per row. See
+// docs/imports.md.
 // The upsert does not write rows that would not change (no new row version, no change notification). The plain
 // insert skips ON CONFLICT's speculative insertion (an index probe and one more WAL record per row: 407k WAL
 // records against 302k for 100k rows); it is only correct while no key of the batch exists yet.
-/** A line of `b` is written when its twin is the account's and alive, and (if deletable) still there, locked. */
-const KEPT = `(own AND (NOT synced OR twin IN (SELECT uuid FROM locked)))`;
 const importBatchSql = (write: ImportWrite) => `
   WITH b AS MATERIALIZED (
-    SELECT r.line, r.twin, r.name, r.visibility, r.validity_ts, t.uuid IS NOT NULL AS own,
-           t.source IS NOT NULL AS synced
+    SELECT r.line, r.twin, r.name, r.visibility, r.validity_ts, t.uuid IS NOT NULL AS own
       FROM import_rows r
       LEFT JOIN twins t ON t.uuid = r.twin AND t.owner = $4 AND t.status = 'alive'
      WHERE r.import = $1 AND r.line > $2 AND r.line <= $3),
-  locked AS MATERIALIZED (
-    SELECT uuid FROM twins
-     WHERE uuid IN (SELECT twin FROM b WHERE synced) AND owner = $4 AND status = 'alive'
-     ORDER BY uuid FOR KEY SHARE),
   w AS (
     INSERT INTO identities (name, twin, owner, visibility, validity_ts, created_ts, updated_ts, creator)
     SELECT DISTINCT ON (name, twin) name, twin, $4::uuid, visibility, validity_ts, $5, $5, $6::uuid
-      FROM b WHERE ${KEPT}
+      FROM b WHERE own
      ORDER BY name, twin, line DESC${
        write === 'insert'
          ? ''
@@ -372,9 +365,9 @@ const importBatchSql = (write: ImportWrite) => `
          OR identities.validity_ts IS DISTINCT FROM EXCLUDED.validity_ts`
      }
     RETURNING 1)
-  SELECT count(*) AS lines, count(*) FILTER (WHERE NOT ${KEPT}) AS skipped, (SELECT count(*) FROM w) AS changed,
+  SELECT count(*) AS lines, count(*) FILTER (WHERE NOT own) AS skipped, (SELECT count(*) FROM w) AS changed,
          (SELECT coalesce(json_agg(json_build_object('line', u.line, 'twin', u.twin) ORDER BY u.line), '[]')
-            FROM (SELECT line, twin FROM b WHERE NOT ${KEPT} ORDER BY line LIMIT $7) AS u) AS unknown
+            FROM (SELECT line, twin FROM b WHERE NOT own ORDER BY line LIMIT $7) AS u) AS unknown
     FROM b`;
 
 const IMPORT_BATCH: Record<ImportWrite, string> = {
@@ -401,6 +394,8 @@ export async function mergeImportBatch(
   write: ImportWrite,
 ): Promise<ImportBatchOutcome> {
   const params = [b.importId, b.afterLine, b.lastLine, b.account, b.nowTs, b.creator, b.maxUnknown];
+  // Before the merge statement, so that its snapshot already shows any twin delete that held the lock.
+  await lockAccountTwins(tx, b.account, 'shared');
   const outcome = ([r]: ImportBatchRow[], taken: ImportWrite): ImportBatchOutcome => ({
     write: taken,
     lines: Number(r.lines),
