@@ -55,7 +55,8 @@ export class ImportMergeService {
     let changed = 0;
     let processed = skipped;
     let after = 0;
-    // Every import starts with plain inserts; the first batch that meets an existing key switches it to upserts.
+    // Every import starts with plain inserts; the first batch that meets an existing key, or repeats one, switches it
+    // to upserts.
     let write: ImportWrite = 'insert';
     const began = performance.now();
     for (;;) {
