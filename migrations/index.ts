@@ -8,6 +8,7 @@ import { ReaperRequeues1764300000000 } from './1764300000000-reaper-requeues.js'
 import { BulkChangeNotify1764310000000 } from './1764310000000-bulk-change-notify.js';
 import { ImportChanged1764400000000 } from './1764400000000-import-changed.js';
 import { BulkChangeNames1764500000000 } from './1764500000000-bulk-change-names.js';
+import { IdentitiesTwinKey1764500000001 } from './1764500000001-identities-twin-key.js';
 import { ExplainAction1764500000003 } from './1764500000003-explain-action.js';
 import { Notifications1764600000000 } from './1764600000000-notifications.js';
 
@@ -23,6 +24,7 @@ export const migrations = [
   BulkChangeNotify1764310000000,
   ImportChanged1764400000000,
   BulkChangeNames1764500000000,
+  IdentitiesTwinKey1764500000001,
   ExplainAction1764500000003,
   Notifications1764600000000,
 ];

@@ -110,8 +110,9 @@ describe('Import merge: plain insert and upsert give the same end state', () => 
     return rows;
   }
 
+  // aBatch repeats a key, which fails the plain insert as an existing key does: such a batch is upserted.
   const cases: Array<{ asked: ImportWrite; existing: boolean; taken: ImportWrite }> = [
-    { asked: 'insert', existing: false, taken: 'insert' },
+    { asked: 'insert', existing: false, taken: 'upsert' },
     { asked: 'upsert', existing: false, taken: 'upsert' },
     { asked: 'insert', existing: true, taken: 'upsert' },
     { asked: 'upsert', existing: true, taken: 'upsert' },
@@ -159,6 +160,31 @@ describe('Import merge: plain insert and upsert give the same end state', () => 
       expect(onBobsTwin).toHaveLength(0);
     },
   );
+
+  it('a batch with no existing and no repeated key is written by the plain insert, with the same end state', async () => {
+    const alice = await api.createAccount('alice');
+    const twins: [string, string] = [(await aTwin(api, alice)).uuid, (await aTwin(api, alice)).uuid];
+    const names = [aName(), aName(), aName(), aName()];
+    // aBatch without its fifth line, the repeat of the first line's key.
+    const lines = aBatch(twins, names).filter((_, i) => i !== 4);
+    const importId = await stage(lines);
+
+    const merged = await db.transaction((tx) =>
+      mergeImportBatch(tx, batchOf(importId, lines.length, alice, 1_000), 'insert'),
+    );
+
+    expect(merged).toEqual({
+      write: 'insert',
+      lines: 6,
+      skipped: 2,
+      changed: 4,
+      unknown: [
+        { line: 3, twin: lines[2].twin },
+        { line: 5, twin: bobsTwin },
+      ],
+    });
+    expect(await identitiesOf(alice.account, names)).toEqual(expected(lines, new Set(twins)));
+  });
 
   it('a batch whose twins are all unknown writes nothing and answers every line (first ones only)', async () => {
     const alice = await api.createAccount('alice');

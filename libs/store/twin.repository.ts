@@ -3,6 +3,7 @@ import { badRequest } from '../domain/errors.js';
 import { CommittedChanges } from './committed-changes.js';
 import { Db, type Queryable, type TransactionQueryable } from './db.js';
 import { type IndexedTwin, toIndexedTwin, TWIN_COLUMNS, type TwinRow } from './identity-index.js';
+import { lockAccountTwins } from './twin-delete-lock.js';
 
 /** A position in the (updated_ts, uuid) order of GET /twins. */
 export interface TwinScanPosition {
@@ -213,11 +214,43 @@ export async function upsertSyncedTwin(
 }
 
 /**
+ * Locks the twin's key (KEY SHARE) for the rest of the transaction, so that it cannot be deleted before identities
+ * written onto it commit: identities keep no foreign key to twins (docs/imports.md, "Integrity without a per-row
+ * key"), and removeOrphanSyncedTwins waits for this lock. False when the twin does not exist (any more).
+ * The API and sync call this before they add identities to one twin; an import batch holds its account's
+ * twin-delete lock instead (twin-delete-lock.ts).
+ */
+export async function lockTwinKey(tx: TransactionQueryable, twin: string): Promise<boolean> {
+  // twins_pkey. KEY SHARE conflicts only with a delete (or a key change), not with updates of the twin's row.
+  const rows = await tx.prepared('twin_lock_key', `SELECT 1 FROM twins WHERE uuid = $1 FOR KEY SHARE`, [
+    twin,
+  ]);
+  return rows.length > 0;
+}
+
+/**
  * Removes synced twins (never ones created through the API) that no source still has and no identity or grant
  * points at. Returns how many went.
+ *
+ * The one statement that deletes twins; identities keep no foreign key to them (docs/imports.md, "Integrity without
+ * a per-row key"). Before it decides, it waits for every writer that may be attaching identities to a candidate: the
+ * API and sync hold the twin's key lock (lockTwinKey), which FOR UPDATE waits for; an import batch holds its
+ * account's twin-delete lock shared, which is taken here exclusive for each owner. The delete then runs on a fresh
+ * snapshot (READ COMMITTED) that sees what they committed, so a twin that just got an identity stays; a writer that
+ * comes later finds the twin gone. A twin goes only with no identity on it: no identity outlives its twin.
  */
 export async function removeOrphanSyncedTwins(tx: Queryable, twins: readonly string[]): Promise<number> {
   if (twins.length === 0) return 0;
+  // twins_pkey. In UUID order, as every writer locks (no deadlock between deletes).
+  const candidates = await tx.query<{ owner: string }>(
+    `SELECT owner FROM twins WHERE uuid = ANY($1::uuid[]) AND source IS NOT NULL ORDER BY uuid FOR UPDATE`,
+    [twins],
+  );
+  if (candidates.length === 0) return 0;
+  // Locked rows cannot change owner any more: these are the accounts whose imports could attach to them.
+  for (const owner of [...new Set(candidates.map((c) => c.owner))].sort()) {
+    await lockAccountTwins(tx, owner, 'exclusive');
+  }
   // twins_pkey; sync_twins_twin_idx; identities_twin_idx; identity_grants_twin_idx.
   const rows = await tx.query<{ uuid: string }>(
     `DELETE FROM twins t

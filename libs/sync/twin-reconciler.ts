@@ -8,7 +8,12 @@ import {
   insertSyncedIdentities,
   upsertSyncedIdentities,
 } from '../store/identity.repository.js';
-import { insertSyncedTwin, removeOrphanSyncedTwins, upsertSyncedTwin } from '../store/twin.repository.js';
+import {
+  insertSyncedTwin,
+  lockTwinKey,
+  removeOrphanSyncedTwins,
+  upsertSyncedTwin,
+} from '../store/twin.repository.js';
 import type { IdentityPlan, PlannedIdentity, PlannedTwin } from './reconcile-plan.js';
 import { type RunError, SyncRunsRepository } from './sync-runs.repository.js';
 import { UpstreamError } from './upstream-client.js';
@@ -145,6 +150,9 @@ export class TwinReconciler {
     } else if (mayRewriteTwin(current.twin, input.source) && twinDiffers(current.twin, twin)) {
       await upsertSyncedTwin(tx, twin, input.source);
     }
+    // No foreign key holds the twin under the identities written below (docs/imports.md): its key lock does. A twin
+    // removed since it was read (an orphan sweep) fails the reconcile, retried on what is stored then.
+    if (!(await lockTwinKey(tx, twin.uuid))) throw new TwinRemovedMeanwhile(twin.uuid);
 
     const stored = new Map<string, [string, string, string | null, number | null, number, number]>();
     for (const row of current.identities ?? []) stored.set(`${row[1]} ${row[0]}`, row);
@@ -221,6 +229,14 @@ export class OwnershipConflict extends UpstreamError {
   override name = 'OwnershipConflict';
   constructor(twin: string, reason: string) {
     super(`twin ${twin} refused: ${reason}`, false);
+  }
+}
+
+/** The twin went between the reconcile's read and its lock: a plain (retryable) error, not an upstream fault. */
+export class TwinRemovedMeanwhile extends Error {
+  override name = 'TwinRemovedMeanwhile';
+  constructor(twin: string) {
+    super(`twin ${twin} was removed while it was being reconciled`);
   }
 }
 

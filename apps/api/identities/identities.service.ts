@@ -16,7 +16,7 @@ import {
   type NewIdentity,
   type StoredIdentity,
 } from '../../../libs/store/identity.repository.js';
-import { TwinRepository } from '../../../libs/store/twin.repository.js';
+import { lockTwinKey, TwinRepository } from '../../../libs/store/twin.repository.js';
 import { storedRule } from '../../../libs/domain/rules/index.js';
 import { nowSeconds } from '../../../libs/clock/clock.js';
 
@@ -54,6 +54,9 @@ export class IdentitiesService {
     await this.visibleTwin(caller, twin);
     const nowTs = nowSeconds();
     return this.db.transaction(async (tx) => {
+      // No foreign key holds the twin (docs/imports.md): its key lock does, and a twin deleted since it was read
+      // answers like any missing twin.
+      if (!(await lockTwinKey(tx, twin))) throw notFound('Twin');
       const { inserted, existing } = await this.identities.insertMany(
         tx,
         twin,

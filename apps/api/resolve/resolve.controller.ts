@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
@@ -9,7 +9,7 @@ import { ApiZodBody } from '../http/openapi-body.js';
 import { RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
 import { Caller, type RequestCaller } from '../http/caller.js';
-import { type ResolveResult, renderResolveAnswer } from './resolve-answer.js';
+import { batchAnswerJson, type ResolveError } from './resolve-answer.js';
 import { RESOLVE_IDENTITY } from './resolve-operation.js';
 import { ResolveService } from './resolve.service.js';
 import { nowSeconds } from '../../../libs/clock/clock.js';
@@ -23,10 +23,6 @@ const batchBody = z.strictObject({
   details: z.boolean().optional(),
 });
 
-interface ErrorResult {
-  error: { subcode: string; description: string };
-}
-
 @ApiTags('resolve')
 @Controller('resolve')
 export class ResolveController {
@@ -34,6 +30,8 @@ export class ResolveController {
 
   @Post()
   @HttpCode(200)
+  // The body is written as JSON text (batchAnswerJson), sent as it is.
+  @Header('content-type', 'application/json; charset=utf-8')
   // The batch is GET /resolve/{identity} for many names: the same action admits it, the same parser reads context.
   @RequiresAction(RESOLVE_IDENTITY.action)
   @ApiZodBody(batchBody, 'up to 1,000 names, one context and details for all')
@@ -41,26 +39,17 @@ export class ResolveController {
     operationId: 'resolve_twin_identities',
     summary: 'Resolve up to 1,000 identities in one call',
   })
-  async resolveBatch(
-    @Caller() caller: RequestCaller,
-    @Body() body: unknown,
-  ): Promise<{ results: Record<string, ResolveResult | ErrorResult> }> {
+  async resolveBatch(@Caller() caller: RequestCaller, @Body() body: unknown): Promise<string> {
     const input = parseInput(batchBody, body);
     const context = RESOLVE_IDENTITY.parameters.context.parse(input.context);
     const details = input.details ?? false;
     const valid = input.identities.filter(isValidIdentityName);
     const answers = await this.resolver.resolveMany(caller.principal, valid, context, details, nowSeconds());
-    // Null prototype: names are caller input and must not meet Object.prototype's keys.
-    const results = Object.create(null) as Record<string, ResolveResult | ErrorResult>;
-    for (const name of input.identities) {
-      const answer = answers.get(name);
-      if (answer !== undefined) {
-        results[name] = renderResolveAnswer(answer);
-      } else {
-        const error = new InvalidIdentityNameError(name);
-        results[name] = { error: { subcode: error.subcode, description: error.message } };
-      }
-    }
-    return { results };
+    return batchAnswerJson(input.identities, answers, invalidName);
   }
+}
+
+function invalidName(name: string): ResolveError {
+  const error = new InvalidIdentityNameError(name);
+  return { error: { subcode: error.subcode, description: error.message } };
 }

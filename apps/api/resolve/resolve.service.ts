@@ -36,7 +36,8 @@ export class ResolveService {
     nowTs: number,
   ): Promise<ResolveAnswer> {
     const rows = await this.identities.lookup(name);
-    const [answer] = await this.answer(caller, [rows], context, details, nowTs);
+    // Issue #10: the request's rule budget (fail closed when spent).
+    const [answer] = await this.answer(withRequestRuleBudget(caller), [rows], context, details, nowTs);
     return answer;
   }
 
@@ -51,7 +52,60 @@ export class ResolveService {
     details: boolean,
     nowTs: number,
   ): ResolveAnswer | undefined {
-    if (details) return undefined;
+    return details ? undefined : this.cachedTwinIds(caller, undefined, name, context, nowTs);
+  }
+
+  /**
+   * Valid names only, each resolved on its own. Names whose entry is cached are answered at once by the hot path's
+   * decision (details=false); the rest take one index round trip for all, and one more for twin facts if needed.
+   */
+  async resolveMany(
+    caller: Caller,
+    names: readonly string[],
+    context: ResolveContext,
+    details: boolean,
+    nowTs: number,
+  ): Promise<Map<string, ResolveAnswer>> {
+    // Issue #10: one rule budget for every rule this request evaluates, the whole batch (fail closed when spent).
+    const budgeted = withRequestRuleBudget(caller);
+    const answers = new Map<string, ResolveAnswer>();
+    let rest: readonly string[] = names;
+    if (!details) {
+      // Cached names cost no promise, no row copy and no intermediate map (bench/README.md, resolve-batch).
+      const missing: string[] = [];
+      for (const name of names) {
+        // A repeated name is decided again (the same answer): cheaper than asking the map first for every name.
+        const answer = this.cachedTwinIds(caller, budgeted, name, context, nowTs);
+        if (answer === undefined) missing.push(name);
+        else answers.set(name, answer);
+      }
+      rest = missing;
+    }
+    if (rest.length === 0) return answers;
+    const byName = await this.identities.lookupMany(rest);
+    const keys = Array.from(byName.keys());
+    const found = await this.answer(
+      budgeted,
+      keys.map((name) => byName.get(name) ?? []),
+      context,
+      details,
+      nowTs,
+    );
+    for (let i = 0; i < keys.length; i++) answers.set(keys[i], found[i]);
+    return answers;
+  }
+
+  /**
+   * details=false from the cache alone, or undefined (not cached, or a rule needs twin facts). `budgeted` is the
+   * request's caller with its rule budget; a single resolve passes none and one is made only once a rule may run.
+   */
+  private cachedTwinIds(
+    caller: Caller,
+    budgeted: Caller | undefined,
+    name: string,
+    context: ResolveContext,
+    nowTs: number,
+  ): ResolveAnswer | undefined {
     // Valid until the next peek: read synchronously below, never kept.
     const rows = this.identities.peekRows(name);
     if (rows === undefined) return undefined;
@@ -61,29 +115,9 @@ export class ResolveService {
       if (kept !== undefined) return { details: false, twins: kept ? [rows[0].twin] : [] };
     }
     // Rules may run from here on: the request's rule budget (issue #10), as on the general path.
-    const budgeted = withRequestRuleBudget(caller);
-    if (twinsNeedingFacts([rows], budgeted, context, false, nowTs).size > 0) return undefined;
-    return { details: false, twins: resolvedTwinIds(resolveRows(rows, context, budgeted, nowTs, noTwin)) };
-  }
-
-  /** Valid names only, each resolved on its own; one index round trip for all, one more for twin facts if needed. */
-  async resolveMany(
-    caller: Caller,
-    names: readonly string[],
-    context: ResolveContext,
-    details: boolean,
-    nowTs: number,
-  ): Promise<Map<string, ResolveAnswer>> {
-    const byName = await this.identities.lookupMany(names);
-    const keys = Array.from(byName.keys());
-    const answers = await this.answer(
-      caller,
-      keys.map((name) => byName.get(name) ?? []),
-      context,
-      details,
-      nowTs,
-    );
-    return new Map(keys.map((name, i) => [name, answers[i]]));
+    const withBudget = budgeted ?? withRequestRuleBudget(caller);
+    if (twinsNeedingFacts([rows], withBudget, context, false, nowTs).size > 0) return undefined;
+    return { details: false, twins: resolvedTwinIds(resolveRows(rows, context, withBudget, nowTs, noTwin)) };
   }
 
   /**
@@ -102,16 +136,15 @@ export class ResolveService {
     return answer;
   }
 
+  /** `caller` carries the request's rule budget (withRequestRuleBudget). */
   private async answer(
-    principal: Caller,
+    caller: Caller,
     rowsets: readonly (readonly IdentityRow[])[],
     context: ResolveContext,
     details: boolean,
     nowTs: number,
     explainer?: ResolutionExplainer,
   ): Promise<ResolveAnswer[]> {
-    // Issue #10: one rule budget for every rule this request evaluates, batch included (fail closed when spent).
-    const caller = withRequestRuleBudget(principal);
     const needed = twinsNeedingFacts(rowsets, caller, context, details, nowTs);
     const facts = needed.size > 0 ? await this.twins.twinFacts(Array.from(needed)) : NO_TWINS;
     const twinOf = (uuid: string) => facts.get(uuid);
