@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { QUEUES } from '../libs/queue/job-catalogue.js';
 import { dropDatabase, ensureDatabase, runMigrations } from '../libs/store/database-setup.js';
 import { startServer, type Server } from './support/processes.js';
+import { removeKeys } from './support/redis-keys.js';
 import { median, percentile, printTable, withSpread } from './support/stats.js';
 
 /**
@@ -56,21 +56,6 @@ function deployment(name: string): Deployment {
       ...extra,
     }),
   };
-}
-
-/** Only this bench's own keys: the shared Redis is never flushed. */
-async function removeKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 async function startWorker(env: Record<string, string>): Promise<ChildProcess> {
@@ -149,7 +134,7 @@ export async function edgePushBench(): Promise<void> {
     await dropDatabase(d.databaseUrl);
     await ensureDatabase(d.databaseUrl);
     await runMigrations(d.databaseUrl);
-    await removeKeys(d.prefix);
+    await removeKeys(REDIS_URL, d.prefix);
   }
   const upstreamUrl = `http://127.0.0.1:${UPSTREAM_PORT}`;
   const mirrorUrl = `http://127.0.0.1:${MIRROR_PORT}`;
@@ -304,7 +289,7 @@ export async function edgePushBench(): Promise<void> {
     await Promise.all(servers.map((s) => s.stop()));
     await twinJobs.close();
     for (const d of [up, mirror]) {
-      await removeKeys(d.prefix);
+      await removeKeys(REDIS_URL, d.prefix);
       await dropDatabase(d.databaseUrl);
     }
   }

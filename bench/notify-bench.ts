@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { dropDatabase, ensureDatabase, runMigrations } from '../libs/store/database-setup.js';
 import { startServer } from './support/processes.js';
+import { removeKeys } from './support/redis-keys.js';
 import { percentile, printTable, withSpread } from './support/stats.js';
 
 /**
@@ -270,10 +271,16 @@ export async function notifyBench(): Promise<void> {
       `(${ROUNDS} rounds of ${WRITES_PER_ROUND} single-identity commits per load; median (min–max) over rounds)\n`,
     );
   } finally {
-    worker?.kill('SIGTERM');
+    if (worker && worker.exitCode === null) {
+      const exited = new Promise((r) => worker?.once('exit', r));
+      worker.kill('SIGTERM');
+      await exited;
+    }
     await receiver.close();
     await Promise.all([db.end(), loadDb.end()]);
     await dropDatabase(databaseUrl);
+    // The import case's queue (and the worker's queue metadata) live under the bench's prefix.
+    await removeKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'twindex_bench_notify');
   }
 }
 
