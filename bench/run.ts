@@ -8,6 +8,7 @@ import { syncBench } from './sync-bench.js';
 import { fairnessBench } from './fairness-bench.js';
 import { regexBench } from './regex-bench.js';
 import { notifyBench } from './notify-bench.js';
+import { edgePushBench } from './edge-push-bench.js';
 import { fairnessCacheBench } from './fairness-cache.js';
 
 /**
@@ -33,6 +34,7 @@ const ALL = [
   'regex',
   'fairness',
   'notify',
+  'edge-push',
   'fairness-cache',
 ] as const;
 type BenchName = (typeof ALL)[number];
@@ -363,7 +365,7 @@ async function main(): Promise<void> {
     `# Twindex benchmarks — ${ROUNDS} interleaved rounds of ${SECONDS}s, ${IDENTITIES} identities\n`,
   );
   // regex needs no database; sync brings its own (bench/sync-bench.ts).
-  if (which.some((w) => !['sync', 'regex', 'fairness', 'notify'].includes(w))) {
+  if (which.some((w) => !['sync', 'regex', 'fairness', 'notify', 'edge-push'].includes(w))) {
     await dropDatabase(DATABASE_URL);
     await ensureDatabase(DATABASE_URL);
     const seeded = await withServers([startServer(API, 8100, apiEnv())], ([api]) =>
@@ -387,6 +389,8 @@ async function main(): Promise<void> {
   if (which.includes('fairness')) await fairnessBench();
   // Its own database and worker process; see bench/notify-bench.ts.
   if (which.includes('notify')) await notifyBench();
+  // Two deployments, each its own database; see bench/edge-push-bench.ts.
+  if (which.includes('edge-push')) await edgePushBench();
 }
 
 main().catch((e: unknown) => {

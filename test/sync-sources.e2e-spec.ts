@@ -3,6 +3,8 @@ import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { bullConnection } from '../libs/queue/bull-connection.js';
 import { QUEUES } from '../libs/queue/job-catalogue.js';
+import { WEBHOOK_DEBOUNCE_MS } from '../libs/queue/sync-producer.js';
+import { PushIntakeToken } from '../libs/sync/push-intake-token.js';
 import { expectErrorShape, type TestAccount, TestApi } from './support/test-app.js';
 
 /** The sync API without a worker: sources, their secrets and schedules, runs being queued, webhook admission. */
@@ -235,6 +237,32 @@ describe('sync sources API', () => {
       const jobs = (await twinJobs.getJobs(['delayed', 'waiting'])).filter((j) => j.data.twin === twin);
       expect(jobs).toHaveLength(1);
       expect(jobs[0].data).toEqual({ sourceId: source, account: alice.account, twin });
+    });
+
+    it("queues a message of the source's own push subscription with the short push delay, other events with the half-second debounce", async () => {
+      const [pushed, plain] = [randomUUID(), randomUUID()];
+      const pushToken = new PushIntakeToken(api.config.TWINDEX_SECRET_KEY!).for(source);
+      expect(
+        (
+          await api.post(`/sync/sources/${source}/webhook`, {
+            query: { token: pushToken },
+            body: { twin: pushed },
+          })
+        ).status,
+      ).toBe(202);
+      expect(
+        (
+          await api.post(`/sync/sources/${source}/webhook`, {
+            headers: { 'x-webhook-token': token },
+            body: { twin: plain },
+          })
+        ).status,
+      ).toBe(202);
+      const jobs = await twinJobs.getJobs(['delayed', 'waiting']);
+      const delayOf = (twin: string) => jobs.find((j) => j.data.twin === twin)?.opts.delay;
+      expect(delayOf(pushed)).toBe(api.config.SYNC_PUSH_DEBOUNCE_MS);
+      expect(delayOf(plain)).toBe(WEBHOOK_DEBOUNCE_MS);
+      expect(api.config.SYNC_PUSH_DEBOUNCE_MS).toBeLessThan(WEBHOOK_DEBOUNCE_MS);
     });
 
     it('answers 401 to a wrong or missing token, and to an unknown source', async () => {

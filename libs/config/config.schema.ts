@@ -90,6 +90,9 @@ export const configSchema = z.object({
   SYNC_PENDING_PER_SOURCE: positiveInt(20_000),
   SYNC_PENDING_PER_ACCOUNT: positiveInt(50_000),
   SYNC_BACKLOG_WAIT_MS: positiveInt(5_000),
+  // Delay of a twin sync queued by a message of a source's own push subscription (docs/sync.md "Webhooks"): the
+  // upstream's outbox sends a twin's changes in order, so a short window still folds a burst into one sync.
+  SYNC_PUSH_DEBOUNCE_MS: positiveInt(50),
   /** The worker's /metrics (and /health) port; 0 picks a free one (tests). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -34,7 +34,7 @@ export class SyncSourcesService implements OnApplicationShutdown {
   private readonly pushToken: PushIntakeToken | undefined;
 
   constructor(
-    @Inject(CONFIG) config: TwindexConfig,
+    @Inject(CONFIG) private readonly config: TwindexConfig,
     private readonly db: Db,
     private readonly sources: SyncSourcesRepository,
     private readonly runs: SyncRunsRepository,
@@ -182,9 +182,9 @@ export class SyncSourcesService implements OnApplicationShutdown {
     const stored = uuid === null ? undefined : await this.sources.webhookTokenHash(uuid);
     const given = sha256(typeof token === 'string' ? token : '');
     const expected = stored?.hash ?? sha256(randomUUID());
-    const tokenOk =
-      timingSafeEqual(given, expected) ||
-      (uuid !== null && typeof token === 'string' && this.pushToken?.matches(uuid, token) === true);
+    const pushed =
+      uuid !== null && typeof token === 'string' && this.pushToken?.matches(uuid, token) === true;
+    const tokenOk = timingSafeEqual(given, expected) || pushed;
     if (!tokenOk || !stored || uuid === null || !token) {
       throw unauthorized('Missing or wrong X-Webhook-Token');
     }
@@ -212,7 +212,9 @@ export class SyncSourcesService implements OnApplicationShutdown {
     await this.queue(
       this.producer.enqueueTwins(uuid, twins, {
         account: stored.account,
-        delayMs: WEBHOOK_DEBOUNCE_MS,
+        // A push message (the source's own subscription) comes from an outbox that sends a twin's changes in order,
+        // at once: a short window still folds its burst, and the mirror is not held back by the half second.
+        delayMs: pushed ? this.config.SYNC_PUSH_DEBOUNCE_MS : WEBHOOK_DEBOUNCE_MS,
         capped: true,
       }),
     );
