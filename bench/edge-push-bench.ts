@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { QUEUES } from '../libs/queue/job-catalogue.js';
 import { dropDatabase, ensureDatabase, runMigrations } from '../libs/store/database-setup.js';
-import { startServer, type Server } from './support/processes.js';
+import { startServer, startWorkerProcess, type Server } from './support/processes.js';
 import { removeKeys } from './support/redis-keys.js';
 import { median, percentile, printTable, withSpread } from './support/stats.js';
 
@@ -58,22 +58,9 @@ function deployment(name: string): Deployment {
   };
 }
 
-async function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [WORKER], {
-    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    if (output.length < 100_000) output += d.toString();
-  });
-  const started = Date.now();
-  while (!output.includes('ready: worker')) {
-    if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${output}`);
-    if (Date.now() - started > 60_000) throw new Error(`worker did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return child;
+function startWorker(env: Record<string, string>): Promise<ChildProcess> {
+  // At `info`, so that its ready line shows (the deployments' env says `warn` for the APIs).
+  return startWorkerProcess(WORKER, { ...env, LOG_LEVEL: 'info' });
 }
 
 async function stopWorker(child: ChildProcess | undefined): Promise<void> {

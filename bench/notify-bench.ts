@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { dropDatabase, ensureDatabase, runMigrations } from '../libs/store/database-setup.js';
-import { startServer } from './support/processes.js';
+import { startServer, startWorkerProcess } from './support/processes.js';
 import { removeKeys } from './support/redis-keys.js';
 import { percentile, printTable, withSpread } from './support/stats.js';
 
@@ -73,32 +73,17 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
-async function startWorker(databaseUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [WORKER], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      REDIS_PREFIX: 'twindex_bench_notify',
-      TWINDEX_SECRET_KEY: SECRET_KEY,
-      SYNC_ALLOWED_HOSTS: '127.0.0.1',
-      MIGRATIONS_RUN: 'false',
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'info',
-      WORKER_METRICS_PORT: '0',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+function startWorker(databaseUrl: string): Promise<ChildProcess> {
+  return startWorkerProcess(WORKER, {
+    DATABASE_URL: databaseUrl,
+    REDIS_PREFIX: 'twindex_bench_notify',
+    TWINDEX_SECRET_KEY: SECRET_KEY,
+    SYNC_ALLOWED_HOSTS: '127.0.0.1',
+    MIGRATIONS_RUN: 'false',
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'info',
+    WORKER_METRICS_PORT: '0',
   });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    if (output.length < 100_000) output += d.toString();
-  });
-  const started = Date.now();
-  while (!output.includes('ready: worker')) {
-    if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${output}`);
-    if (Date.now() - started > 60_000) throw new Error(`worker did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return child;
 }
 
 /** VmRSS now (MiB). */

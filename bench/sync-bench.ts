@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import { SyncProducer } from '../libs/queue/sync-producer.js';
 import { dropDatabase, ensureDatabase, runMigrations } from '../libs/store/database-setup.js';
 import { credentialContext } from '../libs/sync/credential-context.js';
 import { SecretBox } from '../libs/sync/secret-box.js';
+import { startWorkerProcess } from './support/processes.js';
 import { printTable } from './support/stats.js';
 
 /**
@@ -139,12 +140,12 @@ async function waitForRun(
   }
 }
 
-async function startWorker(databaseUrl: string, prefix: string): Promise<ChildProcess> {
+function startWorker(databaseUrl: string, prefix: string): Promise<ChildProcess> {
   // SYNC_BENCH_NODE_ARGS: extra node flags for the worker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const nodeArgs = (process.env.SYNC_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, WORKER], {
-    env: {
-      ...process.env,
+  return startWorkerProcess(
+    WORKER,
+    {
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: '20',
       REDIS_PREFIX: prefix,
@@ -156,20 +157,8 @@ async function startWorker(databaseUrl: string, prefix: string): Promise<ChildPr
       NODE_ENV: 'production',
       LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    // Keep only the start-up lines; a bench must not buffer 10,000 job log lines.
-    if (output.length < 100_000) output += d.toString();
-  });
-  const started = Date.now();
-  while (!output.includes('"ready: worker')) {
-    if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${output}`);
-    if (Date.now() - started > 60_000) throw new Error('worker did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return child;
+    nodeArgs,
+  );
 }
 
 /** The upstream: every answer serialised once, before the clock starts. */

@@ -62,3 +62,29 @@ export async function startServer(
       }),
   };
 }
+
+/**
+ * Starts a worker (it serves no bench-facing HTTP) and waits for its `ready: worker` log line. Only the start-up
+ * lines are kept: a bench must not buffer thousands of job log lines.
+ */
+export async function startWorkerProcess(
+  script: string,
+  env: Record<string, string>,
+  nodeFlags: string[] = [],
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, script], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    if (output.length < 100_000) output += d.toString();
+  });
+  const started = Date.now();
+  while (!output.includes('ready: worker')) {
+    if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${output}`);
+    if (Date.now() - started > 60_000) throw new Error(`worker did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return child;
+}
