@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { Queryable } from '../../../libs/store/db.js';
-import type { SubscriptionStatus } from '../../../libs/notifications/subscriptions.repository.js';
+import type {
+  SubscriptionRow,
+  SubscriptionStatus,
+} from '../../../libs/notifications/subscriptions.repository.js';
 
 export interface OutboxEvent {
   id: string;
@@ -29,21 +32,23 @@ export interface NewMessage {
   createdTs: number;
 }
 
-export interface DueSubscription {
-  uuid: string;
-  account: string;
-  topic: string;
-  subscriber: string;
-  callback_url: string;
-  token_nonce: string;
-  hash_key_sealed: Buffer | null;
-  max_batch: number | null;
-  status: SubscriptionStatus;
-  validity_ts: number;
-  confirmation_due: boolean;
-  failures: number;
-  failing_since: number | null;
-}
+/** The columns of a subscription the delivery loop reads (the books' row, without its bookkeeping). */
+export type DueSubscription = Pick<
+  SubscriptionRow,
+  | 'uuid'
+  | 'account'
+  | 'topic'
+  | 'subscriber'
+  | 'callback_url'
+  | 'token_nonce'
+  | 'hash_key_sealed'
+  | 'max_batch'
+  | 'status'
+  | 'validity_ts'
+  | 'confirmation_due'
+  | 'failures'
+  | 'failing_since'
+>;
 
 export interface QueuedMessage {
   sequence: string;
