@@ -62,6 +62,9 @@ export const configSchema = z.object({
   CACHE_MAX_ENTRIES: positiveInt(1_000_000),
   CACHE_MAX_BYTES: positiveInt(256 * 1024 * 1024),
   CACHE_TTL_MS: positiveInt(5 * 60_000),
+  // Each account's share of an instance's resolve path (names/s, token bucket; 0 = unlimited): docs/resolution.md.
+  RESOLVE_NAMES_PER_SECOND_PER_ACCOUNT: z.coerce.number().int().min(0).default(10_000),
+  RESOLVE_BURST_NAMES: positiveInt(10_000),
   PRINCIPAL_CACHE_MAX_ENTRIES: positiveInt(10_000),
   PRINCIPAL_CACHE_TTL_MS: positiveInt(60_000),
   WORKER_CONCURRENCY: positiveInt(8),

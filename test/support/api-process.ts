@@ -33,6 +33,7 @@ export class ApiProcess {
       TWINDEX_OPERATOR_KEY: config.TWINDEX_OPERATOR_KEY ?? '',
       TWINDEX_SECRET_KEY: config.TWINDEX_SECRET_KEY ?? '',
       SYNC_ALLOWED_HOSTS: config.SYNC_ALLOWED_HOSTS ?? '',
+      RESOLVE_NAMES_PER_SECOND_PER_ACCOUNT: String(config.RESOLVE_NAMES_PER_SECOND_PER_ACCOUNT),
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'warn',

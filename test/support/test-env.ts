@@ -28,6 +28,8 @@ export function isolatedConfig(overrides: Record<string, string> = {}): TwindexC
     // Suites make hundreds of deliberate 401s from one address; the throttling suite sets its own low limits.
     RATE_LIMIT_FAILURES_PER_ADDRESS: '1000000',
     RATE_LIMIT_FAILURES_PER_ACCOUNT: '1000000',
+    // Suites resolve thousands of names a second from one account; the fair-share suite sets its own share.
+    RESOLVE_NAMES_PER_SECOND_PER_ACCOUNT: '0',
     // In-process and spawned workers of parallel suites must not compete for the default port.
     WORKER_METRICS_PORT: '0',
     ...overrides,

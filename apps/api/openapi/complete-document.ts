@@ -20,6 +20,7 @@ const ERROR_MEANING: Record<number, string> = {
   404: 'No such object, or not visible to the caller (answered alike)',
   413: 'Body over the limit',
   415: 'The body is not application/json (send Content-Type: application/json)',
+  429: "Over the caller's limit or the account's share (subcode names which); retry after Retry-After seconds",
   503: 'PostgreSQL or Redis is unreachable; retry after Retry-After seconds',
 };
 
@@ -129,6 +130,8 @@ function completeOperation(path: string, op: OperationObject): void {
   if (secured && op.security?.some((s) => 'secret' in s)) statuses.add(403);
   // Path parameters name objects, which may be missing; GET /resolve/{identity} answers an empty list instead.
   if (path.includes('{') && !path.startsWith('/resolve/')) statuses.add(404);
+  // Every resolve route takes from the account's share of the resolve path (docs/resolution.md).
+  if (path === '/resolve' || path.startsWith('/resolve/')) statuses.add(429);
   // Health probes take no input and no credential.
   if (path.startsWith('/health/')) statuses.clear();
   if (path === '/health/ready') statuses.add(503);

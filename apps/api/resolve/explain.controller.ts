@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { refuseAfterPause, ResolveShare } from '../../../libs/admission/resolve-share.js';
 import type { Action } from '../../../libs/domain/access/action-catalogue.js';
 import { nowSeconds } from '../../../libs/clock/clock.js';
 import { RequiresAction } from '../http/action.decorator.js';
@@ -16,7 +17,10 @@ const EXPLAIN: Action = 'explain_resolution';
 @ApiTags('resolve')
 @Controller('resolve')
 export class ExplainController {
-  constructor(private readonly explainer: ExplainService) {}
+  constructor(
+    private readonly explainer: ExplainService,
+    private readonly share: ResolveShare,
+  ) {}
 
   @Post('explain')
   @HttpCode(200)
@@ -29,6 +33,9 @@ export class ExplainController {
   })
   async explain(@Caller() caller: RequestCaller, @Body() body: unknown): Promise<Explanation> {
     const input = parseInput(explainBody, body);
+    // An explanation resolves the name as GET /resolve does: it costs the same share.
+    const refused = this.share.admit(caller.principal.account, 1, performance.now());
+    if (refused) await refuseAfterPause(refused);
     // GET /resolve's own parsers: the same names and contexts are valid, with the same 400s.
     const { parameters } = RESOLVE_IDENTITY;
     return this.explainer.explain(

@@ -62,6 +62,7 @@ export const RESOLVE_IDENTITY = {
     '400': { description: 'invalid_identity, invalid_parameter, invalid_header' },
     '401': { description: 'missing, unknown, revoked or expired secret' },
     '403': { description: 'resolve_twin_identity not allowed' },
+    '429': { description: "rate_limited: the account has used its share of this instance's resolve path" },
   } satisfies ResponsesObject,
 } as const;
 

@@ -5,6 +5,7 @@ import {
   InvalidIdentityNameError,
   isValidIdentityName,
 } from '../../../libs/domain/identity/identity-name.js';
+import { refuseAfterPause, ResolveShare } from '../../../libs/admission/resolve-share.js';
 import { ApiZodBody } from '../http/openapi-body.js';
 import { RequiresAction } from '../http/action.decorator.js';
 import { parseInput } from '../http/validate.js';
@@ -26,7 +27,10 @@ const batchBody = z.strictObject({
 @ApiTags('resolve')
 @Controller('resolve')
 export class ResolveController {
-  constructor(private readonly resolver: ResolveService) {}
+  constructor(
+    private readonly resolver: ResolveService,
+    private readonly share: ResolveShare,
+  ) {}
 
   @Post()
   @HttpCode(200)
@@ -41,6 +45,9 @@ export class ResolveController {
   })
   async resolveBatch(@Caller() caller: RequestCaller, @Body() body: unknown): Promise<string> {
     const input = parseInput(batchBody, body);
+    // Every name asked counts, the invalid ones too: each is answered.
+    const refused = this.share.admit(caller.principal.account, input.identities.length, performance.now());
+    if (refused) await refuseAfterPause(refused);
     const context = RESOLVE_IDENTITY.parameters.context.parse(input.context);
     const details = input.details ?? false;
     const valid = input.identities.filter(isValidIdentityName);

@@ -4,6 +4,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService } from '../../../libs/access/auth.service.js';
+import { refuseAfterPause, ResolveShare } from '../../../libs/admission/resolve-share.js';
 import type { Principal } from '../../../libs/access/principal.js';
 import { authenticateRequest } from '../http/auth.guard.js';
 import type { LeanHandler } from '../http/lean-dispatch.js';
@@ -18,6 +19,8 @@ import { nowSeconds } from '../../../libs/clock/clock.js';
 const { route: ROUTE, prefix: PREFIX, action: ACTION, parameters: PARAMETERS } = RESOLVE_IDENTITY;
 /** Fastify's maxParamLength (api-app.ts): longer segments are left to it (it answers 414). */
 const MAX_SEGMENT = 1024;
+/** The routes whose bodies name the names to resolve (the batch and the explanation). */
+const BEFORE_BODY = new Set(['/resolve', '/resolve/explain']);
 const NO_QUERY: ParsedUrlQuery = Object.freeze(Object.create(null) as ParsedUrlQuery);
 
 /**
@@ -41,6 +44,7 @@ export class ResolveRoute implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly auth: AuthService,
     private readonly resolver: ResolveService,
+    private readonly share: ResolveShare,
   ) {}
 
   onModuleInit(): void {
@@ -49,6 +53,35 @@ export class ResolveRoute implements OnModuleInit {
     fastify.get(ROUTE, (request, reply) =>
       this.handle(request, reply).catch((err: unknown) => sendError(request, reply, err, this.logger)),
     );
+    fastify.addHook('onRequest', (request, reply, done) => {
+      if (this.refusedBeforeBody(request, reply)) return;
+      done();
+    });
+  }
+
+  /**
+   * POST /resolve and POST /resolve/explain from an account past its share are answered 429 before their body is
+   * read: the controllers' own check comes after Fastify has parsed up to 1,000 names, and a client that keeps
+   * sending batches past its share would otherwise cost a parse per refusal. Only a credential already cached is
+   * looked at here (no database call, no second authentication); anything else is left to the controllers.
+   */
+  private refusedBeforeBody(request: FastifyRequest, reply: FastifyReply): boolean {
+    if (request.method !== 'POST' || !BEFORE_BODY.has(request.routeOptions.url ?? '')) return false;
+    let found: Principal | Promise<Principal>;
+    try {
+      found = this.auth.authenticate(request.headers.authorization);
+    } catch {
+      return false;
+    }
+    if (found instanceof Promise) {
+      // The guard asks again and joins the same load; its failure is answered there.
+      found.catch(() => undefined);
+      return false;
+    }
+    const refused = this.share.refusalNow(found.account, performance.now());
+    if (refused === undefined) return false;
+    refuseAfterPause(refused).catch((err: unknown) => sendError(request, reply, err, this.logger));
+    return true;
   }
 
   private async handle(request: FastifyRequest, reply: FastifyReply): Promise<string> {
@@ -62,12 +95,14 @@ export class ResolveRoute implements OnModuleInit {
     return resolveAnswerJson(answer instanceof Promise ? await answer : answer);
   }
 
-  /** Validation and resolution shared by both forms; synchronous when everything needed is cached. */
+  /** Admission to the account's share, validation and resolution, shared by both forms; synchronous when cached. */
   private answer(
     principal: Principal,
     identity: string,
     query: Record<string, unknown>,
   ): ResolveAnswer | Promise<ResolveAnswer> {
+    const refused = this.share.admit(principal.account, 1, performance.now());
+    if (refused) return refuseAfterPause(refused);
     const name = PARAMETERS.identity.parse(identity);
     const context = PARAMETERS.context.parse(query.context);
     const details = PARAMETERS.details.parse(query.details);
