@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
@@ -8,6 +8,7 @@ import type { ChangeFeed } from '../libs/cache/change-feed.js';
 import { CoherentCache } from '../libs/cache/coherent-cache.js';
 import type { IdentityRow } from '../libs/domain/model.js';
 import { IdentityIndex } from '../libs/store/identity-index.js';
+import { configSchema } from '../libs/config/config.schema.js';
 import { BulkChangeNames1764500000000 } from '../migrations/1764500000000-bulk-change-names.js';
 import type { GcProbeWindow } from './support/gc-probe.js';
 import { runLoad } from './support/load.js';
@@ -42,6 +43,8 @@ interface FairnessCacheOptions {
 const WARM_NAMES = Number(process.env.BENCH_WARM_NAMES ?? 5000);
 const Y_RATE = Number(process.env.BENCH_Y_RATE ?? 2000);
 const FLOOD_NAMES = Number(process.env.BENCH_FLOOD_NAMES ?? 1_000_000);
+/** X's flood paces itself to this many names/s (default: as fast as it can). */
+const FLOOD_RATE = Number(process.env.BENCH_FLOOD_RATE ?? Infinity);
 const IMPORT_LINES = 6000;
 /** A, B and the worker's metrics listen on this port and the next two. */
 const PORT = Number(process.env.BENCH_FAIRNESS_CACHE_PORT ?? 8141);
@@ -56,11 +59,18 @@ export async function fairnessCacheBench(
   seconds: number,
 ): Promise<void> {
   const o: FairnessCacheOptions = { seeded, databaseUrl, api, worker, env, rounds, seconds };
-  await traceCase();
-  await floodInProcess(o.rounds);
-  await notifyCost(o);
-  await tenantsCase(o);
+  if (wanted('trace')) await traceCase();
+  if (wanted('in-process')) await floodInProcess(o.rounds);
+  if (wanted('notify')) await notifyCost(o);
+  if (['quiet', 'import-loop', 'flood', 'control'].some(wanted)) await tenantsCase(o);
 }
+
+/**
+ * `BENCH_FAIRNESS_CACHE_CASES` (comma-separated: trace, in-process, notify, quiet, import-loop, flood, control) runs
+ * only those cases; the tenants' cases always include `quiet`, the baseline their ratios need. Unset: all of them.
+ */
+const CASES = process.env.BENCH_FAIRNESS_CACHE_CASES?.split(',').map((c) => c.trim());
+const wanted = (name: string): boolean => CASES === undefined || CASES.includes(name);
 
 // ---- trace: plain LRU against the split cache ------------------------------------------------------------------
 
@@ -274,6 +284,7 @@ interface Phase {
   rps: number;
   commitsPerSecond: number;
   loopP99Ms: number;
+  loopMaxMs: number;
   majorGcMaxMs: number;
   majorGcs: number;
   peakRssMiB: number;
@@ -287,10 +298,12 @@ async function tenantsCase(o: FairnessCacheOptions): Promise<void> {
   await db.connect();
   const servers = await Promise.all([
     startServer(o.api, PORT, o.env()),
-    startServer(o.api, PORT + 1, o.env({ GC_PROBE_FILE: probeFile }), [
+    startServer(o.api, PORT + 1, o.env(bEnv(probeFile)), [
       '--max-old-space-size=2048',
       '--import',
       probe,
+      // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where B's time goes.
+      ...(process.env.BENCH_B_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     ]),
     startServer(o.worker, PORT + 2, o.env({ WORKER_METRICS_PORT: String(PORT + 2) })),
   ]);
@@ -353,6 +366,7 @@ async function tenantsCase(o: FairnessCacheOptions): Promise<void> {
         rps: load.rps,
         commitsPerSecond: ((await commits(db)) - commitsBefore) / seconds,
         loopP99Ms: gc.loopP99Ms,
+        loopMaxMs: gc.loopMaxMs,
         majorGcMaxMs: Math.max(0, ...gc.majorMs),
         majorGcs: gc.majorMs.length,
         peakRssMiB,
@@ -389,36 +403,51 @@ async function tenantsCase(o: FairnessCacheOptions): Promise<void> {
     const cachedNames = Array.from({ length: 1000 }, (_, i) => `XSAME#${i}`);
     const flood = (cached: boolean) => async () => {
       if (cached) await resolveMany(b.url, x.secret, cachedNames);
+      // X's bodies are written before the window opens, so that what X's client spends making them (on this machine's
+      // other core, beside Y's load generator) is not counted against B: a real attacker's client runs elsewhere.
+      const round = Math.random().toString(36).slice(2, 8);
+      const bodies = Array.from({ length: cached ? 1 : Math.ceil(FLOOD_NAMES / 1000) }, (_, k) =>
+        JSON.stringify({
+          identities: cached
+            ? cachedNames
+            : Array.from({ length: 1000 }, (_, i) => `XRAND#${round}-${k * 1000 + i}`),
+        }),
+      );
       return phase(async (stop, underWay) => {
         let sent = 0;
+        let refused = 0;
         const started = performance.now();
+        let next = 0;
         const one = async () => {
+          let body = bodies[next++ % bodies.length];
           while (sent < FLOOD_NAMES || !stop()) {
-            const names = cached
-              ? cachedNames
-              : Array.from(
-                  { length: 1000 },
-                  (_, i) => `XRAND#${Math.random().toString(36).slice(2)}-${sent + i}`,
-                );
             sent += 1000;
-            await resolveMany(b.url, x.secret, names);
-            // Y's window begins once the flood has filled the room for names that resolve to nothing many times over.
+            const ahead = sent / FLOOD_RATE - (performance.now() - started) / 1000;
+            if (ahead > 0) await new Promise((r) => setTimeout(r, ahead * 1000));
+            // An attacker: a refusal (429, over its share) is not waited out, the next batch goes at once — with the
+            // same names, which a refusal never looked up, so every name X gets answered is still one never asked.
+            if (await resolveBatch(b.url, x.secret, body)) body = bodies[next++ % bodies.length];
+            else refused += 1000;
+            // Y's window begins once the flood has filled the room for names that resolve to nothing many times over
+            // (or, over its share, once X has tried that many).
             if (sent >= FLOOD_NAMES / 5) underWay();
           }
         };
         await Promise.all([one(), one()]);
         const seconds = (performance.now() - started) / 1000;
-        return `x ${cached ? 'hits' : 'misses'} ${sent} (${Math.round(sent / seconds)} names/s)`;
+        const answered = sent - refused;
+        return `x ${cached ? 'hits' : 'misses'} ${answered} (${Math.round(answered / seconds)} names/s), refused ${refused}`;
       });
     };
 
-    const cases: Array<[string, () => Promise<Phase>]> = [
-      ['quiet', quiet],
-      ['X import loop, flush above 5,000 rows (before)', importLoop('flush above 5,000 rows (before)')],
-      ['X import loop, names in chunks (now)', importLoop('names in chunks (now)')],
-      ['X random-name flood', flood(false)],
-      ['X flood of names B holds (control)', flood(true)],
-    ];
+    const cases: Array<[string, () => Promise<Phase>]> = [['quiet', quiet]];
+    if (wanted('import-loop'))
+      cases.push(
+        ['X import loop, flush above 5,000 rows (before)', importLoop('flush above 5,000 rows (before)')],
+        ['X import loop, names in chunks (now)', importLoop('names in chunks (now)')],
+      );
+    if (wanted('flood')) cases.push(['X random-name flood', flood(false)]);
+    if (wanted('control')) cases.push(['X flood of names B holds (control)', flood(true)]);
     const results = new Map<string, Phase[]>();
     for (let round = 0; round < o.rounds; round++) {
       for (const [name, run] of cases) results.set(name, [...(results.get(name) ?? []), await run()]);
@@ -442,6 +471,10 @@ async function tenantsCase(o: FairnessCacheOptions): Promise<void> {
           ps.map((p) => p.loopP99Ms),
           1,
         ),
+        'B loop delay max ms': withSpread(
+          ps.map((p) => p.loopMaxMs),
+          0,
+        ),
         'B full GCs, longest ms': `${ps.map((p) => p.majorGcs).join('/')}, ${withSpread(
           ps.map((p) => p.majorGcMaxMs),
           1,
@@ -456,7 +489,24 @@ async function tenantsCase(o: FairnessCacheOptions): Promise<void> {
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
     await db.end();
+    rmSync(probeFile, { force: true });
   }
+}
+
+/**
+ * B, where Y and X meet, runs with the product's default share of the resolve path per account (or
+ * `BENCH_RESOLVE_RATE` names/s), not the throughput benches' unlimited one: the share is what keeps X's flood off Y.
+ */
+function bEnv(probeFile: string): Record<string, string> {
+  const share = process.env.BENCH_RESOLVE_RATE;
+  return {
+    GC_PROBE_FILE: probeFile,
+    GC_PROBE_PROFILE: process.env.GC_PROBE_PROFILE ?? '',
+    RESOLVE_NAMES_PER_SECOND_PER_ACCOUNT:
+      share ?? String(configSchema.parse({}).RESOLVE_NAMES_PER_SECOND_PER_ACCOUNT),
+    RESOLVE_BURST_NAMES:
+      process.env.BENCH_RESOLVE_BURST ?? share ?? String(configSchema.parse({}).RESOLVE_BURST_NAMES),
+  };
 }
 
 async function anAccount(url: string, name: string): Promise<{ secret: string; account: string }> {
@@ -478,6 +528,19 @@ async function aTwin(url: string, secret: string): Promise<string> {
   });
   if (res.status !== 201) throw new Error(`twin creation failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { uuid: string }).uuid;
+}
+
+/** One POST /resolve (a body of up to 1,000 names): true when answered, false when refused with 429, else throws. */
+async function resolveBatch(url: string, secret: string, body: string): Promise<boolean> {
+  const res = await fetch(`${url}/resolve`, {
+    method: 'POST',
+    headers: { authorization: secret, 'content-type': 'application/json' },
+    body,
+  });
+  await res.arrayBuffer();
+  if (res.status === 429) return false;
+  if (!res.ok) throw new Error(`resolve failed: ${res.status}`);
+  return true;
 }
 
 async function resolveMany(url: string, secret: string, names: string[]): Promise<void> {
