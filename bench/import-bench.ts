@@ -66,7 +66,8 @@ export async function importBench(
   const servers: Server[] = [];
   try {
     servers.push(await startServer(api, Number(process.env.BENCH_IMPORT_PORT ?? 8110), env));
-    servers.push(await startWorker(worker, env));
+    // Port 0: the worker's metrics listener takes any free port, so it cannot clash with another bench's worker.
+    servers.push(await startWorker(worker, { ...env, WORKER_METRICS_PORT: '0' }));
     const importOnce = async (): Promise<{
       seconds: number;
       stored: number;

@@ -368,7 +368,9 @@ async function main(): Promise<void> {
   if (which.some((w) => !['sync', 'regex', 'fairness', 'notify', 'edge-push'].includes(w))) {
     await dropDatabase(DATABASE_URL);
     await ensureDatabase(DATABASE_URL);
-    const seeded = await withServers([startServer(API, 8100, apiEnv())], ([api]) =>
+    // Overridable, like every bench's ports, so that two benches can run side by side on one machine.
+    const seedPort = Number(process.env.BENCH_SEED_PORT ?? 8100);
+    const seeded = await withServers([startServer(API, seedPort, apiEnv())], ([api]) =>
       seed(api.url, DATABASE_URL, IDENTITIES),
     );
     let hotRps = 0;
