@@ -3,6 +3,7 @@ import { type LoadResult, runLoad } from './support/load.js';
 import { startServer, type Server } from './support/processes.js';
 import { BENCH_OPERATOR_KEY, nameOf, seed, type Seeded } from './support/seed.js';
 import { median, percentile, printTable, withSpread } from './support/stats.js';
+import { removeKeys } from './support/redis-keys.js';
 import { importBench } from './import-bench.js';
 import { syncBench } from './sync-bench.js';
 import { fairnessBench } from './fairness-bench.js';
@@ -384,6 +385,8 @@ async function main(): Promise<void> {
     if (which.includes('fairness-cache'))
       await fairnessCacheBench(seeded, DATABASE_URL, API, WORKER, apiEnv, ROUNDS, SECONDS);
     await dropDatabase(DATABASE_URL);
+    // What these benches' processes left in Redis (import queues, fair-share ledgers): their own prefix only.
+    await removeKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', apiEnv().REDIS_PREFIX);
   }
   // Its own database and worker process; see bench/sync-bench.ts.
   if (which.includes('sync')) await syncBench();
