@@ -3,6 +3,7 @@ import { type LoadResult, runLoad } from './support/load.js';
 import { startServer, type Server } from './support/processes.js';
 import { BENCH_OPERATOR_KEY, nameOf, seed, type Seeded } from './support/seed.js';
 import { median, percentile, printTable, withSpread } from './support/stats.js';
+import { removeKeys } from './support/redis-keys.js';
 import { importBench } from './import-bench.js';
 import { syncBench } from './sync-bench.js';
 import { fairnessBench } from './fairness-bench.js';
@@ -372,7 +373,9 @@ async function main(): Promise<void> {
   if (which.some((w) => !['sync', 'regex', 'fairness', 'notify', 'edge-push'].includes(w))) {
     await dropDatabase(DATABASE_URL);
     await ensureDatabase(DATABASE_URL);
-    const seeded = await withServers([startServer(API, 8100, apiEnv())], ([api]) =>
+    // Overridable, like every bench's ports, so that two benches can run side by side on one machine.
+    const seedPort = Number(process.env.BENCH_SEED_PORT ?? 8100);
+    const seeded = await withServers([startServer(API, seedPort, apiEnv())], ([api]) =>
       seed(api.url, DATABASE_URL, IDENTITIES),
     );
     let hotRps = 0;
@@ -386,6 +389,8 @@ async function main(): Promise<void> {
     if (which.includes('fairness-cache'))
       await fairnessCacheBench(seeded, DATABASE_URL, API, WORKER, apiEnv, ROUNDS, SECONDS);
     await dropDatabase(DATABASE_URL);
+    // What these benches' processes left in Redis (import queues, fair-share ledgers): their own prefix only.
+    await removeKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', apiEnv().REDIS_PREFIX);
   }
   // Its own database and worker process; see bench/sync-bench.ts.
   if (which.includes('sync')) await syncBench();

@@ -11,6 +11,7 @@ import { BulkChangeNames1764500000000 } from './1764500000000-bulk-change-names.
 import { IdentitiesTwinKey1764500000001 } from './1764500000001-identities-twin-key.js';
 import { ExplainAction1764500000003 } from './1764500000003-explain-action.js';
 import { Notifications1764600000000 } from './1764600000000-notifications.js';
+import { ImportRowsStatistics1764700000000 } from './1764700000000-import-rows-statistics.js';
 
 /** Every migration, oldest first. Listed explicitly so ts (tests) and compiled js (dist) load the same set. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   IdentitiesTwinKey1764500000001,
   ExplainAction1764500000003,
   Notifications1764600000000,
+  ImportRowsStatistics1764700000000,
 ];

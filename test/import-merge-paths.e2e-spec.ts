@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { Db } from '../libs/store/db.js';
 import { type ImportWrite, mergeImportBatch } from '../libs/store/identity.repository.js';
+import { ImportMergeService } from '../libs/imports/import-merge.service.js';
+import { StageTally } from '../libs/imports/import-staging.js';
+import { ImportsRepository } from '../libs/imports/imports.repository.js';
 import { aName, aTwin, anIdentity, attach } from './support/factories.js';
 import { TestApi, type TestAccount } from './support/test-app.js';
 
@@ -61,7 +64,8 @@ describe('Import merge: plain insert and upsert give the same end state', () => 
       .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.twin < y.twin ? -1 : 1));
   }
 
-  async function stage(lines: Line[]): Promise<string> {
+  /** Stages the lines as import_rows, numbered 1, 2, … or as `numbers` says. */
+  async function stage(lines: Line[], numbers = lines.map((_, i) => i + 1)): Promise<string> {
     const importId = randomUUID();
     await pool.query(
       `INSERT INTO import_rows (import, line, twin, name, visibility, validity_ts)
@@ -70,7 +74,7 @@ describe('Import merge: plain insert and upsert give the same end state', () => 
               AS u(line, twin, name, visibility, validity_ts)`,
       [
         importId,
-        lines.map((_, i) => i + 1),
+        numbers,
         lines.map((l) => l.twin),
         lines.map((l) => l.name),
         lines.map((l) => l.visibility),
@@ -207,5 +211,52 @@ describe('Import merge: plain insert and upsert give the same end state', () => 
         lines.map((l) => l.name),
       ),
     ).toEqual([]);
+  });
+  it('the service merges batch by batch across gaps in the line numbers: every staged row once, the later line wins', async () => {
+    const alice = await api.createAccount('alice');
+    const twins: [string, string] = [(await aTwin(api, alice)).uuid, (await aTwin(api, alice)).uuid];
+    const names = [aName(), aName(), aName(), aName()];
+    const lines = aBatch(twins, names);
+    // Numbered as a body with bad or blank lines between them leaves them: the gap 7 → 19 is longer than a batch.
+    const numbers = [1, 2, 5, 6, 7, 19, 20];
+    const importId = await stage(lines, numbers);
+    const imports = new ImportsRepository(db);
+    await imports.create(db, {
+      uuid: importId,
+      account: alice.account,
+      creator: alice.user,
+      format: 'ndjson',
+      createdTs: 1_000,
+    });
+    const tally = new StageTally();
+    tally.received = 20;
+    tally.staged = lines.length;
+    tally.skipped = 20 - lines.length;
+    await imports.setStaged(db, importId, tally);
+
+    const progress: number[] = [];
+    // Batches of 3 lines: (0, 3] holds lines 1–2 (plain insert), (4, 7] lines 5–7 (line 7 repeats line 1's key: the
+    // insert fails and the batch is upserted), (18, 21] lines 19–20.
+    const outcome = await new ImportMergeService(db, imports).merge(
+      importId,
+      async (p) => {
+        progress.push(p);
+      },
+      3,
+    );
+
+    expect(outcome).toEqual({ status: 'completed', imported: 5, changed: 5, skipped: 13 + 2 });
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.length).toBe(4);
+    expect(progress.at(-1)).toBe(100);
+    expect(await identitiesOf(alice.account, names)).toEqual(expected(lines, new Set(twins)));
+    const report = await imports.find(importId);
+    expect(report).toMatchObject({ status: 'completed', processed: '20', imported: '5', skipped: '15' });
+    expect(report?.errors.map((e) => [e.line, e.subcode])).toEqual([
+      [5, 'twin_not_found'],
+      [19, 'twin_not_found'],
+    ]);
+    const { rows: left } = await pool.query('SELECT 1 FROM import_rows WHERE import = $1', [importId]);
+    expect(left).toHaveLength(0);
   });
 });

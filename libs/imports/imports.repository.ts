@@ -128,18 +128,17 @@ export class ImportsRepository {
     return rows[0];
   }
 
-  /** The next batch of staged rows after `afterLine`: its last line and its size (an index-only range). */
-  async nextBatch(
-    importId: string,
-    afterLine: number,
-    size: number,
-  ): Promise<{ last: number; rows: number } | undefined> {
-    const [row] = await this.db.query<{ last: string | null; rows: string }>(
-      `SELECT max(line) AS last, count(*) AS rows FROM (
-         SELECT line FROM import_rows WHERE import = $1 AND line > $2 ORDER BY line LIMIT $3) AS b`,
-      [importId, afterLine, size],
+  /**
+   * The first staged line after `afterLine`, or undefined when there is none: one probe of import_rows_pkey. (Finding
+   * where a batch of N rows ends instead reads N index entries, and their heap rows, since a freshly staged table
+   * has no visibility map: 15–30 ms per 100k rows.)
+   */
+  async nextLine(importId: string, afterLine: number): Promise<number | undefined> {
+    const [row] = await this.db.query<{ line: string | null }>(
+      `SELECT min(line) AS line FROM import_rows WHERE import = $1 AND line > $2`,
+      [importId, afterLine],
     );
-    return row?.last == null ? undefined : { last: Number(row.last), rows: Number(row.rows) };
+    return row?.line == null ? undefined : Number(row.line);
   }
 
   /**

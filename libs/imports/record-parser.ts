@@ -33,7 +33,23 @@ export function parseImportLine(format: ImportFormat, raw: string): ImportRecord
   return format === 'ndjson' ? parseNdjson(raw) : parseCsvRecord(parseCsvLine(raw));
 }
 
+/**
+ * The shape of nearly every machine-written import line: `{"twin":"…","identity":"…"}`, no spaces, no other field.
+ * Neither value can hold a quote or a backslash here, so JSON.parse would return exactly the two captured strings;
+ * they are taken from the match instead and go through the same checks (validate) as any line. This is about a
+ * third of JSON.parse's cost and makes no object: the API's parse of a 200,000-line body is mostly this. Every other
+ * line, including one of this shape with spaces, escapes or other characters, goes through JSON.parse.
+ */
+const PLAIN_NDJSON_LINE = /^\{"twin":"([0-9A-Za-z-]{1,36})","identity":"([0-9A-Za-z_#=+-]{1,137})"\}$/;
+
 function parseNdjson(raw: string): ImportRecord {
+  const plain = PLAIN_NDJSON_LINE.exec(raw);
+  if (plain !== null) return validate(plain[1], plain[2], null, null);
+  return parseNdjsonValue(raw);
+}
+
+/** Any NDJSON line, through JSON.parse. Exported for the test that holds the shortcut above to its results. */
+export function parseNdjsonValue(raw: string): ImportRecord {
   let value: unknown;
   try {
     value = JSON.parse(raw);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { isUuid, normalizeUuid } from './uuid.js';
+import { isUuid, normalizeUuid, uuidV7 } from './uuid.js';
 
 describe('isUuid / normalizeUuid', () => {
   it.each([
@@ -52,5 +52,52 @@ describe('isUuid / normalizeUuid', () => {
         }
       }),
     );
+  });
+});
+
+describe('uuidV7', () => {
+  const zeros = new Uint8Array(10);
+  const ones = new Uint8Array(10).fill(0xff);
+
+  it('puts the time first, then version 7 and the RFC variant around the random bits', () => {
+    // RFC 9562's example (appendix A.6): 2022-02-22T19:22:22Z = 0x017f22e279b0 ms.
+    const example = Uint8Array.from([0x0c, 0xc3, 0x18, 0xc4, 0xdc, 0x0c, 0x0c, 0x07, 0x39, 0x8f]);
+    expect(uuidV7(1645557742000, example)).toBe('017f22e2-79b0-7cc3-98c4-dc0c0c07398f');
+    expect(uuidV7(1645557742000, ones)).toBe('017f22e2-79b0-7fff-bfff-ffffffffffff');
+    expect(uuidV7(0, zeros)).toBe('00000000-0000-7000-8000-000000000000');
+    expect(uuidV7(2 ** 48 - 1, zeros)).toBe('ffffffff-ffff-7000-8000-000000000000');
+  });
+
+  it('is a UUID as the API reads one', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+        fc.uint8Array({ minLength: 10, maxLength: 10 }),
+        (ms, r) => expect(normalizeUuid(uuidV7(ms, r))).toBe(uuidV7(ms, r)),
+      ),
+    );
+  });
+
+  it('sorts a later millisecond after an earlier one, whatever the random bits (as PostgreSQL compares uuids)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 48 - 2 }),
+        fc.integer({ min: 1, max: 10 ** 6 }),
+        fc.uint8Array({ minLength: 10, maxLength: 10 }),
+        fc.uint8Array({ minLength: 10, maxLength: 10 }),
+        (ms, later, r1, r2) => {
+          const next = Math.min(ms + later, 2 ** 48 - 1);
+          // Lowercase hex with fixed hyphens: string order is byte order, which is PostgreSQL's uuid order.
+          expect(uuidV7(ms, r1) < uuidV7(next, r2)).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('refuses a time it cannot encode and too few random bytes', () => {
+    expect(() => uuidV7(-1, zeros)).toThrow(RangeError);
+    expect(() => uuidV7(2 ** 48, zeros)).toThrow(RangeError);
+    expect(() => uuidV7(1.5, zeros)).toThrow(RangeError);
+    expect(() => uuidV7(0, new Uint8Array(9))).toThrow(RangeError);
   });
 });
