@@ -84,6 +84,19 @@ describe("each account's share of the resolve path", () => {
     expectRefused(await batch(other, names(1000, 'XRAND')));
   }, 60_000);
 
+  it('counts a user token of X against the same share (checked once its body is read, as tokens are not cached)', async () => {
+    const minted = await api.post('/token', {
+      secret: x.secret,
+      headers: { 'content-type': 'application/json' },
+      raw: '',
+    });
+    expectStatus(minted, 201);
+    const token: Party = { ...x, secret: minted.body.token as string };
+    expectRefused(await batch(token, names(10, 'XRAND')));
+    // Its malformed body is read before the share is checked: 400, the one answer the early check cannot give.
+    expectErrorShape(await api.post('/resolve', { secret: token.secret, raw: '{"identities": [' }), 400);
+  }, 60_000);
+
   it('keeps answering Y, on every route, while X is refused', async () => {
     // Y stays within its own share: 500 names and one.
     const many = await batch(y, [yName, ...names(499, 'YRAND')]);

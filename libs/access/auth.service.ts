@@ -89,6 +89,20 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * The account of an API key whose caller is cached and valid now, else undefined: no load, no token verification,
+   * no error, no touch.
+   * For checks that may run before authentication proper (the resolve share's refusal before a body is read) and
+   * must cost nothing when they cannot answer.
+   */
+  cachedAccount(header: string | undefined, nowMs = Date.now()): string | undefined {
+    const secret = secretFromHeader(header);
+    if (!secret || secret.length !== SECRET_LENGTH || looksLikeUserToken(secret)) return undefined;
+    const p = this.cache.peek(secretHashHex(secret), nowMs);
+    // An expired secret is for the guard to refuse (401), not for a check that runs before it.
+    return p === undefined || secretExpired(p, nowMs) ? undefined : p.account;
+  }
+
+  /**
    * The credential checked again, from the database rather than the cache, and `action` authorised: for a long
    * request (an import body) whose permission must still hold when it ends, not only when it began. A secret
    * revoked, a user disabled or deleted, or a role changed meanwhile answers exactly as the first check would have.
@@ -104,8 +118,7 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
       if (!secret || secret.length !== SECRET_LENGTH || !isWellFormedSecret(secret)) throw unauthorized();
       principal = await this.load(secretHashHex(secret));
     }
-    if (principal.secretValidityTs !== null && principal.secretValidityTs * 1000 <= nowMs)
-      throw unauthorized();
+    if (secretExpired(principal, nowMs)) throw unauthorized();
     this.authorize(principal, action);
     return principal;
   }
@@ -137,7 +150,7 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
       nowMs,
     );
     if (base.account !== claims.account) throw unauthorized();
-    if (base.secretValidityTs !== null && base.secretValidityTs * 1000 <= nowMs) throw unauthorized();
+    if (secretExpired(base, nowMs)) throw unauthorized();
     return {
       ...base,
       dict: claims.secretDict,
@@ -183,7 +196,7 @@ export class AuthService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private admit(p: Principal & { hashHex: string }, nowMs: number): Principal {
-    if (p.secretValidityTs !== null && p.secretValidityTs * 1000 <= nowMs) throw unauthorized();
+    if (secretExpired(p, nowMs)) throw unauthorized();
     const last = this.lastTouched.get(p.hashHex);
     if (last === undefined || nowMs - last > TOUCH_EVERY_MS) {
       this.lastTouched.set(p.hashHex, nowMs);
@@ -232,4 +245,8 @@ function toPrincipal(
     fingerprint: row.fingerprint,
     secretValidityTs: row.secret_validity_ts,
   };
+}
+
+function secretExpired(p: Principal, nowMs: number): boolean {
+  return p.secretValidityTs !== null && p.secretValidityTs * 1000 <= nowMs;
 }

@@ -62,23 +62,14 @@ export class ResolveRoute implements OnModuleInit {
   /**
    * POST /resolve and POST /resolve/explain from an account past its share are answered 429 before their body is
    * read: the controllers' own check comes after Fastify has parsed up to 1,000 names, and a client that keeps
-   * sending batches past its share would otherwise cost a parse per refusal. Only a credential already cached is
-   * looked at here (no database call, no second authentication); anything else is left to the controllers.
+   * sending batches past its share would otherwise cost a parse per refusal. Only an API key whose caller is cached is
+   * looked at here (no database call, no token verification); anything else is left to the controllers' check.
    */
   private refusedBeforeBody(request: FastifyRequest, reply: FastifyReply): boolean {
     if (request.method !== 'POST' || !BEFORE_BODY.has(request.routeOptions.url ?? '')) return false;
-    let found: Principal | Promise<Principal>;
-    try {
-      found = this.auth.authenticate(request.headers.authorization);
-    } catch {
-      return false;
-    }
-    if (found instanceof Promise) {
-      // The guard asks again and joins the same load; its failure is answered there.
-      found.catch(() => undefined);
-      return false;
-    }
-    const refused = this.share.refusalNow(found.account, performance.now());
+    const account = this.auth.cachedAccount(request.headers.authorization);
+    if (account === undefined) return false;
+    const refused = this.share.refusalNow(account, performance.now());
     if (refused === undefined) return false;
     refuseAfterPause(refused).catch((err: unknown) => sendError(request, reply, err, this.logger));
     return true;
