@@ -35,7 +35,7 @@ const PRUNE_ABOVE = 10_000;
  * Why a rate and not a work-conserving share: what one tenant's volume takes from another here is latency, not
  * throughput. A flood of random names keeps the API's core, PostgreSQL and the machine's other core busy, and a quiet
  * tenant's p99 grows with that load whether or not the flood is "using spare capacity" (measured: 2.4× at 10,000
- * random names/s, 5–10× at 30,000, 60× unbounded). A fixed per-account rate bounds that load with one Map lookup and a
+ * random names/s, 3–10× at 30,000, 60× unbounded). A fixed per-account rate bounds that load with one Map lookup and a
  * few arithmetic operations on the hot path, synchronously — which the promise-based limiters (rate-limiter-flexible)
  * cannot do without giving up the cached answer's synchronous path.
  *
