@@ -32,5 +32,9 @@ describe('change feed heartbeat', () => {
     while (!feed.isConnected && Date.now() - lostAt < 10_000) await sleep(50);
     expect(feed.isConnected).toBe(true);
     expect(trustChanges).toEqual([false, true]);
+    expect(feed.losses).toEqual({ silent: 1, failed: 0, ended: 0 });
+    // What an operator sees: the loss, and how it happened.
+    const metrics = await api.get('/metrics');
+    expect(metrics.text).toMatch(/^twindex_cache_channel_losses_total\{how="silent"\} 1$/m);
   });
 });

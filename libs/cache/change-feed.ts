@@ -12,6 +12,9 @@ export interface ChangeListener {
 
 type LagObserver = (lagMs: number) => void;
 
+/** How the channel was lost: no heartbeat echo in time, an error (or a failed query), or the connection ended. */
+export type ChannelLoss = 'silent' | 'failed' | 'ended';
+
 /**
  * Listens on PostgreSQL's `twindex_changes` channel, which the schema's triggers feed on every committed change
  * to identities, twins and access data — whoever wrote it (API, worker, import, migration, psql).
@@ -29,6 +32,11 @@ export class ChangeFeed {
   private readonly heartbeatToken = randomBytes(8).toString('hex');
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private lastEchoMs = 0;
+  /**
+   * Times the channel was lost, by how: every loss flushes the caches, so an operator who sees hit rates fall needs to
+   * tell a silent connection (no heartbeat echo, e.g. a stalled host or a partition) from one that failed or ended.
+   */
+  readonly losses: Record<ChannelLoss, number> = { silent: 0, failed: 0, ended: 0 };
 
   /**
    * @param heartbeatMs how often the listening connection pings itself through the channel. A connection that dies
@@ -87,8 +95,8 @@ export class ChangeFeed {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     const client = new Client({ connectionString: this.databaseUrl, ...connectionOptions(this.deadlines) });
-    client.on('error', () => this.lost(client));
-    client.on('end', () => this.lost(client));
+    client.on('error', () => this.lost(client, 'failed'));
+    client.on('end', () => this.lost(client, 'ended'));
     client.on('notification', (n) => {
       if (n.channel !== 'twindex_changes' || !n.payload) return;
       if (n.payload.startsWith('h|')) {
@@ -109,7 +117,7 @@ export class ChangeFeed {
       this.startHeartbeat(client);
       this.setConnected(true);
     } catch {
-      this.lost(client);
+      this.lost(client, 'failed');
     }
   }
 
@@ -130,21 +138,23 @@ export class ChangeFeed {
       if (now - this.lastEchoMs > 3 * this.heartbeatMs) {
         // Silent death: destroy the socket so 'error'/'end' run the usual loss handling.
         this.killConnection();
-        this.lost(client);
+        this.lost(client, 'silent');
         return;
       }
       if (pinging) return;
       pinging = true;
       client
         .query(`SELECT pg_notify('twindex_changes', $1)`, [`h|${this.heartbeatToken}`])
-        .catch(() => this.lost(client))
+        .catch(() => this.lost(client, 'failed'))
         .finally(() => (pinging = false));
     }, this.heartbeatMs);
     this.heartbeatTimer.unref();
   }
 
-  private lost(client: Client): void {
+  private lost(client: Client, how: ChannelLoss): void {
     if (this.client !== client) return;
+    // Counted only while it was up: a failed reconnection attempt is not another loss.
+    if (this.connected) this.losses[how]++;
     this.client = undefined;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     client.end().catch(() => undefined);

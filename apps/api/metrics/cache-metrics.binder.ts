@@ -20,6 +20,7 @@ export class CacheMetricsBinder implements OnModuleInit {
   onModuleInit(): void {
     this.feed.observeLag((ms) => this.metrics.invalidationLag.observe(Math.max(0, ms) / 1000));
     this.metrics.channelConnected = () => this.feed.isConnected;
+    this.metrics.channelLosses = () => this.feed.losses;
     this.metrics.trackCache('principal', () => this.auth.stats);
     const identities = this.identities;
     if (identities instanceof CachedIdentityIndex)

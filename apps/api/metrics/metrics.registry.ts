@@ -45,6 +45,20 @@ export class ApiMetrics {
     collect: () => this.channelUp.set(this.channelConnected() ? 1 : 0),
   });
 
+  /** Set by whoever owns the change feed: its losses so far, by how. */
+  channelLosses: () => Readonly<Record<string, number>> = () => ({});
+
+  readonly channelLost: Counter<'how'> = new Counter({
+    name: 'twindex_cache_channel_losses_total',
+    help: 'Times the change-notification channel was lost (each flushes the caches), by how: silent (no heartbeat echo in time), failed, ended',
+    labelNames: ['how'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.channelLost.reset();
+      for (const [how, n] of Object.entries(this.channelLosses())) this.channelLost.inc({ how }, n);
+    },
+  });
+
   private readonly caches = new Map<string, () => CacheStatsSnapshot>();
 
   readonly cacheEvents: Counter<'cache' | 'event'> = new Counter({
