@@ -258,6 +258,8 @@ interface CacheCounters {
   hits: number;
   misses: number;
   bypassed: number;
+  /** Times B lost its change channel (each flushes its caches), every way counted. */
+  channelLosses: number;
 }
 
 async function counters(api: Server): Promise<CacheCounters> {
@@ -268,7 +270,10 @@ async function counters(api: Server): Promise<CacheCounters> {
         text,
       )?.[1],
     );
-  return { hits: read('hits'), misses: read('misses'), bypassed: read('bypassed') };
+  let channelLosses = 0;
+  for (const m of text.matchAll(/^twindex_cache_channel_losses_total\{how="\w+"\} (\S+)/gm))
+    channelLosses += Number(m[1]);
+  return { hits: read('hits'), misses: read('misses'), bypassed: read('bypassed'), channelLosses };
 }
 
 async function commits(db: pg.Client): Promise<number> {
@@ -288,6 +293,7 @@ interface Phase {
   majorGcMaxMs: number;
   majorGcs: number;
   peakRssMiB: number;
+  channelLosses: number;
   extra: string;
 }
 
@@ -370,6 +376,7 @@ async function tenantsCase(o: FairnessCacheOptions): Promise<void> {
         majorGcMaxMs: Math.max(0, ...gc.majorMs),
         majorGcs: gc.majorMs.length,
         peakRssMiB,
+        channelLosses: after.channelLosses - before.channelLosses,
         extra,
       };
     };
@@ -483,6 +490,7 @@ async function tenantsCase(o: FairnessCacheOptions): Promise<void> {
           ps.map((p) => p.peakRssMiB),
           0,
         ),
+        'B channel losses': ps.map((p) => p.channelLosses).join('/'),
         X: ps.map((p) => p.extra).join('; '),
       })),
     );
